@@ -1,0 +1,1 @@
+"""The practice's own Python: settings, launcher, channels, NLU guards, console, store, retraining."""

@@ -1,0 +1,91 @@
+"""The one module that reads the environment: every setting, its default and its variable.
+
+Defaults come from `practice.yml` at the project root; an environment variable of the
+same meaning overrides each. Everything else receives a `Settings` value.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = PROJECT_ROOT / "practice.yml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of the practice's settings, resolved once."""
+
+    coaching_application_url: str
+    database_url: str
+    lock_store_url: Optional[str]
+    rasa_host: str
+    rasa_port: int
+    action_server_host: str
+    action_server_port: int
+    website_host: str
+    website_port: int
+    console_host: str
+    console_port: int
+    allowed_origins: Tuple[str, ...]
+    model_dir: Path
+
+    @property
+    def action_server_url(self) -> str:
+        """The webhook URL Rasa calls for custom actions."""
+        return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+
+
+def _defaults_from_file(path: Path) -> Dict[str, Any]:
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _csv(value: str) -> Tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def load_settings(
+    environ: Optional[Mapping[str, str]] = None, defaults_file: Path = DEFAULTS_FILE
+) -> Settings:
+    """Resolve every setting from the environment, falling back to `practice.yml`."""
+    env = os.environ if environ is None else environ
+    defaults = _defaults_from_file(defaults_file)
+    var_dir = PROJECT_ROOT / "var"
+    website_port = int(env.get("WEBSITE_PORT", "8000"))
+    return Settings(
+        coaching_application_url=env.get(
+            "COACHING_APPLICATION_URL", defaults.get("coaching_application_url", "")
+        ),
+        database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'conversations.db'}"),
+        lock_store_url=env.get("LOCK_STORE_URL") or None,
+        rasa_host=env.get("RASA_HOST", "0.0.0.0"),
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        action_server_host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
+        action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
+        website_host=env.get("WEBSITE_HOST", "127.0.0.1"),
+        website_port=website_port,
+        console_host=env.get("CONSOLE_HOST", "127.0.0.1"),
+        console_port=int(env.get("CONSOLE_PORT", "8001")),
+        allowed_origins=_csv(
+            env.get(
+                "ALLOWED_ORIGINS",
+                f"http://localhost:{website_port},http://127.0.0.1:{website_port}",
+            )
+        ),
+        model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return load_settings()
