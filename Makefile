@@ -1,0 +1,60 @@
+# The door to the project: `make run` and `make test` do everything; `make help` lists the rest.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+PYTEST := $(PY) -m pytest
+INSTALLED := $(VENV)/.installed
+SPACY_MODEL := build/spacy-en/meta.json
+# Debian packages the tests use: a real browser, database, lock store and proxy.
+SYSTEM_PACKAGES := chromium postgresql redis-server nginx
+
+.DEFAULT_GOAL := help
+.PHONY: help run setup train test test-data test-unit test-nlu test-stories test-e2e lint lock system-deps
+
+help: ## List the commands
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+run: setup ## Set up what is missing, train if stale, start every process (Ctrl-C stops all)
+	$(PY) -m practice.launcher run
+
+setup: $(INSTALLED) $(SPACY_MODEL) ## Create .venv (Python 3.10) and install the locked dependencies
+
+$(INSTALLED): requirements.lock requirements.in pyproject.toml scripts/venv.sh
+	scripts/venv.sh
+	touch $@
+
+$(SPACY_MODEL): scripts/build_spacy_model.py | $(INSTALLED)
+	$(PY) scripts/build_spacy_model.py build/spacy-en
+
+train: setup ## Train if the model is missing or its data/config changed
+	$(PY) -m practice.launcher train
+
+system-deps: ## Install the Debian packages the tests need (chromium, postgresql, redis, nginx)
+	scripts/apt-install.sh $(SYSTEM_PACKAGES)
+
+lock: $(INSTALLED) ## Re-pin requirements.lock from requirements.in
+	$(PY) -m pip install --quiet -r requirements.in
+	$(PY) -m pip freeze --exclude-editable | grep -v '^leaky-gut' > requirements.lock
+
+test: setup system-deps train ## Run every test level
+	$(MAKE) --no-print-directory test-data test-unit test-nlu test-stories test-e2e
+
+test-data: setup ## rasa data validate
+	$(RASA) data validate --fail-on-warnings
+
+test-unit: setup ## pytest: actions, guards, tools
+	$(PYTEST) tests/unit -q
+
+test-nlu: train ## Held-out NLU set: accuracy >= 95%, every safety example right
+	$(PYTEST) tests/nlu -q
+
+test-stories: train ## Conversation tests, failing on any prediction error
+	$(RASA) test core --model models/current.tar.gz --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out var/results/core
+
+test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
+	$(PYTEST) tests/e2e -q
+
+lint: setup ## ruff
+	$(PY) -m ruff check practice actions tests bench scripts

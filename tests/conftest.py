@@ -1,0 +1,61 @@
+"""Fixtures shared by the test levels: a running stack on free ports, with its own database."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Callable, Dict, Iterator, Optional, Sequence
+
+import pytest
+
+from practice.launcher import Stack, model_path
+from practice.settings import Settings, load_settings
+
+TEST_APPLICATION_URL = "https://apply.test-practice.example/coaching?ref=tests"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stack_environment(tmp: Path, **overrides: str) -> Dict[str, str]:
+    """Environment for a test stack: free ports, a fresh SQLite file, a custom application URL."""
+    env = {
+        "COACHING_APPLICATION_URL": TEST_APPLICATION_URL,
+        "DATABASE_URL": f"sqlite:///{tmp / 'conversations.db'}",
+        "RASA_HOST": "127.0.0.1",
+        "RASA_PORT": str(free_port()),
+        "ACTION_SERVER_PORT": str(free_port()),
+        "WEBSITE_PORT": str(free_port()),
+        "CONSOLE_PORT": str(free_port()),
+    }
+    env.update(overrides)
+    return env
+
+
+StartStack = Callable[..., Stack]
+
+
+@pytest.fixture(scope="session")
+def start_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartStack]:
+    """Start a stack of the named services; every stack started is stopped at the end."""
+    started = []
+
+    def start(only: Optional[Sequence[str]] = None, **overrides: str) -> Stack:
+        tmp = tmp_path_factory.mktemp("stack")
+        env = stack_environment(tmp, **overrides)
+        settings: Settings = load_settings(env)
+        if not model_path(settings).exists():
+            pytest.fail(f"No trained model at {model_path(settings)}: run `make train` first")
+        stack = Stack(settings, extra_env=env, only=only, log_dir=tmp / "logs")
+        stack.start()
+        stack.env = env  # type: ignore[attr-defined]
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
