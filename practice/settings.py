@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -35,6 +35,14 @@ class Settings:
     console_port: int
     allowed_origins: Tuple[str, ...]
     model_dir: Path
+    # The coaches' console (practice/console): sessions, lockout, what counts as low confidence.
+    console_session_hours: float = 12.0
+    console_lockout_attempts: int = 5
+    console_lockout_minutes: float = 15.0
+    console_low_confidence: float = 0.5
+    console_timezone: str = "UTC"
+    console_secure_cookies: bool = False
+    console_password: Optional[str] = field(default=None, repr=False)
 
     @property
     def action_server_url(self) -> str:
@@ -47,6 +55,10 @@ def _defaults_from_file(path: Path) -> Dict[str, Any]:
         return {}
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _csv(value: str) -> Tuple[str, ...]:
@@ -82,6 +94,13 @@ def load_settings(
             )
         ),
         model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
+        console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "12")),
+        console_lockout_attempts=int(env.get("CONSOLE_LOCKOUT_ATTEMPTS", "5")),
+        console_lockout_minutes=float(env.get("CONSOLE_LOCKOUT_MINUTES", "15")),
+        console_low_confidence=float(env.get("CONSOLE_LOW_CONFIDENCE", "0.5")),
+        console_timezone=env.get("CONSOLE_TIMEZONE", "UTC"),
+        console_secure_cookies=_flag(env.get("CONSOLE_SECURE_COOKIES", "false")),
+        console_password=env.get("CONSOLE_PASSWORD") or None,
     )
 
 
