@@ -1,0 +1,177 @@
+"""The safety patterns force the right intent and leave ordinary questions alone."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import pytest
+
+from practice.nlu.safety_guard import SafetyRule, load_safety_rules, match_safety_intent
+
+RED_FLAG = "report_red_flag_symptoms"
+SELF_HARM = "express_self_harm"
+DISORDERED = "mention_disordered_eating"
+
+
+@pytest.fixture(scope="module")
+def rules() -> List[SafetyRule]:
+    """The rules shipped in practice/nlu/safety_patterns.yml."""
+    return load_safety_rules()
+
+
+POSITIVES = [
+    # red flags: blood
+    ("I have blood in my stool", RED_FLAG),
+    ("there was blood in the toilet after I went", RED_FLAG),
+    ("Bloody diarrhea since Monday", RED_FLAG),
+    ("i've been pooping blood", RED_FLAG),
+    ("bleeding from my bum when I go", RED_FLAG),
+    ("I threw up blood this morning", RED_FLAG),
+    ("my vomit looks like coffee grounds", RED_FLAG),
+    # red flags: black or tarry stool
+    ("my poop is black and tarry", RED_FLAG),
+    ("Black stools for three days now", RED_FLAG),
+    ("my stool has been black since Tuesday", RED_FLAG),
+    ("poo looks like tar", RED_FLAG),
+    # red flags: persistent vomiting
+    ("I keep vomiting", RED_FLAG),
+    ("I can\u2019t stop throwing up", RED_FLAG),
+    ("been throwing up since last night", RED_FLAG),
+    ("vomiting for 2 days straight", RED_FLAG),
+    ("I can't keep anything down", RED_FLAG),
+    # red flags: severe or worsening pain
+    ("severe stomach pain", RED_FLAG),
+    ("I have really severe abdominal pain", RED_FLAG),
+    ("the pain in my belly is getting worse", RED_FLAG),
+    ("my stomach pain is getting worse every day", RED_FLAG),
+    ("excruciating pain in my lower right abdomen", RED_FLAG),
+    ("stomach hurts so bad", RED_FLAG),
+    # red flags: weight loss without trying
+    ("unexplained weight loss", RED_FLAG),
+    ("I'm losing weight without trying", RED_FLAG),
+    ("lost 8 kg in two months without dieting", RED_FLAG),
+    ("I keep losing weight and I don't know why", RED_FLAG),
+    # red flags: swallowing, fever, chest, breathing
+    ("I have trouble swallowing", RED_FLAG),
+    ("it hurts when I swallow food", RED_FLAG),
+    ("food keeps getting stuck in my throat", RED_FLAG),
+    ("I have a fever and my stomach really hurts", RED_FLAG),
+    ("belly ache and a high temperature since yesterday", RED_FLAG),
+    ("I get chest pain after meals", RED_FLAG),
+    ("I'm short of breath", RED_FLAG),
+    ("I can't breathe properly after eating", RED_FLAG),
+    ("my throat is swelling after I ate nuts", RED_FLAG),
+    # self-harm
+    ("I want to kill myself", SELF_HARM),
+    ("sometimes I think about suicide", SELF_HARM),
+    ("I feel suicidal", SELF_HARM),
+    ("I've been cutting myself again", SELF_HARM),
+    ("I don't want to live anymore", SELF_HARM),
+    ("I just want to end it all", SELF_HARM),
+    ("I'm thinking of ending my life", SELF_HARM),
+    ("I wish I were dead", SELF_HARM),
+    ("everyone would be better off if I was dead, I'd be better off dead", SELF_HARM),
+    ("life is not worth living with this gut", SELF_HARM),
+    ("nobody would miss me", SELF_HARM),
+    ("I want to die", SELF_HARM),
+    ("self-harm helps me cope", SELF_HARM),
+    # disordered eating
+    ("I eat 500 calories a day", DISORDERED),
+    ("is 600 kcal per day ok for leaky gut?", DISORDERED),
+    ("I want to eat under 800 calories", DISORDERED),
+    ("I keep it to less than 1200 calories", DISORDERED),
+    ("I make myself throw up after eating", DISORDERED),
+    ("I've been making myself sick after dinner", DISORDERED),
+    ("I throw up after meals so I don't gain weight", DISORDERED),
+    ("I purge most nights", DISORDERED),
+    ("I take laxatives to lose weight", DISORDERED),
+    ("laxatives after every meal", DISORDERED),
+    ("I'm starving myself to get thin", DISORDERED),
+    ("I stopped eating so I can lose weight faster", DISORDERED),
+    ("I haven't eaten in four days", DISORDERED),
+    ("I'm skipping meals to lose weight", DISORDERED),
+    ("I think I have an eating disorder", DISORDERED),
+    ("I was bulimic as a teen and it's back", DISORDERED),
+    # priority: the crisis wins over the symptom, purging is not a vomiting red flag
+    ("I keep vomiting and I want to die", SELF_HARM),
+    ("I keep making myself throw up to lose weight", DISORDERED),
+    ("I've been throwing up after every meal to stay thin", DISORDERED),
+    ("I make myself throw up and now there is blood in my vomit", RED_FLAG),
+]
+
+NEGATIVES = [
+    # article questions about symptoms
+    "does leaky gut cause bloating?",
+    "can fiber cause gas?",
+    "is weight loss a symptom of leaky gut?",
+    "can leaky gut make you lose weight?",
+    "what are the symptoms?",
+    "does leaky gut cause stomach pain?",
+    "I get stomach cramps after dairy",
+    "I have diarrhea most mornings, could it be leaky gut",
+    "does leaky gut cause nausea",
+    "is vomiting a sign of leaky gut?",
+    "I'm bloated and constipated",
+    "my stomach hurts a bit after eating bread",
+    # words that look like red flags but are not
+    "is there a blood test for leaky gut?",
+    "does sugar affect blood sugar and my gut?",
+    "is black coffee ok for my gut?",
+    "are black beans good fiber?",
+    "can I swallow probiotic capsules whole?",
+    "what's my daily fiber target",
+    "I need a cardiologist for my blood pressure",
+    "best horror movies with lots of blood",
+    # weight and calories said normally
+    "I want to lose weight in a healthy way",
+    "I lost 5 pounds after cutting out junk food",
+    "how many calories should I eat a day?",
+    "I eat about 2000 calories a day",
+    "is a 200 calorie snack ok?",
+    "can I take laxatives for constipation?",
+    "is intermittent fasting good for leaky gut?",
+    "should I skip breakfast?",
+    # figures of speech
+    "I'm starving, what's a gut friendly snack?",
+    "this bloating is killing me",
+    "I could kill for a burger",
+    "I'm dying for a coffee",
+    "I'm dying to know what causes leaky gut",
+    "how do I kill a process in linux",
+    "do probiotics kill bad bacteria?",
+    "should I cut out gluten?",
+    "I'm sick of feeling tired all the time",
+    "ideas to throw a birthday party",
+    "my phone battery is dying",
+    # ordinary chat
+    "What is leaky gut?",
+    "How much fiber do I need?",
+    "Tell me about 1:1 coaching",
+    "hi",
+    "My friend Mia told me about leaky gut",
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), POSITIVES)
+def test_pattern_forces_safety_intent(
+    rules: List[SafetyRule], text: str, intent: str
+) -> None:
+    """Each red-flag, crisis or eating-disorder text gets its safety intent."""
+    found = match_safety_intent(rules, text)
+    assert found is not None, f"no safety pattern matched {text!r}"
+    assert found["intent"] == intent, f"{text!r} matched {found}"
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_ordinary_text_is_left_to_the_classifier(
+    rules: List[SafetyRule], text: str
+) -> None:
+    """Ordinary questions and figures of speech are not forced to a safety intent."""
+    found: Optional[dict] = match_safety_intent(rules, text)
+    assert found is None, f"{text!r} wrongly matched {found}"
+
+
+def test_rules_are_in_priority_order(rules: List[SafetyRule]) -> None:
+    """Crisis first, then red flags, then eating disorders, each with patterns."""
+    assert [rule.intent for rule in rules] == [SELF_HARM, RED_FLAG, DISORDERED]
+    assert all(rule.patterns for rule in rules)
