@@ -43,6 +43,12 @@ class Settings:
     console_timezone: str = "UTC"
     console_secure_cookies: bool = False
     console_password: Optional[str] = field(default=None, repr=False)
+    # Reliability (docs/RELIABILITY.md): how long a custom action may take before the
+    # visitor gets the fallback offer instead, and the channels' rate limits.
+    action_timeout_seconds: float = 3.0
+    rate_limit_per_sender: str = "10/20"
+    rate_limit_per_client: str = "120/60"
+    retention_days: int = 90
 
     @property
     def action_server_url(self) -> str:
@@ -101,6 +107,10 @@ def load_settings(
         console_timezone=env.get("CONSOLE_TIMEZONE", "UTC"),
         console_secure_cookies=_flag(env.get("CONSOLE_SECURE_COOKIES", "false")),
         console_password=env.get("CONSOLE_PASSWORD") or None,
+        action_timeout_seconds=float(env.get("ACTION_TIMEOUT_SECONDS", "3")),
+        rate_limit_per_sender=env.get("RATE_LIMIT_PER_SENDER", "10/20"),
+        rate_limit_per_client=env.get("RATE_LIMIT_PER_CLIENT", "120/60"),
+        retention_days=int(env.get("RETENTION_DAYS", "90")),
     )
 
 
