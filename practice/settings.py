@@ -49,6 +49,8 @@ class Settings:
     rate_limit_per_sender: str = "10/20"
     rate_limit_per_client: str = "120/60"
     retention_days: int = 90
+    # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy).
+    trusted_proxies: Tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
     @property
     def action_server_url(self) -> str:
@@ -111,6 +113,7 @@ def load_settings(
         rate_limit_per_sender=env.get("RATE_LIMIT_PER_SENDER", "10/20"),
         rate_limit_per_client=env.get("RATE_LIMIT_PER_CLIENT", "120/60"),
         retention_days=int(env.get("RETENTION_DAYS", "90")),
+        trusted_proxies=_csv(env.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")),
     )
 
 
