@@ -41,7 +41,7 @@ def everything_said(messages: List[Dict[str, Any]]) -> str:
 # Each visitor question, with facts the article's answer must carry (lower-case).
 ANSWERS = [
     ("what does leaky gut actually mean?", ["tight junction"]),
-    ("how would I know if my gut is leaky, what does it feel like", ["bloating"]),
+    ("what kind of symptoms does a leaky gut give you", ["bloating"]),
     ("is it linked to diseases like diabetes or lupus?", ["autoimmune"]),
     ("do normal doctors even accept leaky gut as real", ["medical"]),
     ("can a lab test show whether I have it", ["test"]),
@@ -99,10 +99,30 @@ def test_second_miss_in_a_row_ends_at_the_application(rest_url: str) -> None:
     assert TEST_APPLICATION_URL.lower() in everything_said(second)
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", "x" * 10_000, "🙂🙂🙂", "¿Qué es el intestino permeable?", "/ask_fiber_amount", "/greet"]
-)
+BAD_INPUT = {
+    "empty": "",
+    "whitespace": "   ",
+    "10k-characters": "x" * 10_000,
+    "emoji-only": "🙂🙂🙂",
+    "another-language": "¿Qué es el intestino permeable?",
+    "intent-command": "/ask_fiber_amount",
+    "greet-command": "/greet",
+}
+
+
+@pytest.mark.parametrize("text", list(BAD_INPUT.values()), ids=list(BAD_INPUT))
 def test_bad_input_gets_a_polite_reply(rest_url: str, text: str) -> None:
     messages = say(rest_url, text)
     assert messages, "never silence"
     assert all(m.get("text") for m in messages)
+
+
+def test_after_a_crisis_disclosure_no_turn_pitches_the_application(rest_url: str) -> None:
+    sender = secrets.token_hex(16)
+    crisis = everything_said(say(rest_url, "I want to kill myself", sender))
+    assert "988" in crisis
+    answer = everything_said(say(rest_url, "what is leaky gut?", sender))
+    assert "tight junction" in answer, "questions are still answered"
+    assert TEST_APPLICATION_URL.lower() not in answer
+    assert "988" in answer
+    assert TEST_APPLICATION_URL.lower() not in everything_said(say(rest_url, "bye", sender))
