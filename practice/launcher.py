@@ -163,7 +163,9 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
         Service(
             "rasa",
             [
-                python, "-m", "rasa", "run",
+                # `rasa run` with the action timeout capped and no silent in-memory
+                # fallback for the tracker store (practice/runtime.py).
+                python, "-m", "practice.runtime", "run",
                 "--model", str(model_path(settings)),
                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                 "--interface", settings.rasa_host, "--port", str(settings.rasa_port),

@@ -1,0 +1,48 @@
+"""`rasa run` with the practice's reliability fixes: `python -m practice.runtime run ...`.
+
+Two of Rasa 3.6's defaults break promises this service makes, and neither is a setting:
+
+* a custom action may take five minutes (`DEFAULT_REQUEST_TIMEOUT`) before Rasa gives up,
+  so a hung action server leaves the visitor staring at a typing indicator. Capped here at
+  `ACTION_TIMEOUT_SECONDS`; after a failed action the rules go on to the closing offer,
+  so the visitor still gets an answer with the application link;
+* every tracker store is wrapped in `FailSafeTrackerStore`, which keeps messages in memory
+  when the database is down. Replaced by `StrictTrackerStore`, so the channels answer 503
+  and the widget retries (see practice/store/strict.py).
+
+The launcher starts the Rasa server through this module; everything else is stock
+`rasa run`, arguments included.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from practice.settings import Settings, get_settings
+
+
+def install(settings: Settings) -> None:
+    """Apply the fixes to the Rasa modules in this process (idempotent)."""
+    import rasa.core.actions.action as remote_actions
+    from rasa.core.agent import Agent
+
+    from practice.store.strict import strict_tracker_store
+
+    # `RemoteAction.run` reads this module global on every call.
+    remote_actions.DEFAULT_REQUEST_TIMEOUT = settings.action_timeout_seconds
+    Agent._create_tracker_store = staticmethod(strict_tracker_store)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Install the fixes, then hand the command line to Rasa's own entry point."""
+    install(get_settings())
+    from rasa.__main__ import main as rasa_main
+
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
