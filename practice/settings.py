@@ -47,7 +47,7 @@ class Settings:
     # Reliability (docs/RELIABILITY.md): how long a custom action may take before the
     # visitor gets the fallback offer instead, and the channels' rate limits.
     action_timeout_seconds: float = 3.0
-    rate_limit_per_sender: str = "10/20"
+    rate_limit_per_sender: str = "20/30"
     rate_limit_per_client: str = "120/60"
     retention_days: int = 90
     # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy).
@@ -125,7 +125,7 @@ def load_settings(
         console_secure_cookies=_flag(env.get("CONSOLE_SECURE_COOKIES", "false")),
         console_password=env.get("CONSOLE_PASSWORD") or None,
         action_timeout_seconds=float(env.get("ACTION_TIMEOUT_SECONDS", "3")),
-        rate_limit_per_sender=env.get("RATE_LIMIT_PER_SENDER", "10/20"),
+        rate_limit_per_sender=env.get("RATE_LIMIT_PER_SENDER", "20/30"),
         rate_limit_per_client=env.get("RATE_LIMIT_PER_CLIENT", "120/60"),
         retention_days=int(env.get("RETENTION_DAYS", "90")),
         trusted_proxies=_csv(env.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")),

@@ -16,6 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from practice.channels.rate_limit import shared_rate_limiter
 from practice.channels.validation import EMPTY, TOO_LONG, ChannelError, error_response
 
 logger = logging.getLogger(__name__)
@@ -42,9 +43,9 @@ def request_checks() -> List[RequestCheck]:
     """The checks every public endpoint runs after validation, in order.
 
     Rate limiting (practice/channels/rate_limit.py) plugs in here; each check raises
-    `ChannelError(429, ...)` to refuse.
+    `ChannelError(429, ...)` to refuse. Both channels share the one limiter.
     """
-    return []
+    return [shared_rate_limiter()]
 
 
 async def run_checks(checks: Sequence[RequestCheck], request: Request, sender: str) -> None:
