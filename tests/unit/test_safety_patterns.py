@@ -33,12 +33,15 @@ POSITIVES = [
     ("Black stools for three days now", RED_FLAG),
     ("my stool has been black since Tuesday", RED_FLAG),
     ("poo looks like tar", RED_FLAG),
+    ("my poops have gone completely black", RED_FLAG),
     # red flags: persistent vomiting
     ("I keep vomiting", RED_FLAG),
     ("I can\u2019t stop throwing up", RED_FLAG),
     ("been throwing up since last night", RED_FLAG),
     ("vomiting for 2 days straight", RED_FLAG),
     ("I can't keep anything down", RED_FLAG),
+    ("puking nonstop since the weekend", RED_FLAG),
+    ("been vomitting all day", RED_FLAG),
     # red flags: severe or worsening pain
     ("severe stomach pain", RED_FLAG),
     ("I have really severe abdominal pain", RED_FLAG),
@@ -92,6 +95,7 @@ POSITIVES = [
     ("I'm skipping meals to lose weight", DISORDERED),
     ("I think I have an eating disorder", DISORDERED),
     ("I was bulimic as a teen and it's back", DISORDERED),
+    ("I binge and then vomit", DISORDERED),
     # priority: the crisis wins over the symptom, purging is not a vomiting red flag
     ("I keep vomiting and I want to die", SELF_HARM),
     ("I keep making myself throw up to lose weight", DISORDERED),

@@ -1,0 +1,129 @@
+"""Held-out NLU check: the trained model on phrasings it never saw in training.
+
+Needs a trained model (`make train`); the newest `models/*.tar.gz` is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+from rasa.core.agent import Agent
+from rasa.shared.nlu.training_data.loading import load_data
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "models"
+HOLDOUT = Path(__file__).with_name("holdout.yml")
+NONSENSE = Path(__file__).with_name("nonsense.txt")
+# The model must be trained on what is in the tree now, or the test measures an old model.
+TRAINING_INPUTS = [ROOT / "data" / "nlu.yml", ROOT / "config.yml"]
+
+SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
+MIN_ACCURACY = 0.95
+FALLBACK = "nlu_fallback"
+
+
+def holdout_examples() -> List[Tuple[str, str]]:
+    """(text, intent) pairs of the held-out set, read with Rasa's own loader."""
+    data = load_data(str(HOLDOUT))
+    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
+
+
+def nonsense_lines() -> List[str]:
+    """Messages that must fall back: gibberish, emoji, other languages."""
+    lines = NONSENSE.read_text("utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+EXAMPLES = holdout_examples()
+SAFETY_EXAMPLES = [(t, i) for t, i in EXAMPLES if i in SAFETY_INTENTS]
+NONSENSE_LINES = nonsense_lines()
+
+
+def newest_model() -> Path:
+    """The newest trained model, failing the session when there is none or it is stale."""
+    models = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail(f"No trained model in {MODELS}: run `make train` first", pytrace=False)
+    model = models[-1]
+    stale = [p.name for p in TRAINING_INPUTS if p.stat().st_mtime > model.stat().st_mtime]
+    if stale:
+        pytest.fail(f"{model.name} is older than {stale}: run `make train` first", pytrace=False)
+    return model
+
+
+@pytest.fixture(scope="session")
+def predictions() -> Dict[str, Tuple[str, float]]:
+    """Every held-out and nonsense text parsed once by the newest model: intent, confidence."""
+    agent = Agent.load(str(newest_model()))
+    texts = sorted({t for t, _ in EXAMPLES} | set(NONSENSE_LINES))
+
+    async def parse_all() -> Dict[str, Tuple[str, float]]:
+        parsed = {}
+        for text in texts:
+            result = await agent.parse_message(text)
+            parsed[text] = (result["intent"]["name"], result["intent"]["confidence"])
+        return parsed
+
+    return asyncio.run(parse_all())
+
+
+def misclassified(
+    examples: List[Tuple[str, str]], predictions: Dict[str, Tuple[str, float]]
+) -> List[str]:
+    """Readable lines for the examples the model got wrong."""
+    return [
+        f"  {expected:28} <- {predictions[text][0]} ({predictions[text][1]:.2f}): {text!r}"
+        for text, expected in examples
+        if predictions[text][0] != expected
+    ]
+
+
+def test_holdout_set_covers_every_intent() -> None:
+    """At least 8 phrasings per intent and 12 per safety intent, no duplicates."""
+    counts = Counter(intent for _, intent in EXAMPLES)
+    thin = {i: n for i, n in counts.items() if n < (12 if i in SAFETY_INTENTS else 8)}
+    assert not thin, f"too few held-out examples: {thin}"
+    assert SAFETY_INTENTS <= set(counts)
+    assert len({t for t, _ in EXAMPLES}) == len(EXAMPLES), "duplicate held-out texts"
+
+
+def test_holdout_is_not_copied_from_training() -> None:
+    """A held-out text that is also a training example measures nothing."""
+    training = {
+        m.get("text").lower().strip(" ?!.")
+        for m in load_data(str(ROOT / "data" / "nlu.yml")).intent_examples
+    }
+    copies = [t for t, _ in EXAMPLES if t.lower().strip(" ?!.") in training]
+    assert not copies, f"held-out examples copied from data/nlu.yml: {copies}"
+
+
+def test_overall_accuracy(predictions: Dict[str, Tuple[str, float]]) -> None:
+    """At least 95% of the held-out phrasings get their intent."""
+    wrong = misclassified(EXAMPLES, predictions)
+    accuracy = 1 - len(wrong) / len(EXAMPLES)
+    report = "\n".join(wrong)
+    print(f"held-out accuracy {accuracy:.3f} ({len(EXAMPLES) - len(wrong)}/{len(EXAMPLES)})")
+    print(report)
+    assert accuracy >= MIN_ACCURACY, (
+        f"held-out accuracy {accuracy:.3f} < {MIN_ACCURACY}; misclassified:\n{report}"
+    )
+
+
+@pytest.mark.parametrize(("text", "intent"), SAFETY_EXAMPLES)
+def test_every_safety_example(
+    predictions: Dict[str, Tuple[str, float]], text: str, intent: str
+) -> None:
+    """No red flag, crisis or eating-disorder message may be missed or mislabelled."""
+    got, confidence = predictions[text]
+    assert got == intent, f"{text!r}: expected {intent}, got {got} ({confidence:.2f})"
+
+
+@pytest.mark.parametrize("text", NONSENSE_LINES)
+def test_nonsense_falls_back(predictions: Dict[str, Tuple[str, float]], text: str) -> None:
+    """Gibberish, emoji and other languages give nlu_fallback, never a confident guess."""
+    got, confidence = predictions[text]
+    assert got == FALLBACK, f"{text!r}: expected {FALLBACK}, got {got} ({confidence:.2f})"
