@@ -17,6 +17,8 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "practice.yml"
+# The practice's article, shared by every checkout (the only source of health facts).
+DEFAULT_ARTICLE = PROJECT_ROOT.parent / "shared" / "article" / "leaky-gut.md"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class Settings:
     model_pull_seconds: int = 10
     retrain_dir: Path = PROJECT_ROOT / "var" / "retrain"
     retrain_holdout_every: int = 4
+    # The demo website (practice/website): the article it shows, and the chat server URL
+    # the widget talks to (unset: the page's own host name on RASA_PORT).
+    article_path: Path = DEFAULT_ARTICLE
+    chat_server_url: Optional[str] = None
 
     @property
     def action_server_url(self) -> str:
@@ -136,6 +142,8 @@ def load_settings(
         model_pull_seconds=max(1, int(env.get("MODEL_PULL_SECONDS", "10"))),
         retrain_dir=Path(env.get("RETRAIN_DIR", str(var_dir / "retrain"))),
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
+        article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
+        chat_server_url=(env.get("CHAT_SERVER_URL") or "").rstrip("/") or None,
     )
 
 
