@@ -1,0 +1,1 @@
+"""The demo website: the practice's article with the chat widget on it (`make run`, port 8000)."""

@@ -1,0 +1,526 @@
+/*
+ * The practice's chat widget: one <script> tag, no framework, no third-party requests.
+ *
+ *   <script src="https://your-site/widget/widget.js" data-server="https://chat.your-site"
+ *           data-title="Questions about leaky gut?" data-accent="#0f6b5c"
+ *           data-position="right" data-open="false" defer></script>
+ *
+ * Talks to the assistant's `website` channel (POST /webhooks/website/{start,message,
+ * history,event}). Every text is rendered with textContent; links only https: and mailto:.
+ * docs/WIDGET.md describes every attribute.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.__practiceChatWidget) return;
+  window.__practiceChatWidget = true;
+
+  var MAX_CHARS = 2000; // the channel's cap (practice/channels/validation.py)
+  var TIMEOUT_MS = 20000; // slower than this counts as a failure the visitor can retry
+  var DEFAULT_ACCENT = "#0f6b5c";
+  var KEY = "practice-chat:";
+
+  // ---- settings from the script tag --------------------------------------------------
+  var data = script.dataset;
+  var scriptUrl = new URL(script.src, document.baseURI);
+  var server = (data.server || scriptUrl.origin).replace(/\/+$/, "");
+  var title = (data.title || "Questions? Chat with us").slice(0, 80);
+  var accent = /^#([0-9a-f]{3}){1,2}$/i.test(data.accent || "") ? data.accent : DEFAULT_ACCENT;
+  var position = data.position === "left" ? "left" : "right";
+  var openOnLoad = data.open === "true";
+
+  // ---- storage that survives reloads and pages; memory when the browser refuses --------
+  var memory = {};
+  function load(store, key) {
+    try { return window[store].getItem(KEY + key); } catch (e) { return memory[store + key] || null; }
+  }
+  function save(store, key, value) {
+    try {
+      if (value === null) window[store].removeItem(KEY + key);
+      else window[store].setItem(KEY + key, value);
+    } catch (e) { memory[store + key] = value; }
+  }
+
+  function newSenderId() {
+    var bytes = new Uint8Array(20); // 160 bits
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  var sender = load("localStorage", "sender");
+  if (!/^[A-Za-z0-9_-]{32,128}$/.test(sender || "")) {
+    sender = newSenderId();
+    save("localStorage", "sender", sender);
+  }
+
+  // Messages typed but not yet answered: kept until the server confirms them.
+  function readOutbox() {
+    try { return JSON.parse(load("localStorage", "outbox:" + sender) || "[]"); } catch (e) { return []; }
+  }
+  function writeOutbox(items) {
+    save("localStorage", "outbox:" + sender, items.length ? JSON.stringify(items) : null);
+  }
+
+  // ---- colours: text on the accent gets whichever of white or near-black contrasts more --
+  function luminance(hex) {
+    var h = hex.slice(1);
+    if (h.length === 3) h = h.replace(/./g, "$&$&");
+    var rgb = [0, 2, 4].map(function (i) {
+      var c = parseInt(h.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
+  var accentLum = luminance(accent);
+  var onAccent = 1.05 / (accentLum + 0.05) >= (accentLum + 0.05) / 0.0556 ? "#ffffff" : "#111111";
+
+  // ---- DOM helpers ----------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function srOnly(text) { return el("span", "lgw-sr", text); }
+  function safeUrl(value) {
+    if (typeof value !== "string") return null;
+    try {
+      var url = new URL(value);
+      return url.protocol === "https:" || url.protocol === "mailto:" ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  // ---- the widget's DOM, in a shadow root so the host page's CSS cannot break it --------
+  var host = el("div");
+  host.id = "practice-chat-widget";
+  host.hidden = true; // until the stylesheet has loaded
+  host.style.setProperty("--lgw-accent", accent);
+  host.style.setProperty("--lgw-on-accent", onAccent);
+  var root = host.attachShadow({ mode: "open" });
+  var sheet = el("link");
+  sheet.rel = "stylesheet";
+  sheet.href = new URL("widget.css", scriptUrl).href;
+  sheet.addEventListener("load", function () { host.hidden = false; });
+  sheet.addEventListener("error", function () { host.hidden = false; });
+  root.appendChild(sheet);
+
+  var frame = el("div", "lgw lgw--" + position);
+  var launcher = el("button", "lgw-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "lgw-panel");
+  launcher.appendChild(el("span", "lgw-launcher-icon")).setAttribute("aria-hidden", "true");
+  launcher.appendChild(el("span", "lgw-launcher-label", title));
+
+  var panel = el("section", "lgw-panel");
+  panel.id = "lgw-panel";
+  panel.hidden = true;
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-labelledby", "lgw-title");
+
+  var header = el("div", "lgw-header");
+  var heading = el("h2", "lgw-title", title);
+  heading.id = "lgw-title";
+  heading.tabIndex = -1;
+  var restart = el("button", "lgw-header-button", "Start over");
+  restart.type = "button";
+  var close = el("button", "lgw-header-button lgw-close");
+  close.type = "button";
+  close.setAttribute("aria-label", "Close chat");
+  close.appendChild(el("span", "", "\u00d7")).setAttribute("aria-hidden", "true");
+  header.append(heading, restart, close);
+
+  var log = el("div", "lgw-log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", "Conversation");
+  log.tabIndex = 0;
+
+  var typing = el("div", "lgw-typing");
+  typing.hidden = true;
+  typing.setAttribute("role", "status");
+  typing.appendChild(srOnly("The assistant is typing"));
+  for (var i = 0; i < 3; i++) typing.appendChild(el("span", "lgw-dot")).setAttribute("aria-hidden", "true");
+
+  var alertBox = el("div", "lgw-alert");
+  alertBox.setAttribute("role", "alert");
+  var alertText = el("p", "lgw-alert-text");
+  var alertRetry = el("button", "lgw-alert-retry", "Retry");
+  alertRetry.type = "button";
+  alertBox.hidden = true;
+  alertBox.append(alertText, alertRetry);
+
+  var form = el("form", "lgw-form");
+  form.noValidate = true;
+  var inputLabel = el("label", "lgw-sr", "Your message");
+  inputLabel.htmlFor = "lgw-input";
+  var input = el("textarea", "lgw-input");
+  input.id = "lgw-input";
+  input.rows = 1;
+  input.maxLength = MAX_CHARS;
+  input.placeholder = "Type your question\u2026";
+  input.setAttribute("autocomplete", "off");
+  var send = el("button", "lgw-send", "Send");
+  send.type = "submit";
+  form.append(inputLabel, input, send);
+
+  panel.append(header, log, typing, alertBox, form);
+  frame.append(launcher, panel);
+  root.appendChild(frame);
+
+  // ---- talking to the server ------------------------------------------------------------
+  function call(path, body, options) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    // text/plain keeps it a CORS "simple" request: no preflight round trip per message.
+    return fetch(server + "/webhooks/website/" + path, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      body: JSON.stringify(Object.assign({ sender: sender }, body)),
+      credentials: "omit",
+      cache: "no-store",
+      keepalive: Boolean(options && options.keepalive),
+      signal: controller.signal
+    }).then(function (res) {
+      clearTimeout(timer);
+      if (!res.ok) { var err = new Error("HTTP " + res.status); err.status = res.status; throw err; }
+      return res.json();
+    }, function (err) {
+      clearTimeout(timer);
+      throw err;
+    });
+  }
+
+  function problemText(err, sending) {
+    if (err && err.status === 429) return "You're sending messages quickly. Wait a moment, then retry.";
+    if (err && err.name === "AbortError") return "The assistant is taking too long to answer.";
+    return sending
+      ? "Your message wasn't sent: we can't reach the assistant right now."
+      : "We can't reach the assistant right now. Check your connection and try again.";
+  }
+
+  // ---- rendering -------------------------------------------------------------------------
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function appendText(parent, text) {
+    // Bare https:// addresses become links; everything else stays text.
+    var pattern = /https:\/\/[^\s<>"']+/g;
+    var last = 0;
+    var match;
+    while ((match = pattern.exec(text))) {
+      var raw = match[0].replace(/[.,;:!?)\]]+$/, "");
+      var href = safeUrl(raw);
+      if (!href) continue;
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      parent.appendChild(link(raw, href, "lgw-inline-link"));
+      last = match.index + raw.length;
+      pattern.lastIndex = last;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function link(label, href, className) {
+    var a = el("a", className, label);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.addEventListener("click", function () { reportClick(href); });
+    return a;
+  }
+
+  function reportClick(href) {
+    call("event", { event: "link_clicked", url: href }, { keepalive: true }).catch(function () {});
+  }
+
+  function removeQuickReplies() {
+    var groups = log.querySelectorAll(".lgw-replies");
+    var hadFocus = false;
+    groups.forEach(function (group) {
+      if (group.contains(root.activeElement)) hadFocus = true;
+      group.remove();
+    });
+    if (hadFocus) input.focus();
+  }
+
+  function renderBot(message) {
+    if (!message || typeof message !== "object") return;
+    var item = el("div", "lgw-msg lgw-msg--bot");
+    item.appendChild(srOnly("Assistant: "));
+    if (typeof message.text === "string" && message.text) {
+      var bubble = el("p", "lgw-bubble");
+      appendText(bubble, message.text);
+      item.appendChild(bubble);
+    }
+    var buttons = Array.isArray(message.buttons) ? message.buttons : [];
+    var replies = el("div", "lgw-replies");
+    replies.setAttribute("role", "group");
+    replies.setAttribute("aria-label", "Suggested replies");
+    var links = el("div", "lgw-links");
+    buttons.forEach(function (button) {
+      if (!button || typeof button.title !== "string" || !button.title) return;
+      if (button.url !== undefined) {
+        // A link button: opens in a new tab, never posts its payload.
+        var href = safeUrl(button.url);
+        links.appendChild(href ? link(button.title, href, "lgw-link-button") : el("span", "lgw-link-blocked", button.title));
+      } else if (typeof button.payload === "string" && button.payload) {
+        var reply = el("button", "lgw-reply", button.title);
+        reply.type = "button";
+        reply.addEventListener("click", function () { submit(button.payload); });
+        replies.appendChild(reply);
+      }
+    });
+    if (links.childNodes.length) item.appendChild(links);
+    if (replies.childNodes.length) item.appendChild(replies);
+    if (item.childNodes.length > 1) log.appendChild(item);
+  }
+
+  function renderVisitor(text) {
+    removeQuickReplies();
+    var item = el("div", "lgw-msg lgw-msg--visitor");
+    item.appendChild(srOnly("You: "));
+    item.appendChild(el("p", "lgw-bubble", text));
+    log.appendChild(item);
+    return item;
+  }
+
+  function setState(entry, state) {
+    entry.state = state;
+    var item = entry.node;
+    item.classList.toggle("lgw-msg--failed", state === "failed");
+    var status = item.querySelector(".lgw-msg-status");
+    if (status) status.remove();
+    if (state === "failed") {
+      status = el("div", "lgw-msg-status");
+      status.appendChild(el("span", "", "Not sent. "));
+      var resend = el("button", "lgw-resend", "Resend");
+      resend.type = "button";
+      resend.addEventListener("click", function () { retry(); input.focus(); });
+      status.appendChild(resend);
+      item.appendChild(status);
+    } else if (state === "sending") {
+      item.appendChild(el("div", "lgw-msg-status", "Sending\u2026"));
+    }
+  }
+
+  function showAlert(text) {
+    alertText.textContent = text;
+    alertBox.hidden = false;
+  }
+  function hideAlert() {
+    alertBox.hidden = true;
+    alertText.textContent = "";
+  }
+  function setTyping(on) {
+    typing.hidden = !on;
+    if (on) scrollDown();
+  }
+
+  // ---- the conversation -------------------------------------------------------------------
+  var loaded = false; // history shown (or greeting received) for this sender
+  var loading = false;
+  var busy = false;
+  var queue = []; // {id, text, node, state: queued|sending|failed}
+  var generation = 0; // bumped by "start over": late answers for the old sender are dropped
+
+  function loadConversation() {
+    if (loaded || loading) return;
+    loading = true;
+    var mine = generation;
+    hideAlert();
+    setTyping(true);
+    call("history", {})
+      .then(function (result) {
+        var messages = Array.isArray(result.messages) ? result.messages : [];
+        if (messages.length) return messages;
+        return call("start", {}).then(function (greeting) {
+          return (greeting.messages || []).map(function (m) { return Object.assign({ from: "bot" }, m); });
+        });
+      })
+      .then(function (messages) {
+        if (mine !== generation) return;
+        var lastVisitor = null;
+        messages.forEach(function (m) {
+          if (m && m.from === "visitor" && typeof m.text === "string") { renderVisitor(m.text); lastVisitor = m.text; }
+          else renderBot(m);
+        });
+        restoreOutbox(lastVisitor);
+        loaded = true;
+        loading = false;
+        setTyping(false);
+        scrollDown();
+        processQueue();
+      })
+      .catch(function (err) {
+        if (mine !== generation) return;
+        loading = false;
+        setTyping(false);
+        showAlert(problemText(err, false));
+        queue.forEach(function (entry) { if (entry.state !== "failed") setState(entry, "failed"); });
+      });
+  }
+
+  function restoreOutbox(lastVisitorText) {
+    var items = readOutbox();
+    // A message answered just before the page went away is already in the history.
+    if (items.length && items[0].text === lastVisitorText) items.shift();
+    writeOutbox(items);
+    items.forEach(function (item) {
+      if (queue.some(function (q) { return q.id === item.id; })) return;
+      var entry = { id: item.id, text: item.text, node: renderVisitor(item.text) };
+      queue.push(entry);
+      setState(entry, "failed");
+    });
+    if (items.length) showAlert("Some of your messages were not sent yet. Resend them?");
+  }
+
+  function submit(text) {
+    text = text.replace(/^\s+|\s+$/g, "");
+    if (!text) return;
+    var entry = { id: newSenderId().slice(0, 16), text: text.slice(0, MAX_CHARS) };
+    entry.node = renderVisitor(entry.text);
+    queue.push(entry);
+    writeOutbox(readOutbox().concat([{ id: entry.id, text: entry.text }]));
+    setState(entry, "queued");
+    scrollDown();
+    retry(); // resend earlier failures first: the order stays as typed
+  }
+
+  function retry() {
+    hideAlert();
+    queue.forEach(function (entry) { if (entry.state === "failed") setState(entry, "queued"); });
+    if (!loaded) loadConversation();
+    else processQueue();
+  }
+
+  function processQueue() {
+    if (busy || !loaded) return;
+    var entry = queue.filter(function (e) { return e.state === "queued"; })[0];
+    if (!entry) return;
+    busy = true;
+    var mine = generation;
+    setState(entry, "sending");
+    setTyping(true);
+    call("message", { message: entry.text })
+      .then(function (result) {
+        if (mine !== generation) return;
+        busy = false;
+        setState(entry, "sent");
+        queue.splice(queue.indexOf(entry), 1);
+        writeOutbox(readOutbox().filter(function (item) { return item.id !== entry.id; }));
+        setTyping(false);
+        (result.messages || []).forEach(renderBot);
+        scrollDown();
+        processQueue();
+      })
+      .catch(function (err) {
+        if (mine !== generation) return;
+        busy = false;
+        setTyping(false);
+        queue.forEach(function (e) { if (e.state !== "sent") setState(e, "failed"); });
+        showAlert(problemText(err, true));
+        scrollDown();
+      });
+  }
+
+  function startOver() {
+    generation += 1;
+    writeOutbox([]);
+    sender = newSenderId();
+    save("localStorage", "sender", sender);
+    queue = [];
+    loaded = false;
+    loading = false;
+    busy = false;
+    setTyping(false);
+    while (log.firstChild) log.removeChild(log.firstChild);
+    hideAlert();
+    loadConversation();
+    input.focus();
+  }
+
+  // ---- opening, closing, keyboard -------------------------------------------------------
+  function openPanel(moveFocus) {
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    save("sessionStorage", "open", "1");
+    fitViewport();
+    loadConversation();
+    if (moveFocus) {
+      // On touch screens focusing the input would throw the keyboard over the greeting.
+      if (window.matchMedia("(pointer: coarse)").matches) heading.focus();
+      else input.focus();
+    }
+    scrollDown();
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    save("sessionStorage", "open", null);
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", function () { openPanel(true); });
+  close.addEventListener("click", closePanel);
+  restart.addEventListener("click", startOver);
+  alertRetry.addEventListener("click", retry);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); closePanel(); }
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) { input.focus(); return; }
+    input.value = "";
+    save("localStorage", "draft", null);
+    autosize();
+    submit(text);
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit(send) : send.click();
+    }
+  });
+  input.addEventListener("input", function () {
+    save("localStorage", "draft", input.value || null);
+    autosize();
+  });
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 140) + "px";
+  }
+
+  // Phones: the full-screen panel follows the visual viewport, so the input stays above
+  // the on-screen keyboard.
+  var fullScreen = window.matchMedia("(max-width: 480px)");
+  function fitViewport() {
+    var vv = window.visualViewport;
+    if (vv && fullScreen.matches && !panel.hidden) {
+      panel.style.height = vv.height + "px";
+      panel.style.top = vv.offsetTop + "px";
+      scrollDown();
+    } else {
+      panel.style.height = "";
+      panel.style.top = "";
+    }
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fitViewport);
+    window.visualViewport.addEventListener("scroll", fitViewport);
+  }
+  if (fullScreen.addEventListener) fullScreen.addEventListener("change", fitViewport);
+
+  // ---- start -----------------------------------------------------------------------------
+  function mount() {
+    document.body.appendChild(host);
+    input.value = load("localStorage", "draft") || "";
+    if (openOnLoad || load("sessionStorage", "open") === "1") openPanel(false);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();
