@@ -95,8 +95,10 @@ def user_texts(events: List[Dict[str, Any]]) -> List[str]:
     """What the visitor said, in stored order (verbatim text where the channel kept it)."""
     texts = []
     for event in events:
-        if event.get("event") == "user":
-            original = (event.get("metadata") or {}).get("original_text")
+        metadata = event.get("metadata") or {}
+        # Triggers the channel sends on the visitor's behalf (the greeting) are not words.
+        if event.get("event") == "user" and not metadata.get("is_external"):
+            original = metadata.get("original_text")
             texts.append(original if original is not None else event.get("text"))
     return texts
 
