@@ -1,0 +1,532 @@
+"""Read-only queries behind the console's pages: the filtered list, a transcript, the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from practice.console.db import (
+    conversation_intents,
+    conversation_tags,
+    conversation_text,
+    conversations,
+    events,
+    notes,
+    reviews,
+    tags,
+)
+from practice.console.summary import FALLBACK_INTENT, TOPIC_PREFIX
+
+PAGE_SIZE = 50
+TRANSCRIPT_LIMIT = 5000
+_YES_NO = {"yes": True, "no": False}
+
+
+def _yes_no(value: Optional[str]) -> Optional[bool]:
+    return _YES_NO.get((value or "").strip().lower())
+
+
+def _date(value: Optional[str]) -> Optional[dt.date]:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    """What a coach asked the list for; built from and written back to the query string."""
+
+    date_from: Optional[dt.date] = None
+    date_to: Optional[dt.date] = None
+    intent: str = ""
+    fallback: str = ""  # "", "any", "ended" or "none"
+    low_confidence: bool = False
+    escalation: Optional[bool] = None
+    offer: Optional[bool] = None
+    clicked: Optional[bool] = None
+    reviewed: Optional[bool] = None
+    tag: str = ""
+    search: str = ""
+
+    @classmethod
+    def from_query(cls, args: Mapping[str, str]) -> ConversationFilter:
+        """Parse query-string values; anything unrecognised means 'no filter'."""
+        fallback = (args.get("fallback") or "").strip().lower()
+        return cls(
+            date_from=_date(args.get("from")),
+            date_to=_date(args.get("to")),
+            intent=(args.get("intent") or "").strip()[:255],
+            fallback=fallback if fallback in ("any", "ended", "none") else "",
+            low_confidence=(args.get("low_confidence") or "") in ("1", "yes", "on"),
+            escalation=_yes_no(args.get("escalation")),
+            offer=_yes_no(args.get("offer")),
+            clicked=_yes_no(args.get("clicked")),
+            reviewed=_yes_no(args.get("reviewed")),
+            tag=(args.get("tag") or "").strip().lower()[:64],
+            search=(args.get("q") or "").strip()[:200],
+        )
+
+    def to_query(self) -> Dict[str, str]:
+        """The query-string values that reproduce this filter (empty ones left out)."""
+        def yn(value: Optional[bool]) -> str:
+            return "" if value is None else ("yes" if value else "no")
+
+        values = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "intent": self.intent,
+            "fallback": self.fallback,
+            "low_confidence": "1" if self.low_confidence else "",
+            "escalation": yn(self.escalation),
+            "offer": yn(self.offer),
+            "clicked": yn(self.clicked),
+            "reviewed": yn(self.reviewed),
+            "tag": self.tag,
+            "q": self.search,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def describe(self) -> str:
+        """A short human-readable form, for the audit log."""
+        return ", ".join(f"{k}={v}" for k, v in self.to_query().items()) or "all conversations"
+
+
+def day_bounds(day: dt.date, tz: ZoneInfo) -> Tuple[float, float]:
+    """Unix seconds of a local day's first instant and of the next day's."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start.timestamp(), end.timestamp()
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filter_clauses(
+    flt: ConversationFilter, tz: ZoneInfo, low_confidence: float
+) -> List[sa.sql.ClauseElement]:
+    """WHERE clauses on `console_conversations` for a filter."""
+    c = conversations.c
+    # Sessions the widget opened where the visitor never typed are not conversations.
+    clauses: List[sa.sql.ClauseElement] = [c.user_messages > 0]
+    if flt.date_from:
+        clauses.append(c.started_at >= day_bounds(flt.date_from, tz)[0])
+    if flt.date_to:
+        clauses.append(c.started_at < day_bounds(flt.date_to, tz)[1])
+    if flt.intent:
+        clauses.append(
+            c.sender_id.in_(
+                sa.select(conversation_intents.c.sender_id).where(
+                    conversation_intents.c.intent_name == flt.intent
+                )
+            )
+        )
+    if flt.fallback == "any":
+        clauses.append(sa.or_(c.fallbacks > 0, c.fallback_actions > 0))
+    elif flt.fallback == "ended":
+        clauses.append(c.last_intent == FALLBACK_INTENT)
+    elif flt.fallback == "none":
+        clauses.append(sa.and_(c.fallbacks == 0, c.fallback_actions == 0))
+    if flt.low_confidence:
+        clauses.append(c.min_confidence < low_confidence)
+    if flt.escalation is not None:
+        clauses.append(c.escalations > 0 if flt.escalation else c.escalations == 0)
+    if flt.offer is not None:
+        clauses.append(c.offer_shown == flt.offer)
+    if flt.clicked is not None:
+        clauses.append(c.link_clicked == flt.clicked)
+    if flt.reviewed is not None:
+        reviewed = sa.select(reviews.c.sender_id)
+        clauses.append(c.sender_id.in_(reviewed) if flt.reviewed else c.sender_id.not_in(reviewed))
+    if flt.tag:
+        clauses.append(
+            c.sender_id.in_(
+                sa.select(conversation_tags.c.sender_id)
+                .join(tags, tags.c.id == conversation_tags.c.tag_id)
+                .where(tags.c.name == flt.tag)
+            )
+        )
+    if flt.search:
+        clauses.append(
+            c.sender_id.in_(
+                sa.select(conversation_text.c.sender_id).where(
+                    conversation_text.c.text.like(_like_pattern(flt.search), escape="\\")
+                )
+            )
+        )
+    return clauses
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One line of the conversation list (and of the CSV export)."""
+
+    sender_id: str
+    started_at: float
+    messages: int
+    user_messages: int
+    topics: Tuple[str, ...]
+    first_message: str
+    offer_shown: bool
+    link_clicked: bool
+    fallbacks: int
+    escalations: int
+    min_confidence: Optional[float]
+    last_intent: Optional[str]
+    reviewed_by: Optional[str]
+    tags: Tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A page of the filtered list, with the total it was cut from."""
+
+    rows: List[ConversationRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered list has (at least one)."""
+        return max(1, -(-self.total // self.page_size))
+
+
+_LIST_COLUMNS = (
+    conversations.c.sender_id,
+    conversations.c.started_at,
+    conversations.c.user_messages,
+    conversations.c.bot_messages,
+    conversations.c.topics,
+    conversations.c.first_message,
+    conversations.c.offer_shown,
+    conversations.c.link_clicked,
+    conversations.c.fallbacks,
+    conversations.c.fallback_actions,
+    conversations.c.escalations,
+    conversations.c.min_confidence,
+    conversations.c.last_intent,
+    reviews.c.reviewed_by,
+)
+
+
+def _list_query(clauses: Sequence[sa.sql.ClauseElement]) -> sa.sql.Select:
+    return (
+        sa.select(*_LIST_COLUMNS)
+        .select_from(
+            conversations.outerjoin(reviews, reviews.c.sender_id == conversations.c.sender_id)
+        )
+        .where(*clauses)
+        .order_by(conversations.c.started_at.desc(), conversations.c.sender_id.desc())
+    )
+
+
+def _to_row(row: Any, tag_map: Mapping[str, Tuple[str, ...]],
+            note_map: Mapping[str, str]) -> ConversationRow:
+    return ConversationRow(
+        sender_id=row.sender_id,
+        started_at=row.started_at,
+        messages=row.user_messages + row.bot_messages,
+        user_messages=row.user_messages,
+        topics=tuple(t for t in row.topics.split(",") if t),
+        first_message=row.first_message or "",
+        offer_shown=bool(row.offer_shown),
+        link_clicked=bool(row.link_clicked),
+        fallbacks=max(row.fallbacks, row.fallback_actions),
+        escalations=row.escalations,
+        min_confidence=row.min_confidence,
+        last_intent=row.last_intent,
+        reviewed_by=row.reviewed_by,
+        tags=tag_map.get(row.sender_id, ()),
+        note=note_map.get(row.sender_id, ""),
+    )
+
+
+def _tags_and_notes(
+    connection: Connection, sender_ids: Sequence[str]
+) -> Tuple[Dict[str, Tuple[str, ...]], Dict[str, str]]:
+    if not sender_ids:
+        return {}, {}
+    tag_lists: Dict[str, List[str]] = {}
+    for row in connection.execute(
+        sa.select(conversation_tags.c.sender_id, tags.c.name)
+        .join(tags, tags.c.id == conversation_tags.c.tag_id)
+        .where(conversation_tags.c.sender_id.in_(sender_ids))
+        .order_by(tags.c.name)
+    ):
+        tag_lists.setdefault(row.sender_id, []).append(row.name)
+    note_map = {
+        row.sender_id: row.text
+        for row in connection.execute(
+            sa.select(notes.c.sender_id, notes.c.text).where(notes.c.sender_id.in_(sender_ids))
+        )
+    }
+    return {k: tuple(v) for k, v in tag_lists.items()}, note_map
+
+
+def list_conversations(
+    engine: Engine,
+    flt: ConversationFilter,
+    tz: ZoneInfo,
+    low_confidence: float,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> ConversationPage:
+    """One page of the filtered conversations, newest first, and how many match in all."""
+    clauses = filter_clauses(flt, tz, low_confidence)
+    page = max(1, page)
+    with engine.connect() as connection:
+        total = connection.execute(
+            sa.select(sa.func.count()).select_from(conversations).where(*clauses)
+        ).scalar_one()
+        page = min(page, max(1, -(-total // page_size)))
+        rows = connection.execute(
+            _list_query(clauses).limit(page_size).offset((page - 1) * page_size)
+        ).fetchall()
+        tag_map, note_map = _tags_and_notes(connection, [r.sender_id for r in rows])
+    return ConversationPage(
+        [_to_row(r, tag_map, note_map) for r in rows], total, page, page_size
+    )
+
+
+def iter_conversations(
+    engine: Engine, flt: ConversationFilter, tz: ZoneInfo, low_confidence: float,
+    chunk: int = 500,
+) -> Iterator[List[ConversationRow]]:
+    """Every conversation matching the filter, newest first, in chunks (for exports)."""
+    clauses = filter_clauses(flt, tz, low_confidence)
+    with engine.connect() as connection:
+        rows = connection.execute(_list_query(clauses)).fetchall()
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            tag_map, note_map = _tags_and_notes(connection, [r.sender_id for r in part])
+            yield [_to_row(r, tag_map, note_map) for r in part]
+
+
+@dataclass(frozen=True)
+class TranscriptItem:
+    """One event of a conversation, as the transcript shows it."""
+
+    id: int
+    kind: str  # user, bot, action, slot, session, other
+    at: float
+    text: str = ""
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    name: Optional[str] = None
+    value: str = ""
+    buttons: Tuple[str, ...] = ()
+
+
+def _transcript_item(row: Any) -> TranscriptItem:
+    try:
+        data = json.loads(row.data or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    at = float(row.timestamp or 0.0)
+    kind = row.type_name
+    if kind == "user":
+        intent = (data.get("parse_data") or {}).get("intent") or {}
+        confidence = intent.get("confidence")
+        return TranscriptItem(
+            row.id, "user", at, text=str(data.get("text") or ""),
+            intent=row.intent_name or intent.get("name"),
+            confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+        )
+    if kind == "bot":
+        buttons = ((data.get("data") or {}).get("buttons")) or []
+        titles = tuple(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
+        utter = (data.get("metadata") or {}).get("utter_action")
+        return TranscriptItem(row.id, "bot", at, text=str(data.get("text") or ""),
+                              name=utter, buttons=titles)
+    if kind == "action":
+        return TranscriptItem(row.id, "action", at, name=row.action_name)
+    if kind == "slot":
+        return TranscriptItem(row.id, "slot", at, name=row.action_name,
+                              value=json.dumps(data.get("value")))
+    if kind == "session_started":
+        return TranscriptItem(row.id, "session", at, name="session started")
+    return TranscriptItem(row.id, "other", at, name=kind)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A conversation's events in order, with the summary row when there is one."""
+
+    sender_id: str
+    items: List[TranscriptItem]
+    summary: Optional[ConversationRow]
+    truncated: bool
+
+
+def transcript(engine: Engine, sender_id: str) -> Optional[Transcript]:
+    """Every event of one conversation, in the order Rasa stored them; None if unknown."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(events.c.id, events.c.type_name, events.c.timestamp,
+                      events.c.intent_name, events.c.action_name, events.c.data)
+            .where(events.c.sender_id == sender_id)
+            .order_by(events.c.id)
+            .limit(TRANSCRIPT_LIMIT + 1)
+        ).fetchall()
+        if not rows:
+            return None
+        summary_row = connection.execute(
+            _list_query([conversations.c.sender_id == sender_id])
+        ).first()
+        tag_map, note_map = _tags_and_notes(connection, [sender_id])
+    summary = _to_row(summary_row, tag_map, note_map) if summary_row else None
+    items = [_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]]
+    return Transcript(sender_id, items, summary, truncated=len(rows) > TRANSCRIPT_LIMIT)
+
+
+def known_intents(engine: Engine) -> List[str]:
+    """Every intent some conversation used, for the intent filter's choices."""
+    with engine.connect() as connection:
+        return [
+            r[0]
+            for r in connection.execute(
+                sa.select(conversation_intents.c.intent_name)
+                .distinct()
+                .order_by(conversation_intents.c.intent_name)
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class DayStats:
+    """One local day of the dashboard."""
+
+    day: dt.date
+    conversations: int = 0
+    with_fallback: int = 0
+    escalated: int = 0
+    offered: int = 0
+    clicked: int = 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard's numbers for a date range."""
+
+    date_from: dt.date
+    date_to: dt.date
+    days: List[DayStats]
+    topics: List[Tuple[str, int]]
+    user_messages: int = 0
+    fallback_messages: int = 0
+    escalations: int = 0
+    totals: DayStats = field(default_factory=lambda: DayStats(dt.date.min))
+
+    @property
+    def fallback_rate(self) -> float:
+        """Share of conversations with at least one fallback."""
+        conversations = self.totals.conversations
+        return self.totals.with_fallback / conversations if conversations else 0.0
+
+    @property
+    def message_fallback_rate(self) -> float:
+        """Share of visitor messages the assistant did not understand."""
+        return self.fallback_messages / self.user_messages if self.user_messages else 0.0
+
+    @property
+    def offer_reach(self) -> float:
+        """Share of conversations that were shown the closing offer."""
+        return self.totals.offered / self.totals.conversations if self.totals.conversations else 0.0
+
+    @property
+    def click_through(self) -> float:
+        """Share of conversations shown the offer whose visitor clicked the application link."""
+        return self.totals.clicked / self.totals.offered if self.totals.offered else 0.0
+
+
+def dashboard(
+    engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo, top: int = 10
+) -> Dashboard:
+    """Per-day counts, top topics and rates for the local days `date_from`..`date_to`."""
+    start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+    c = conversations.c
+    in_range = sa.and_(c.started_at >= start, c.started_at < end, c.user_messages > 0)
+    ones = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
+    per_bucket = (
+        sa.select(
+            c.started_bucket,
+            sa.func.count(),
+            ones(sa.or_(c.fallbacks > 0, c.fallback_actions > 0)),
+            ones(c.escalations > 0),
+            ones(c.offer_shown == sa.true()),
+            ones(sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true())),
+            sa.func.sum(c.user_messages),
+            sa.func.sum(c.fallbacks),
+            sa.func.sum(c.escalations),
+        )
+        .where(in_range)
+        .group_by(c.started_bucket)
+    )
+    i = conversation_intents.c
+    topic_query = (
+        sa.select(i.intent_name, sa.func.count())
+        .where(i.started_at >= start, i.started_at < end, i.intent_name.like(TOPIC_PREFIX + "%"))
+        .group_by(i.intent_name)
+        .order_by(sa.func.count().desc(), i.intent_name)
+        .limit(top)
+    )
+    with engine.connect() as connection:
+        buckets = connection.execute(per_bucket).fetchall()
+        topics = [(r[0], int(r[1])) for r in connection.execute(topic_query)]
+    per_day: Dict[dt.date, Counter] = {}
+    messages = fallback_messages = escalations = 0
+    for bucket, count, fallback, escalated, offered, clicked, users, fallbacks, esc in buckets:
+        day = dt.datetime.fromtimestamp(bucket * 900, tz).date()
+        counter = per_day.setdefault(day, Counter())
+        counter.update(conversations=count, with_fallback=fallback or 0, escalated=escalated or 0,
+                       offered=offered or 0, clicked=clicked or 0)
+        messages += users or 0
+        fallback_messages += fallbacks or 0
+        escalations += esc or 0
+    days = []
+    day = date_from
+    while day <= date_to:
+        days.append(DayStats(day, **per_day.get(day, {})))
+        day += dt.timedelta(days=1)
+    totals = DayStats(
+        date_to,
+        **{key: sum(getattr(d, key) for d in days)
+           for key in ("conversations", "with_fallback", "escalated", "offered", "clicked")},
+    )
+    return Dashboard(date_from, date_to, days, topics, messages, fallback_messages,
+                     escalations, totals)
+
+
+def with_page(flt: ConversationFilter, **changes: Any) -> ConversationFilter:
+    """A copy of the filter with some fields changed."""
+    return replace(flt, **changes)
+
+
+def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[TranscriptItem]]:
+    """The visitor and assistant messages of several conversations, in order (for exports)."""
+    found: Dict[str, List[TranscriptItem]] = {s: [] for s in sender_ids}
+    if not sender_ids:
+        return found
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
+                      events.c.intent_name, events.c.action_name, events.c.data)
+            .where(events.c.sender_id.in_(sender_ids), events.c.type_name.in_(("user", "bot")))
+            .order_by(events.c.id)
+        )
+        for row in rows:
+            found[row.sender_id].append(_transcript_item(row))
+    return found

@@ -1,0 +1,210 @@
+"""The conversation list, a transcript, review marks, tags, notes and exports."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any, Dict, Iterator, List, Optional
+from urllib.parse import parse_qsl, urlencode
+
+from sanic import Request
+from sanic.response import HTTPResponse, redirect
+
+from practice.console import audit, queries
+from practice.console import review as marks
+from practice.console.export import csv_chunks, json_chunks
+from practice.console.queries import ConversationFilter, ConversationRow
+from practice.console.web import (
+    ConsoleContext,
+    console,
+    form_value,
+    list_url,
+    query_values,
+    render,
+    run_db,
+    see_other,
+)
+
+
+async def home(request: Request) -> HTTPResponse:
+    """The console opens on the conversation list."""
+    return redirect("/conversations")
+
+
+def _quick_ranges(ctx: ConsoleContext) -> List[Dict[str, str]]:
+    today = ctx.today()
+    ranges = [
+        ("Today", today, today),
+        ("Yesterday", today - dt.timedelta(days=1), today - dt.timedelta(days=1)),
+        ("Last 7 days", today - dt.timedelta(days=6), today),
+        ("Last 30 days", today - dt.timedelta(days=29), today),
+    ]
+    return [{"label": label, "from": start.isoformat(), "to": end.isoformat()}
+            for label, start, end in ranges]
+
+
+def _page_number(value: Optional[str]) -> int:
+    try:
+        return max(1, min(int(value or "1"), 1_000_000))
+    except ValueError:
+        return 1
+
+
+async def conversation_list(request: Request) -> HTTPResponse:
+    """The filtered, paged list of conversations, newest first."""
+    ctx = console(request)
+    await ctx.summarizer.before_read()
+    flt = ConversationFilter.from_query(query_values(request))
+    page = await run_db(
+        queries.list_conversations, ctx.engine, flt, ctx.tz,
+        ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
+    )
+    intents = await run_db(queries.known_intents, ctx.engine)
+    tags = await run_db(marks.all_tags, ctx.engine)
+    values = flt.to_query()
+    return render(
+        request, "conversations.html", flt=flt, page=page, values=values,
+        intents=intents, tags=tags, quick_ranges=_quick_ranges(ctx),
+        back=urlencode({**values, "page": str(page.page)}),
+        low_confidence=ctx.settings.console_low_confidence,
+        page_url=lambda number: list_url({**values, "page": str(number)}),
+        export_query=urlencode(values),
+    )
+
+
+def _back_link(back: str) -> str:
+    """The list URL a transcript returns to, rebuilt from a parsed filter (never raw input)."""
+    values = dict(parse_qsl(back or ""))
+    rebuilt = ConversationFilter.from_query(values).to_query()
+    page = _page_number(values.get("page"))
+    if page > 1:
+        rebuilt["page"] = str(page)
+    return list_url(rebuilt)
+
+
+async def transcript_page(request: Request) -> HTTPResponse:
+    """Every event of one conversation, with its review mark, tags and note."""
+    ctx = console(request)
+    sender_id = (request.args.get("id") or "")[:255]
+    await ctx.summarizer.before_read()
+    found = await run_db(queries.transcript, ctx.engine, sender_id) if sender_id else None
+    if found is None:
+        return render(request, "error.html", status=404, message="There is no such conversation.")
+    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "view",
+                 sender_id)
+    back = request.args.get("back") or ""
+    return render(
+        request, "transcript.html", t=found, all_tags=await run_db(marks.all_tags, ctx.engine),
+        back=back, back_url=_back_link(back), low_confidence=ctx.settings.console_low_confidence,
+        error=request.args.get("error") or "",
+    )
+
+
+def _transcript_url(sender_id: str, back: str, anchor: str = "review", error: str = "") -> str:
+    values = {"id": sender_id}
+    if back:
+        values["back"] = back
+    if error:
+        values["error"] = error
+    return "/conversation?" + urlencode(values) + "#" + anchor
+
+
+async def review(request: Request) -> HTTPResponse:
+    """Mark a conversation reviewed (or not)."""
+    ctx = console(request)
+    sender_id = form_value(request, "id")[:255]
+    reviewed = form_value(request, "reviewed") == "1"
+    user = request.ctx.session.account.username
+    await run_db(marks.set_reviewed, ctx.engine, sender_id, user, reviewed)
+    await run_db(audit.record, ctx.engine, user, "reviewed" if reviewed else "unreviewed",
+                 sender_id)
+    return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+
+async def tag(request: Request) -> HTTPResponse:
+    """Put a tag on a conversation."""
+    ctx = console(request)
+    sender_id = form_value(request, "id")[:255]
+    user = request.ctx.session.account.username
+    try:
+        name = await run_db(marks.add_tag, ctx.engine, sender_id,
+                            form_value(request, "tag"), user)
+    except marks.ReviewError:
+        return see_other(_transcript_url(sender_id, form_value(request, "back"), error="tag"))
+    await run_db(audit.record, ctx.engine, user, "tagged", sender_id, name)
+    return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+async def untag(request: Request) -> HTTPResponse:
+    """Take a tag off a conversation."""
+    ctx = console(request)
+    sender_id = form_value(request, "id")[:255]
+    name = form_value(request, "tag")
+    user = request.ctx.session.account.username
+    await run_db(marks.remove_tag, ctx.engine, sender_id, name)
+    await run_db(audit.record, ctx.engine, user, "untagged", sender_id, name[:64])
+    return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+async def note(request: Request) -> HTTPResponse:
+    """Save (or clear) the conversation's note."""
+    ctx = console(request)
+    sender_id = form_value(request, "id")[:255]
+    user = request.ctx.session.account.username
+    try:
+        await run_db(marks.set_note, ctx.engine, sender_id, form_value(request, "note"),
+                     user)
+    except marks.ReviewError:
+        return see_other(_transcript_url(sender_id, form_value(request, "back"), error="note"))
+    await run_db(audit.record, ctx.engine, user, "noted", sender_id)
+    return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+async def _stream(request: Request, kind: str, content_type: str,
+                  render_chunks: Any) -> HTTPResponse:
+    """Stream an export chunk by chunk, then audit exactly which conversations it held."""
+    ctx = console(request)
+    await ctx.summarizer.before_read()
+    flt = ConversationFilter.from_query(query_values(request))
+    stamp = ctx.today().isoformat()
+    exported: List[str] = []
+
+    def chunks() -> Iterator[List[ConversationRow]]:
+        for chunk in queries.iter_conversations(ctx.engine, flt, ctx.tz,
+                                                ctx.settings.console_low_confidence):
+            exported.extend(row.sender_id for row in chunk)
+            yield chunk
+
+    parts = render_chunks(chunks(), ctx)
+    response = await request.respond(
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="conversations-{stamp}.{kind}"'},
+    )
+    try:
+        while True:
+            part = await asyncio.to_thread(next, parts, None)
+            if part is None:
+                break
+            await response.send(part)
+        await response.eof()
+    finally:
+        await run_db(audit.record_export, ctx.engine, request.ctx.session.account.username,
+                     f"export_{kind}", flt.describe(), exported)
+    return response
+
+
+async def export_csv(request: Request) -> HTTPResponse:
+    """The filtered conversations as CSV, one row each."""
+    return await _stream(request, "csv", "text/csv; charset=utf-8",
+                         lambda chunks, ctx: csv_chunks(chunks, ctx.tz))
+
+
+async def export_json(request: Request) -> HTTPResponse:
+    """The filtered conversations as JSON, each with its messages."""
+    return await _stream(
+        request, "json", "application/json; charset=utf-8",
+        lambda chunks, ctx: json_chunks(
+            chunks, ctx.tz, lambda ids: queries.messages_for(ctx.engine, ids)
+        ),
+    )

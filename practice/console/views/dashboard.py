@@ -1,0 +1,54 @@
+"""The dashboard: conversations per day, top topics, fallback rate, offer reach, escalations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sanic import Request
+from sanic.response import HTTPResponse
+
+from practice.console import queries
+from practice.console.charts import column_chart, row_chart
+from practice.console.web import console, render, run_db
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+def _date(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return default
+
+
+async def dashboard_page(request: Request) -> HTTPResponse:
+    """Charts and rates for a date range (the last 30 days unless chosen)."""
+    ctx = console(request)
+    await ctx.summarizer.before_read()
+    today = ctx.today()
+    date_to = _date(request.args.get("to"), today)
+    date_from = _date(request.args.get("from"), date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
+    if date_from > date_to:
+        date_from, date_to = date_to, date_from
+    date_from = max(date_from, date_to - dt.timedelta(days=MAX_DAYS - 1))
+    stats = await run_db(queries.dashboard, ctx.engine, date_from, date_to, ctx.tz)
+    every = max(1, len(stats.days) // 6)
+    per_day = column_chart([(d.day.isoformat(), d.conversations) for d in stats.days],
+                           width=1300, label_every=every)
+    fallback_days = column_chart(
+        [(d.day.isoformat(), 100 * d.with_fallback / d.conversations if d.conversations else 0)
+         for d in stats.days], width=560, height=160, label_every=every, unit="%",
+    )
+    escalation_days = column_chart([(d.day.isoformat(), d.escalated) for d in stats.days],
+                                   width=560, height=160, label_every=every)
+    topics = row_chart([(name[len("ask_"):].replace("_", " "), count)
+                        for name, count in stats.topics], label_width=180)
+    funnel = row_chart([
+        ("Conversations", stats.totals.conversations),
+        ("Shown the closing offer", stats.totals.offered),
+        ("Clicked the application link", stats.totals.clicked),
+    ])
+    return render(request, "dashboard.html", stats=stats, per_day=per_day,
+                  fallback_days=fallback_days, escalation_days=escalation_days,
+                  topics=topics, funnel=funnel, date_from=date_from, date_to=date_to)

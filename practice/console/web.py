@@ -1,0 +1,168 @@
+"""What every view shares: the console's context, templates, database calls off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sanic import Request
+from sanic.response import HTTPResponse, html, redirect
+from sqlalchemy.engine import Engine
+
+from practice.console import summary
+from practice.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "practice_console_session"
+LOGIN_CSRF_COOKIE = "practice_console_login_csrf"
+T = TypeVar("T")
+
+
+async def run_db(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking database call in a worker thread, keeping the event loop free."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+@dataclass
+class Summarizer:
+    """Keeps the summary tables caught up: in the background, and just before a page reads."""
+
+    engine: Engine
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    behind: int = 0
+    last_run: float = 0.0
+
+    async def catch_up(self, budget_seconds: float) -> int:
+        """Fold new events for at most about `budget_seconds`; return how many ids remain."""
+        async with self.lock:
+            result = await run_db(summary.refresh, self.engine, budget_seconds)
+            self.behind = result.behind
+            self.last_run = time.monotonic()
+        return self.behind
+
+    async def before_read(self) -> None:
+        """Make a page current, unless the summary was refreshed a moment ago."""
+        if time.monotonic() - self.last_run > 0.5 or self.behind:
+            await self.catch_up(0.25)
+
+    async def run_forever(self, interval: float = 2.0) -> None:
+        """Background loop: catch up in short slices so pages never wait long."""
+        while True:
+            try:
+                behind = await self.catch_up(1.0)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
+                behind = 0
+                await asyncio.sleep(interval * 5)
+            await asyncio.sleep(0.05 if behind else interval)
+
+
+@dataclass
+class ConsoleContext:
+    """The console's long-lived parts, made once when the server starts."""
+
+    settings: Settings
+    engine: Engine
+    templates: Environment
+    summarizer: Summarizer
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The practice's time zone, for dates shown and date filters."""
+        return ZoneInfo(self.settings.console_timezone)
+
+    def today(self) -> dt.date:
+        """Today's date in the practice's time zone."""
+        return dt.datetime.now(self.tz).date()
+
+
+def make_templates(settings: Settings) -> Environment:
+    """Jinja with autoescaping everywhere: visitor text is always inert in the page."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tz = ZoneInfo(settings.console_timezone)
+    env.filters["when"] = functools.partial(_when, tz=tz)
+    env.filters["pct"] = lambda value: f"{100 * value:.1f}%"
+    env.filters["conf"] = lambda value: "—" if value is None else f"{value:.2f}"
+    env.globals["urlencode"] = lambda values: urlencode(values)
+    return env
+
+
+def _when(timestamp: Optional[float], tz: ZoneInfo, seconds: bool = False) -> str:
+    if timestamp is None:
+        return "—"
+    fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return dt.datetime.fromtimestamp(timestamp, tz).strftime(fmt)
+
+
+def console(request: Request) -> ConsoleContext:
+    """The console context of the app serving this request."""
+    return request.app.ctx.console
+
+
+def query_values(request: Request) -> Dict[str, str]:
+    """The query string as single values (first wins)."""
+    return {key: request.args.get(key) for key in request.args}
+
+
+def form_value(request: Request, name: str, default: str = "") -> str:
+    """One form field of a POST (urlencoded), or `default`."""
+    form = request.form or {}
+    value = form.get(name)
+    return default if value is None else str(value)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    """Render a page with what every page needs: the user, their CSRF token, the navigation."""
+    from practice.console.pages import navigation
+
+    ctx = console(request)
+    session = getattr(request.ctx, "session", None)
+    body = ctx.templates.get_template(template).render(
+        user=session.account if session else None,
+        csrf_token=session.csrf_token if session else "",
+        nav=navigation(session.account.role) if session else [],
+        path=request.path,
+        behind=ctx.summarizer.behind,
+        timezone=ctx.settings.console_timezone,
+        **context,
+    )
+    return html(body, status=status)
+
+
+def see_other(url: str) -> HTTPResponse:
+    """Redirect after a POST so reloading the page does not post again."""
+    return redirect(url, status=303)
+
+
+def safe_next(value: Optional[str], default: str = "/conversations") -> str:
+    """A same-site path to go back to after signing in (never another host)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def list_url(values: Mapping[str, str]) -> str:
+    """The conversation list's URL for a filter's query values."""
+    return "/conversations" + ("?" + urlencode(values) if values else "")
+
+
+def expire_cookie(response: HTTPResponse, name: str, path: str) -> None:
+    """Tell the browser to drop a cookie now."""
+    response.cookies[name] = ""
+    response.cookies[name]["path"] = path
+    response.cookies[name]["max-age"] = 0
+    response.cookies[name]["httponly"] = True
