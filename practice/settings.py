@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -54,13 +53,10 @@ class Settings:
     retention_days: int = 90
     # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy).
     trusted_proxies: Tuple[str, ...] = ("127.0.0.1/32", "::1/128")
-    # Retraining (practice/retrain, docs/RETRAINING.md): the loopback model server Rasa polls
-    # for promoted models, its token, how often Rasa asks, where retrain runs and their
+    # Retraining (practice/retrain, docs/RETRAINING.md): how often the running Rasa server
+    # checks models/current.tar.gz for a promoted model, where retrain runs and their
     # reports go, and which share of approved examples is held out for the gate.
-    model_server_host: str = "127.0.0.1"
-    model_server_port: int = 5006
-    model_server_token: str = field(default="", repr=False)
-    model_pull_seconds: int = 10
+    model_reload_seconds: float = 5.0
     retrain_dir: Path = PROJECT_ROOT / "var" / "retrain"
     retrain_holdout_every: int = 4
     # The demo website (practice/website): the article it shows, and the chat server URL
@@ -72,11 +68,6 @@ class Settings:
     def action_server_url(self) -> str:
         """The webhook URL Rasa calls for custom actions."""
         return f"http://{self.action_server_host}:{self.action_server_port}/webhook"
-
-    @property
-    def model_server_url(self) -> str:
-        """The URL Rasa pulls the served model from (the token goes as a query parameter)."""
-        return f"http://{self.model_server_host}:{self.model_server_port}/model"
 
 
 def _defaults_from_file(path: Path) -> Dict[str, Any]:
@@ -135,11 +126,7 @@ def load_settings(
         rate_limit_per_client=env.get("RATE_LIMIT_PER_CLIENT", "120/60"),
         retention_days=int(env.get("RETENTION_DAYS", "90")),
         trusted_proxies=_csv(env.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")),
-        model_server_host=env.get("MODEL_SERVER_HOST", "127.0.0.1"),
-        model_server_port=int(env.get("MODEL_SERVER_PORT", "5006")),
-        # Unset: a fresh random token per launch, handed to Rasa and the model server only.
-        model_server_token=env.get("MODEL_SERVER_TOKEN") or secrets.token_urlsafe(32),
-        model_pull_seconds=max(1, int(env.get("MODEL_PULL_SECONDS", "10"))),
+        model_reload_seconds=max(1.0, float(env.get("MODEL_RELOAD_SECONDS", "5"))),
         retrain_dir=Path(env.get("RETRAIN_DIR", str(var_dir / "retrain"))),
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
