@@ -203,6 +203,10 @@ class PracticeLockStore(LockStore):
             if lock is None or not _holds(lock, ticket):
                 raise LockError(f"Ticket {ticket} of a conversation expired while waiting.")
             if not lock.is_locked(ticket):
+                # A turn is CPU-bound and rarely suspends: yield once so the event loop
+                # takes in other requests first, or a burst for one visitor would hold
+                # every other visitor until the whole burst is done.
+                await asyncio.sleep(0)
                 return lock
             ahead = max(1, ticket - (lock.now_serving or 0))
             await asyncio.sleep(min(poll_seconds * ahead, MAX_POLL_SECONDS))

@@ -1,0 +1,137 @@
+"""Concurrency cases, run against one server (test_concurrency.py) and against the
+scale-out topology behind nginx (test_scaleout.py): same checks, different targets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
+
+import aiohttp
+
+from tests.reliability.client import new_sender, stored_events, user_texts
+
+QUESTIONS = (
+    "what is leaky gut?",
+    "what are the symptoms?",
+    "what causes leaky gut?",
+    "what should I eat?",
+    "how do I apply for coaching?",
+)
+
+
+@dataclass
+class Target:
+    """Where the chat endpoint is and where its conversations are stored."""
+
+    rest_url: str
+    database_url: str
+
+
+def numbered_messages(count: int, tag: str) -> List[str]:
+    """`count` distinct, realistic visitor messages."""
+    return [f"{QUESTIONS[i % len(QUESTIONS)]} [{tag} {i:02d}]" for i in range(count)]
+
+
+async def send_all(
+    url: str, plan: Sequence[Tuple[str, str, float]], timeout: float = 120.0
+) -> List[Tuple[int, Any, float]]:
+    """Send every (sender, text, delay) at once (each after its delay); in plan order,
+    return (status, body, time of the reply since the start)."""
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    started = time.monotonic()
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as session:
+
+        async def one(sender: str, text: str, delay: float) -> Tuple[int, Any, float]:
+            await asyncio.sleep(delay)
+            async with session.post(url, json={"sender": sender, "message": text}) as reply:
+                body = await reply.json(content_type=None)
+                return reply.status, body, time.monotonic() - started
+
+        return await asyncio.gather(*(one(*item) for item in plan))
+
+
+def turns(events: List[Dict[str, Any]]) -> List[List[Dict[str, Any]]]:
+    """The stored events cut into turns: each starts at a visitor message."""
+    result: List[List[Dict[str, Any]]] = []
+    for event in events:
+        if event.get("event") == "user":
+            result.append([event])
+        elif result:
+            result[-1].append(event)
+    return result
+
+
+def assert_whole_turns(events: List[Dict[str, Any]], bot_messages: Dict[str, int]) -> None:
+    """Every turn is one visitor message, then exactly the bot messages its reply had,
+    then `action_listen`: no turn lost, doubled or interleaved with another."""
+    stored = turns(events)
+    assert len(stored) == len(bot_messages)
+    for turn in stored:
+        text = turn[0]["text"]
+        assert sum(1 for e in turn if e.get("event") == "user") == 1
+        said = sum(1 for e in turn if e.get("event") == "bot")
+        assert said == bot_messages[text], f"turn {text!r}: {said} bot events stored"
+        assert turn[-1].get("event") == "action" and turn[-1].get("name") == "action_listen"
+
+
+async def one_sender_burst(target: Target, count: int = 50) -> None:
+    """`count` messages of one visitor at the same instant: all answered, each stored
+    once as a whole turn, no turn interleaved with another."""
+    sender = new_sender()
+    texts = numbered_messages(count, "burst")
+    replies = await send_all(target.rest_url, [(sender, text, 0.0) for text in texts])
+    assert [status for status, _, _ in replies] == [200] * count, replies
+    assert all(body for _, body, _ in replies), "a message got no reply"
+
+    events = stored_events(target.database_url, sender)
+    stored = user_texts(events)
+    assert sorted(stored) == sorted(texts)  # none lost, none twice
+    assert_whole_turns(events, {t: len(body) for t, (_, body, _) in zip(texts, replies)})
+
+
+async def one_sender_in_arrival_order(target: Target, count: int = 50,
+                                      gap_seconds: float = 0.02) -> None:
+    """Messages arriving faster than they are processed queue up and are processed (and
+    stored) in the order they arrived."""
+    sender = new_sender()
+    texts = numbered_messages(count, "order")
+    plan = [(sender, text, index * gap_seconds) for index, text in enumerate(texts)]
+    replies = await send_all(target.rest_url, plan)
+    assert [status for status, _, _ in replies] == [200] * count
+    events = stored_events(target.database_url, sender)
+    assert user_texts(events) == texts
+    assert_whole_turns(events, {t: len(body) for t, (_, body, _) in zip(texts, replies)})
+    # The queue really formed: the last reply came well after the last message was sent.
+    assert max(at for _, _, at in replies) > count * gap_seconds
+
+
+async def many_senders_independent(target: Target, senders: int = 10,
+                                   per_sender: int = 4, busy_messages: int = 30) -> None:
+    """Visitors in parallel: each conversation holds exactly its own messages, in order,
+    and a visitor does not wait for another visitor's queue."""
+    busy = new_sender()
+    queue = [(busy, text, 0.0) for text in numbered_messages(busy_messages, "busy")]
+    others = {new_sender(): numbered_messages(per_sender, f"v{n}") for n in range(senders)}
+    plan = list(queue)
+    for sender, texts in others.items():
+        # Each visitor waits for nothing but types fast: 50 ms between messages.
+        plan.extend((sender, text, 0.1 + index * 0.05) for index, text in enumerate(texts))
+    replies = await send_all(target.rest_url, plan)
+    assert all(status == 200 for status, _, _ in replies), replies
+
+    busy_done = max(at for _, _, at in replies[: len(queue)])
+    first_of_others = [replies[len(queue) + n * per_sender][2] for n in range(senders)]
+    # The busy visitor's queue does not hold up everyone else's first answer.
+    assert sorted(first_of_others)[senders // 2] < busy_done
+
+    for index, (sender, texts) in enumerate(others.items()):
+        events = stored_events(target.database_url, sender)
+        assert user_texts(events) == texts
+        offset = len(queue) + index * per_sender
+        assert_whole_turns(
+            events, {t: len(replies[offset + i][1]) for i, t in enumerate(texts)}
+        )
