@@ -90,7 +90,8 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
     events = stored_events(target.database_url, sender)
     stored = user_texts(events)
     assert sorted(stored) == sorted(texts)  # none lost, none twice
-    assert_whole_turns(events, {t: len(body) for t, (_, body, _) in zip(texts, replies)})
+    answered = {t: len(body) for t, (_, body, _) in zip(texts, replies, strict=True)}
+    assert_whole_turns(events, answered)
 
 
 async def one_sender_in_arrival_order(target: Target, count: int = 50,
@@ -104,7 +105,8 @@ async def one_sender_in_arrival_order(target: Target, count: int = 50,
     assert [status for status, _, _ in replies] == [200] * count
     events = stored_events(target.database_url, sender)
     assert user_texts(events) == texts
-    assert_whole_turns(events, {t: len(body) for t, (_, body, _) in zip(texts, replies)})
+    answered = {t: len(body) for t, (_, body, _) in zip(texts, replies, strict=True)}
+    assert_whole_turns(events, answered)
     # The queue really formed: the last reply came well after the last message was sent.
     assert max(at for _, _, at in replies) > count * gap_seconds
 
