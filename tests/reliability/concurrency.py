@@ -107,8 +107,9 @@ async def one_sender_in_arrival_order(target: Target, count: int = 50,
     assert user_texts(events) == texts
     answered = {t: len(body) for t, (_, body, _) in zip(texts, replies, strict=True)}
     assert_whole_turns(events, answered)
-    # The queue really formed: the last reply came well after the last message was sent.
-    assert max(at for _, _, at in replies) > count * gap_seconds
+    # A queue really formed: most messages arrived while an earlier one was in progress.
+    overlapped = sum(1 for i in range(count - 1) if replies[i][2] > (i + 1) * gap_seconds)
+    assert overlapped >= count // 2, f"only {overlapped} messages queued"
 
 
 async def many_senders_independent(target: Target, senders: int = 10,
