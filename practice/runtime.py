@@ -10,6 +10,9 @@ Two of Rasa 3.6's defaults break promises this service makes, and neither is a s
   when the database is down. Replaced by `StrictTrackerStore`, so the channels answer 503
   and the widget retries (see practice/store/strict.py).
 
+It also makes the server reload `--model FILE` when `make retrain` or `make rollback`
+replaces that file, without a restart (practice/retrain/hot_reload.py).
+
 The launcher starts the Rasa server through this module; everything else is stock
 `rasa run`, arguments included.
 """
@@ -27,11 +30,14 @@ def install(settings: Settings) -> None:
     import rasa.core.actions.action as remote_actions
     from rasa.core.agent import Agent
 
+    from practice.retrain.hot_reload import install as install_hot_reload
     from practice.store.strict import strict_tracker_store
 
     # `RemoteAction.run` reads this module global on every call.
     remote_actions.DEFAULT_REQUEST_TIMEOUT = settings.action_timeout_seconds
     Agent._create_tracker_store = staticmethod(strict_tracker_store)
+    # A promoted model (`make retrain`, `make rollback`) loads without a restart.
+    install_hot_reload(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,103 @@
+"""Staff commands: `python -m practice.retrain retrain|rollback|status|sync|inbox`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from practice.settings import Settings, get_settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    """An engine on the conversations database (where the inbox tables live too)."""
+    url = sa.engine.make_url(settings.database_url)
+    kwargs = {"future": True}
+    if url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30}
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, **kwargs)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m practice.retrain", description=__doc__)
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="the assistant's project directory (default: this repository)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    retrain = sub.add_parser("retrain", help="approved annotations -> candidate -> gate -> promote")
+    retrain.add_argument(
+        "--no-promote", action="store_true", help="run every check, promote nothing"
+    )
+    retrain.add_argument("--force", action="store_true", help="retrain even with nothing new")
+    sub.add_parser("rollback", help="put back the model (and data) the last promotion replaced")
+    sub.add_parser(
+        "status", help="the served model, the one kept for rollback, pending annotations"
+    )
+    sub.add_parser("sync", help="read new visitor messages into the inbox")
+    inbox = sub.add_parser("inbox", help="print the inbox, least certain first")
+    inbox.add_argument("--limit", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    from practice.retrain import pipeline, store
+
+    settings = get_settings()
+    project = pipeline.Project.from_settings(settings, args.project)
+    engine = make_engine(settings)
+    store.ensure_schema(engine)
+    if args.command == "sync":
+        result = store.sync_inbox(engine)
+        _say(f"Read {result.events_read} visitor messages; {result.messages} distinct.")
+        return 0
+    if args.command == "retrain":
+        store.sync_inbox(engine)
+        run = pipeline.Retrain(project, engine, settings, say=_say)
+        result = run.run(promote=not args.no_promote, force=args.force)
+        if result.nothing_to_do:
+            return 0
+        return 0 if result.passed and (result.promoted or args.no_promote) else 1
+    if args.command == "rollback":
+        return 0 if pipeline.rollback(project, engine, settings, say=_say) else 1
+    if args.command == "inbox":
+        store.sync_inbox(engine)
+        page = store.inbox_page(engine, pipeline.known_texts(project.root), limit=args.limit)
+        _say(f"{page.total_groups} groups, {page.total_messages} messages")
+        for group in page.groups:
+            lead = group.lead
+            confidence = "-" if lead.confidence is None else f"{lead.confidence:.2f}"
+            _say(f"  {confidence:>5}  {lead.intent or '-':28} x{group.count:<4} {lead.text}")
+            for member in group.members[1:]:
+                _say(f"  {'':5}  {'':28}       ~ {member.text}")
+        return 0
+    from practice.retrain.hot_reload import serving_processes
+
+    previous = project.previous_dir / "promotion.json"
+    state = {
+        "current_model": str(project.current_model) if project.current_model.exists() else None,
+        "current_sha256": pipeline.sha256_of(project.current_model),
+        "rollback_to_before_run": json.loads(previous.read_text())["run_id"]
+        if previous.exists()
+        else None,
+        "pending_annotations": len(store.pending_annotations(engine)),
+        "serving_processes": serving_processes(project.model_dir),
+    }
+    _say(json.dumps(state, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
