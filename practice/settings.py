@@ -54,9 +54,11 @@ class Settings:
     # Peers whose X-Real-IP / X-Forwarded-For name the client (the reverse proxy).
     trusted_proxies: Tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     # Retraining (practice/retrain, docs/RETRAINING.md): how often the running Rasa server
-    # checks models/current.tar.gz for a promoted model, where retrain runs and their
-    # reports go, and which share of approved examples is held out for the gate.
+    # checks models/current.tar.gz for a promoted model, whose data the inbox and retrain
+    # work on (the repository; tests point it at a copy), where runs and their reports go,
+    # and which share of approved examples is held out for the gate.
     model_reload_seconds: float = 5.0
+    retrain_project_dir: Path = PROJECT_ROOT
     retrain_dir: Path = PROJECT_ROOT / "var" / "retrain"
     retrain_holdout_every: int = 4
     # The demo website (practice/website): the article it shows, and the chat server URL
@@ -127,6 +129,7 @@ def load_settings(
         retention_days=int(env.get("RETENTION_DAYS", "90")),
         trusted_proxies=_csv(env.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")),
         model_reload_seconds=max(1.0, float(env.get("MODEL_RELOAD_SECONDS", "5"))),
+        retrain_project_dir=Path(env.get("RETRAIN_PROJECT_DIR", str(PROJECT_ROOT))),
         retrain_dir=Path(env.get("RETRAIN_DIR", str(var_dir / "retrain"))),
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
