@@ -47,7 +47,7 @@ class ConversationFilter:
     date_from: Optional[dt.date] = None
     date_to: Optional[dt.date] = None
     intent: str = ""
-    fallback: str = ""  # "", "any", "ended" or "none"
+    fallback: str = ""  # "" (no filter), "yes" (had one), "ended" (ended in one) or "no"
     low_confidence: bool = False
     escalation: Optional[bool] = None
     offer: Optional[bool] = None
@@ -64,7 +64,7 @@ class ConversationFilter:
             date_from=_date(args.get("from")),
             date_to=_date(args.get("to")),
             intent=(args.get("intent") or "").strip()[:255],
-            fallback=fallback if fallback in ("any", "ended", "none") else "",
+            fallback=fallback if fallback in ("yes", "ended", "no") else "",
             low_confidence=(args.get("low_confidence") or "") in ("1", "yes", "on"),
             escalation=_yes_no(args.get("escalation")),
             offer=_yes_no(args.get("offer")),
@@ -130,11 +130,11 @@ def filter_clauses(
                 )
             )
         )
-    if flt.fallback == "any":
+    if flt.fallback == "yes":
         clauses.append(sa.or_(c.fallbacks > 0, c.fallback_actions > 0))
     elif flt.fallback == "ended":
         clauses.append(c.last_intent == FALLBACK_INTENT)
-    elif flt.fallback == "none":
+    elif flt.fallback == "no":
         clauses.append(sa.and_(c.fallbacks == 0, c.fallback_actions == 0))
     if flt.low_confidence:
         clauses.append(c.min_confidence < low_confidence)

@@ -9,6 +9,7 @@ cannot be had the tests fail and say why (CI installs it: scripts/apt-install.sh
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import os
 import subprocess
@@ -144,7 +145,9 @@ class Seeder:
                 tracker.update(event)
             await self.store.save(tracker)
 
-        asyncio.run(_save())
+        # Its own thread: Playwright's sync API keeps an event loop running in this one.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _save()).result()
 
     def seed(self, items: Sequence[Scenario]) -> None:
         """Save every scenario."""

@@ -1,4 +1,4 @@
-"""The console's queries against SQLite and a real PostgreSQL, on conversations Rasa's store saved."""
+"""The console's queries on SQLite and a real PostgreSQL, over conversations Rasa's store saved."""
 
 from __future__ import annotations
 
@@ -43,9 +43,9 @@ def row(seeded: Seeded, sender_id: str) -> queries.ConversationRow:
 
 FILTERS = {
     "everything": ({}, ALL),
-    "had a fallback": ({"fallback": "any"}, {"c-yesterday-fallback", "c-8days-xss"}),
+    "had a fallback": ({"fallback": "yes"}, {"c-yesterday-fallback", "c-8days-xss"}),
     "ended in a fallback": ({"fallback": "ended"}, {"c-yesterday-fallback"}),
-    "no fallback": ({"fallback": "none"},
+    "no fallback": ({"fallback": "no"},
                     {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf", "c-8days-search"}),
     "intent": ({"intent": "ask_gluten"}, {"c-2days-lowconf"}),
     "intent shared by two": ({"intent": "ask_what_is_leaky_gut"},
@@ -214,7 +214,8 @@ def test_csv_export_has_one_row_per_conversation_and_no_formulas(marks: Seeded) 
     xss = next(r for r in records if r["conversation_id"] == "c-8days-xss")
     assert xss["note"] == "'=HYPERLINK(\"http://evil\")"
     assert xss["first_visitor_message"] == "<script>window.__xss=1</script>"
-    assert (xss["fallbacks"], xss["offer_shown"], xss["lowest_confidence"]) == ("1", "False", "0.200")
+    assert (xss["fallbacks"], xss["offer_shown"], xss["lowest_confidence"]) == (
+        "1", "False", "0.200")
 
 
 def test_json_export_carries_the_messages(seeded: Seeded) -> None:

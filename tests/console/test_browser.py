@@ -1,0 +1,467 @@
+"""The console in headless Chromium, as a coach and as staff would use it.
+
+A real `python -m practice.console` process serves a database seeded through Rasa's
+tracker store; accounts come from the accounts command. Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Set
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from practice.settings import PROJECT_ROOT
+
+from .conftest import Seeder, postgres_url, reset_database, scenarios
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+PASSWORDS = {"staff1": "staff password one", "coach1": "coach password one",
+             "locky": "locky password one"}
+ALL = {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
+       "c-8days-xss", "c-8days-search"}
+
+expect.set_options(timeout=10_000)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def utc_day(days_ago: int) -> str:
+    """An ISO date `days_ago` days before today (UTC, the console's zone in these tests)."""
+    return (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days_ago)).isoformat()
+
+
+@dataclass
+class Console:
+    """A running console process and where it listens."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        """Stop the process (its own group) and wait for it."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def start_console(database_url: str, tmp: Path) -> Console:
+    """Seed, create the accounts with the accounts command, and start the console."""
+    reset_database(database_url)
+    seeder = Seeder(database_url)
+    try:
+        seeder.seed(scenarios())
+    finally:
+        seeder.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "CONSOLE_PORT": str(port),
+           "CONSOLE_HOST": "127.0.0.1", "CONSOLE_TIMEZONE": "UTC",
+           "CONSOLE_LOCKOUT_ATTEMPTS": "3"}
+    for username, role in (("staff1", "staff"), ("coach1", "coach"), ("locky", "coach")):
+        subprocess.run(
+            [sys.executable, "-m", "practice.console.accounts", "create", "--username", username,
+             "--role", role],
+            input=PASSWORDS[username] + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True,
+            capture_output=True, timeout=60,
+        )
+    log = tmp / "console.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "practice.console"], env=env,
+                                   cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    console = Console(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"console exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(console.url + "/login", timeout=2):
+                return console
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    console.stop()
+    pytest.fail(f"console did not answer:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console on a seeded SQLite database."""
+    tmp = tmp_path_factory.mktemp("console")
+    running = start_console(f"sqlite:///{tmp / 'conversations.db'}", tmp)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; Playwright never downloads a browser."""
+    if not CHROMIUM.exists():
+        pytest.fail("No /usr/bin/chromium: run scripts/apt-install.sh chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser: Browser, console: Console, username: str) -> Page:
+    """A fresh browser context signed in as `username`; dialogs fail the test."""
+    context: BrowserContext = browser.new_context(accept_downloads=True,
+                                                  viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    page.goto(console.url + "/conversations")
+    expect(page).to_have_url(console.url + "/login?next=%2Fconversations")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORDS[username])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(console.url + "/conversations")
+    return page
+
+
+@pytest.fixture(scope="module")
+def coach(browser: Browser, console: Console) -> Iterator[Page]:
+    """A coach's signed-in page, shared by the read-only tests of this module."""
+    page = sign_in(browser, console, "coach1")
+    yield page
+    page.context.close()
+
+
+def listed(page: Page) -> Set[str]:
+    """The conversation ids the list shows."""
+    return set(page.locator("tr[data-conversation]").evaluate_all(
+        "rows => rows.map(r => r.dataset.conversation)"))
+
+
+def shot(page: Page, name: str, full_page: bool = True) -> None:
+    """Save a screenshot for the docs."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=full_page)
+
+
+def test_wrong_password_is_refused(browser: Browser, console: Console) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(console.url + "/login")
+    page.get_by_label("Username").fill("coach1")
+    page.get_by_label("Password").fill("not the password")
+    with page.expect_response(lambda r: r.request.method == "POST") as response:
+        page.get_by_role("button", name="Sign in").click()
+    assert response.value.status == 401
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    assert "practice_console_session" not in {c["name"] for c in context.cookies()}
+    shot(page, "login-wrong-password", full_page=False)
+    page.goto(console.url + "/conversations")
+    expect(page).to_have_url(console.url + "/login?next=%2Fconversations")
+    context.close()
+
+
+def test_repeated_failures_lock_the_account(browser: Browser, console: Console) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(console.url + "/login")
+    for _ in range(3):
+        page.get_by_label("Username").fill("locky")
+        page.get_by_label("Password").fill("wrong guess")
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("locked until")
+    page.get_by_label("Username").fill("locky")
+    page.get_by_label("Password").fill(PASSWORDS["locky"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("locked until")
+    context.close()
+
+
+def test_session_cookie_is_httponly_and_samesite(coach: Page) -> None:
+    cookie = next(c for c in coach.context.cookies() if c["name"] == "practice_console_session")
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    assert coach.evaluate("document.cookie") == ""
+
+
+def test_list_shows_every_conversation_and_its_facts(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations")
+    assert listed(coach) == ALL
+    expect(coach.locator("#result-count")).to_contain_text("6 conversations")
+    row = coach.locator('tr[data-conversation="c-yesterday-clicked"]')
+    expect(row).to_contain_text("Which foods help the gut lining?")
+    expect(row).to_contain_text("foods to eat")
+    expect(row.locator(".badge.yes")).to_have_text(["shown", "clicked"])
+    expect(coach.locator('tr[data-conversation="c-2days-safety"] .badge.alert')).to_have_text("1")
+    expect(coach.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
+        ["Conversations", "Dashboard"])
+    shot(coach, "list", full_page=False)
+
+
+def apply_filters(page: Page) -> None:
+    """Submit the filter form and wait for the filtered list."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
+
+
+def _select(page: Page, label: str, value: str) -> None:
+    page.get_by_label(label, exact=True).select_option(value=value)
+
+
+FILTERS = {
+    "had a fallback": (lambda p: _select(p, "Fallback", "yes"),
+                       {"c-yesterday-fallback", "c-8days-xss"}),
+    "ended in a fallback": (lambda p: _select(p, "Fallback", "ended"), {"c-yesterday-fallback"}),
+    "no fallback": (lambda p: _select(p, "Fallback", "no"),
+                    {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
+                     "c-8days-search"}),
+    "topic": (lambda p: _select(p, "Topic / intent", "ask_gluten"), {"c-2days-lowconf"}),
+    "low confidence": (lambda p: p.get_by_label("Low confidence").check(),
+                       {"c-yesterday-fallback", "c-2days-lowconf", "c-8days-xss"}),
+    "escalation": (lambda p: _select(p, "Safety escalation", "yes"), {"c-2days-safety"}),
+    "offer not shown": (lambda p: _select(p, "Closing offer shown", "no"),
+                        {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss"}),
+    "clicked": (lambda p: _select(p, "Application clicked", "yes"),
+                {"c-yesterday-clicked", "c-8days-search"}),
+    "not clicked": (lambda p: _select(p, "Application clicked", "no"),
+                    ALL - {"c-yesterday-clicked", "c-8days-search"}),
+    "date range": (lambda p: (p.get_by_label("From", exact=True).fill(utc_day(2)),
+                              p.get_by_label("To", exact=True).fill(utc_day(2))),
+                   {"c-2days-safety", "c-2days-lowconf"}),
+    "search": (lambda p: p.get_by_label("Visitor said").fill("KOMBUCHA"), {"c-8days-search"}),
+}
+
+
+@pytest.mark.parametrize("choose, expected", FILTERS.values(), ids=FILTERS.keys())
+def test_each_filter(coach: Page, console: Console, choose, expected: Set[str]) -> None:
+    coach.goto(console.url + "/conversations")
+    choose(coach)
+    apply_filters(coach)
+    assert listed(coach) == expected, coach.url
+    expect(coach.locator("#result-count")).to_contain_text(f"{len(expected)} conversation")
+
+
+def test_yesterday_and_fallback_the_way_a_coach_finds_them(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations")
+    coach.get_by_role("link", name="Yesterday").click()
+    assert listed(coach) == {"c-yesterday-fallback", "c-yesterday-clicked"}
+    _select(coach, "Fallback", "ended")
+    apply_filters(coach)
+    assert listed(coach) == {"c-yesterday-fallback"}
+    expect(coach.get_by_label("From", exact=True)).to_have_value(utc_day(1))
+    shot(coach, "yesterday-fallbacks", full_page=False)
+
+
+def test_transcript_shows_messages_intents_and_actions_in_order(coach: Page,
+                                                                 console: Console) -> None:
+    coach.goto(console.url + "/conversations?fallback=ended")
+    coach.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
+    expect(coach.get_by_role("heading", level=1)).to_contain_text("c-yesterday-fallback")
+    users = coach.locator(".event.user")
+    expect(users.locator(".text")).to_have_text(["What is leaky gut?", "blorp zzz qux"])
+    expect(users.locator(".intent")).to_have_text(["ask_what_is_leaky_gut", "nlu_fallback"])
+    expect(users.locator(".confidence")).to_have_text(["0.91", "0.12"])
+    expect(users.locator(".confidence.low")).to_have_text(["0.12"])
+    expect(coach.locator(".event.bot .text")).to_have_text(
+        ["An answer about ask_what_is_leaky_gut.", "An answer about nlu_fallback."])
+    kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
+    assert kinds == ["event action", "event session", "event action listen", "event user",
+                     "event action", "event bot", "event action listen", "event user",
+                     "event action", "event bot", "event action listen"]
+    expect(coach.locator(".event.action .name").nth(4)).to_have_text("action_two_strike_fallback")
+    shot(coach, "transcript")
+    coach.get_by_role("link", name="← Back to the list").click()
+    assert coach.url == console.url + "/conversations?fallback=ended"
+
+
+def test_review_tag_and_note(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    page.goto(console.url + "/conversation?id=c-2days-safety")
+    page.get_by_role("button", name="Mark as reviewed").click()
+    expect(page.locator(".reviewed")).to_contain_text("by coach1")
+    page.get_by_label("New tag").fill("Needs GP referral")
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.locator(".review .tag")).to_have_text(["needs gp referral"])
+    page.get_by_label("Note").fill("Red flag answered correctly.\nNo follow-up needed.")
+    page.get_by_role("button", name="Save note").click()
+    page.reload()
+    expect(page.get_by_label("Note")).to_have_value(
+        "Red flag answered correctly.\nNo follow-up needed.")
+    shot(page, "review")
+
+    page.goto(console.url + "/conversations")
+    _select(page, "Reviewed", "yes")
+    apply_filters(page)
+    assert listed(page) == {"c-2days-safety"}
+    page.goto(console.url + "/conversations")
+    _select(page, "Tag", "needs gp referral")
+    apply_filters(page)
+    assert listed(page) == {"c-2days-safety"}
+    page.goto(console.url + "/conversations?reviewed=no")
+    assert listed(page) == ALL - {"c-2days-safety"}
+
+    page.goto(console.url + "/conversation?id=c-2days-safety")
+    page.get_by_role("button", name="Remove tag needs gp referral").click()
+    expect(page.locator(".review .tag")).to_have_count(0)
+    page.get_by_role("button", name="Mark as not reviewed").click()
+    expect(page.get_by_role("button", name="Mark as reviewed")).to_be_visible()
+    page.context.close()
+
+
+def _download(page: Page, link: str) -> str:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link).click()
+    return Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def test_export_the_week_as_csv_and_json(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    page.get_by_role("link", name="Last 7 days").click()
+    assert listed(page) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety",
+                            "c-2days-lowconf"}
+    rows = list(csv.DictReader(io.StringIO(_download(page, "Export CSV"))))
+    assert {r["conversation_id"] for r in rows} == listed(page)
+    assert rows[0]["conversation_id"] == "c-yesterday-clicked"
+    assert rows[0]["application_clicked"] == "True"
+    records = json.loads(_download(page, "Export JSON"))
+    assert [r["conversation_id"] for r in records] == [r["conversation_id"] for r in rows]
+    assert records[0]["messages"][0] == {
+        "at": records[0]["messages"][0]["at"], "from": "visitor",
+        "text": "Which foods help the gut lining?", "intent": "ask_foods_to_eat",
+        "confidence": 0.88}
+    page.context.close()
+
+    staff = sign_in(browser, console, "staff1")
+    staff.get_by_role("link", name="Audit log").click()
+    first = staff.locator("table.list tbody tr").filter(has_text="export_csv").first
+    expect(first).to_contain_text("coach1")
+    expect(first).to_contain_text("4 conversations")
+    expect(first).to_contain_text(f"from={utc_day(6)}")
+    shot(staff, "audit", full_page=False)
+    staff.context.close()
+
+
+def test_dashboard_charts_render_offline(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    requests: List[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(console.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
+    expect(page.locator("#stat-conversations")).to_have_text("6")
+    expect(page.locator("#stat-fallback-rate")).to_have_text("33.3%")
+    expect(page.locator("#stat-offer-reach")).to_have_text("50.0%")
+    expect(page.locator("#stat-click-through")).to_have_text("66.7%")
+    expect(page.locator("#stat-escalations")).to_have_text("1")
+    per_day = page.get_by_role("img", name="Conversations per day")
+    expect(per_day.locator("rect")).to_have_count(8)
+    heights = per_day.locator("rect").evaluate_all(
+        "rects => rects.map(r => r.getBoundingClientRect().height)")
+    assert heights[0] > 0 and heights[-1] > 0 and heights[1] == 0
+    topics = page.get_by_role("img", name="Top topics")
+    expect(topics.locator("text").first).to_have_text("what is leaky gut")
+    assert requests and all(url.startswith(console.url) for url in requests)
+    shot(page, "dashboard")
+    page.context.close()
+
+
+def test_visitor_markup_is_shown_as_text_and_never_runs(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations?q=%3Cscript%3E")
+    row = coach.locator('tr[data-conversation="c-8days-xss"]')
+    expect(row.locator(".preview")).to_have_text("<script>window.__xss=1</script>")
+    coach.goto(console.url + "/conversation?id=c-8days-xss")
+    texts = coach.locator(".event.user .text")
+    expect(texts).to_have_text([
+        "<script>window.__xss=1</script>",
+        '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))',
+        "thanks",
+    ])
+    assert coach.evaluate("window.__xss") is None
+    assert coach.locator("main script, main img, main a[href^='javascript']").count() == 0
+    assert coach.locator("main strong, main b").count() == 0  # markdown stays literal too
+    shot(coach, "xss")
+
+
+def test_a_coach_cannot_reach_staff_pages(coach: Page, console: Console) -> None:
+    for path in ("/audit", "/accounts"):
+        response = coach.goto(console.url + path)
+        assert response is not None and response.status == 403
+        expect(coach.get_by_role("alert")).to_have_text("This page is for staff accounts only.")
+    csrf = coach.goto(console.url + "/conversations") and coach.locator(
+        "input[name=csrf_token]").first.get_attribute("value")
+    answer = coach.request.post(console.url + "/accounts/unlock",
+                                form={"csrf_token": csrf, "username": "locky"})
+    assert answer.status == 403
+
+
+def test_staff_see_accounts_and_can_unlock(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "staff1")
+    page.get_by_role("link", name="Accounts").click()
+    locked = page.locator("tr", has_text="locky")
+    expect(locked.get_by_role("button", name="Unlock")).to_be_visible()
+    locked.get_by_role("button", name="Unlock").click()
+    expect(page.locator("tr", has_text="locky").get_by_role("button")).to_have_count(0)
+    page.context.close()
+    unlocked = sign_in(browser, console, "locky")
+    expect(unlocked.get_by_role("heading", level=1)).to_have_text("Conversations")
+    unlocked.context.close()
+
+
+def test_forms_without_the_csrf_token_or_from_elsewhere_are_refused(coach: Page,
+                                                                    console: Console) -> None:
+    missing = coach.request.post(console.url + "/conversation/review",
+                                 form={"id": "c-8days-search", "reviewed": "1"})
+    assert missing.status == 403
+    coach.goto(console.url + "/conversations")
+    token = coach.locator("input[name=csrf_token]").first.get_attribute("value")
+    foreign = coach.request.post(console.url + "/conversation/review",
+                                 form={"csrf_token": token, "id": "c-8days-search",
+                                       "reviewed": "1"},
+                                 headers={"Origin": "http://127.0.0.1:8000"})
+    assert foreign.status == 403
+    coach.goto(console.url + "/conversations?reviewed=yes")
+    assert "c-8days-search" not in listed(coach)
+
+
+def test_sign_out_ends_the_session(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(console.url + "/login")
+    page.goto(console.url + "/dashboard")
+    expect(page).to_have_url(console.url + "/login?next=%2Fdashboard")
+    page.context.close()
+
+
+def test_the_same_console_on_postgresql(browser: Browser,
+                                        tmp_path_factory: pytest.TempPathFactory) -> None:
+    database = postgres_url("practice_console_browser")
+    running = start_console(database, tmp_path_factory.mktemp("pg-console"))
+    try:
+        page = sign_in(browser, running, "coach1")
+        assert listed(page) == ALL
+        page.goto(running.url + "/conversations?fallback=ended")
+        assert listed(page) == {"c-yesterday-fallback"}
+        page.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
+        expect(page.locator(".event.user .text")).to_have_text(
+            ["What is leaky gut?", "blorp zzz qux"])
+        page.context.close()
+    finally:
+        running.stop()
