@@ -58,3 +58,19 @@ test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
 
 lint: setup ## ruff
 	$(PY) -m ruff check practice actions tests bench scripts
+
+# ---- the website widget (docs/WIDGET.md) ------------------------------------------------
+.PHONY: browser-deps test-browser widget-size
+BROWSER_DEPS := tests/browser/node_modules/axe-core/axe.min.js
+
+browser-deps: $(BROWSER_DEPS) ## axe-core for the accessibility check (npm ci, pinned by the lock file)
+
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+test-browser: setup system-deps train browser-deps ## The widget in headless Chromium (Debian's): conversation, a11y, security
+	$(PYTEST) tests/browser -q
+
+widget-size: ## The widget's size on the wire (gzip -9)
+	@for f in widget/widget.js widget/widget.css; do printf '%-20s %6s bytes, %5s gzipped\n' $$f $$(wc -c < $$f) $$(gzip -9c $$f | wc -c); done

@@ -201,6 +201,8 @@
 
   // ---- rendering -------------------------------------------------------------------------
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // A long answer is read from its start: show the question, then as much answer as fits.
+  function reveal(node) { log.scrollTop = Math.max(0, node.offsetTop - 8); }
 
   function appendText(parent, text) {
     // Bare https:// addresses become links; everything else stays text.
@@ -409,7 +411,7 @@
         writeOutbox(readOutbox().filter(function (item) { return item.id !== entry.id; }));
         setTyping(false);
         (result.messages || []).forEach(renderBot);
-        scrollDown();
+        reveal(entry.node);
         processQueue();
       })
       .catch(function (err) {
@@ -500,14 +502,12 @@
   var fullScreen = window.matchMedia("(max-width: 480px)");
   function fitViewport() {
     var vv = window.visualViewport;
-    if (vv && fullScreen.matches && !panel.hidden) {
-      panel.style.height = vv.height + "px";
-      panel.style.top = vv.offsetTop + "px";
-      scrollDown();
-    } else {
-      panel.style.height = "";
-      panel.style.top = "";
-    }
+    var fit = vv && fullScreen.matches && !panel.hidden;
+    panel.style.height = fit ? vv.height + "px" : "";
+    panel.style.width = fit ? vv.width + "px" : "";
+    panel.style.top = fit ? vv.offsetTop + "px" : "";
+    panel.style.left = fit ? vv.offsetLeft + "px" : "";
+    if (fit) scrollDown();
   }
   if (window.visualViewport) {
     window.visualViewport.addEventListener("resize", fitViewport);

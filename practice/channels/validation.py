@@ -95,8 +95,8 @@ class VisitorText:
 
     @property
     def changed(self) -> bool:
-        """True when the text NLU gets differs from what arrived (besides outer spaces)."""
-        return self.text != self.original.strip()
+        """True when the text NLU gets differs in any way from what arrived."""
+        return self.text != self.original
 
 
 def clean_visitor_text(raw: str, max_chars: int = MAX_TEXT_CHARS) -> VisitorText:
