@@ -54,6 +54,22 @@ def pages() -> List[Page]:
         Page("/audit", "audit", staff.audit_page, role=STAFF, nav="Audit log"),
         Page("/accounts", "accounts", staff.accounts_page, role=STAFF, nav="Accounts"),
         Page("/accounts/unlock", "unlock", staff.unlock, methods=("POST",), role=STAFF),
+        *retrain_pages(),
+    ]
+
+
+def retrain_pages() -> List[Page]:
+    """The staff pages of retraining (practice/retrain/web.py): NLU inbox, annotations, runs."""
+    from practice.retrain import web
+
+    return [
+        Page("/inbox", "inbox", web.inbox_page, role=STAFF, nav="NLU inbox"),
+        Page("/inbox/annotate", "inbox_annotate", web.annotate_view, methods=("POST",), role=STAFF),
+        Page("/inbox/annotated", "inbox_annotated", web.annotated_page, role=STAFF),
+        Page("/inbox/undo", "inbox_undo", web.undo_view, methods=("POST",), role=STAFF),
+        Page("/retrain", "retrain", web.runs_page, role=STAFF, nav="Retraining"),
+        Page("/retrain/run", "retrain_run", web.run_page, role=STAFF),
+        Page("/retrain/run/confusion.png", "retrain_png", web.run_image, role=STAFF),
     ]
 
 

@@ -62,8 +62,9 @@ class Project:
 
     @classmethod
     def from_settings(cls, settings: Settings, root: Path | None = None) -> Project:
-        """The project at `root` (the repository by default) with the configured directories."""
-        return cls(Path(root or PROJECT_ROOT).resolve(), settings.model_dir, settings.retrain_dir)
+        """The project at `root` (default: RETRAIN_PROJECT_DIR) and the configured directories."""
+        root = Path(root or settings.retrain_project_dir).resolve()
+        return cls(root, settings.model_dir, settings.retrain_dir)
 
     @property
     def current_model(self) -> Path:

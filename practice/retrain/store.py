@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Sequence, Set
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -120,64 +120,88 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
     }
 
 
-def sync_inbox(engine: Engine, batch: int = 5000, max_seconds: float | None = None) -> SyncResult:
-    """Read user messages logged since the last sync into `console_inbox`."""
+def sync_inbox(
+    engine: Engine,
+    batch: int = 5000,
+    max_seconds: float | None = None,
+    settle_seconds: float = 2.0,
+) -> SyncResult:
+    """Read user messages logged since the last sync into `console_inbox`.
+
+    Events of the last `settle_seconds` wait for the next sync, so a message whose
+    transaction commits a moment after a later one is not skipped. Two syncs at once
+    (two console requests, or the console and `make retrain`) cannot both advance: the
+    loser's transaction fails and it simply returns.
+    """
     ensure_schema(engine)
     result = SyncResult()
     started = time.monotonic()
     while True:
-        with engine.begin() as connection:
-            if not _events_exist(connection):
-                return result
-            cursor = connection.execute(
-                sa.select(inbox_state.c.value).where(inbox_state.c.name == _CURSOR)
-            ).scalar()
-            last_id = int(cursor or 0)
-            rows = connection.execute(
-                sa.select(
-                    events.c.id,
-                    events.c.sender_id,
-                    events.c.timestamp,
-                    events.c.intent_name,
-                    events.c.data,
-                )
-                .where(events.c.id > last_id, events.c.type_name == "user")
-                .order_by(events.c.id)
-                .limit(batch)
-            ).all()
-            if not rows:
-                return result
-            grouped: Dict[str, Dict[str, Any]] = {}
-            for row in rows:
-                message = _user_message(row)
-                if message is None:
-                    continue
-                key = text_key(message["text"])
-                entry = grouped.get(key)
-                if entry is None:
-                    grouped[key] = {**message, "count": 1, "first_seen": message["timestamp"]}
-                else:
-                    first_seen = entry["first_seen"]
-                    entry.update(message)
-                    entry["count"] += 1
-                    entry["first_seen"] = first_seen
-            _merge(connection, grouped)
-            new_cursor = rows[-1].id
-            if cursor is None:
-                connection.execute(inbox_state.insert().values(name=_CURSOR, value=new_cursor))
-            else:
-                connection.execute(
-                    inbox_state.update()
-                    .where(inbox_state.c.name == _CURSOR)
-                    .values(value=new_cursor)
-                )
-        result.events_read += len(rows)
-        result.messages += len(grouped)
-        if len(rows) < batch:
+        try:
+            read, grouped, full = _sync_batch(engine, batch, time.time() - settle_seconds)
+        except (sa.exc.IntegrityError, sa.exc.OperationalError):
+            result.done = False  # another sync holds the cursor
+            return result
+        result.events_read += read
+        result.messages += grouped
+        if not full:
             return result
         if max_seconds is not None and time.monotonic() - started > max_seconds:
             result.done = False
             return result
+
+
+def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, bool]:
+    """One batch: (events read, distinct messages, whether more may follow)."""
+    with engine.begin() as connection:
+        if not _events_exist(connection):
+            return 0, 0, False
+        cursor = connection.execute(
+            sa.select(inbox_state.c.value).where(inbox_state.c.name == _CURSOR).with_for_update()
+        ).scalar()
+        last_id = int(cursor or 0)
+        rows = connection.execute(
+            sa.select(
+                events.c.id,
+                events.c.sender_id,
+                events.c.timestamp,
+                events.c.intent_name,
+                events.c.data,
+            )
+            .where(events.c.id > last_id, events.c.type_name == "user")
+            .order_by(events.c.id)
+            .limit(batch)
+        ).all()
+        settled = []
+        for row in rows:
+            if row.timestamp is not None and row.timestamp > horizon:
+                break
+            settled.append(row)
+        if not settled:
+            return 0, 0, False
+        grouped: Dict[str, Dict[str, Any]] = {}
+        for row in settled:
+            message = _user_message(row)
+            if message is None:
+                continue
+            key = text_key(message["text"])
+            entry = grouped.get(key)
+            if entry is None:
+                grouped[key] = {**message, "count": 1, "first_seen": message["timestamp"]}
+            else:
+                first_seen = entry["first_seen"]
+                entry.update(message)
+                entry["count"] += 1
+                entry["first_seen"] = first_seen
+        _merge(connection, grouped)
+        new_cursor = settled[-1].id
+        if cursor is None:
+            connection.execute(inbox_state.insert().values(name=_CURSOR, value=new_cursor))
+        else:
+            connection.execute(
+                inbox_state.update().where(inbox_state.c.name == _CURSOR).values(value=new_cursor)
+            )
+    return len(settled), len(grouped), len(settled) == len(rows) == batch
 
 
 def _merge(connection: Connection, grouped: Mapping[str, Dict[str, Any]]) -> None:
@@ -381,7 +405,7 @@ def label_for(
     if action == "out_of_scope":
         label = OUT_OF_SCOPE_INTENT
     elif action == "confirm":
-        label = predicted
+        label = intent or predicted  # a group is confirmed with the prediction shown for it
     else:
         label = intent
     if not label or label not in intents:
@@ -407,7 +431,7 @@ def annotate(
     ensure_schema(engine)
     now = time.time() if now is None else now
     messages = messages_by_keys(engine, keys)
-    if action == "relabel":
+    if action in ("relabel", "confirm") and intent is not None:
         label_for(action, None, intent, intents)  # refuse an unknown intent before writing
     rows = []
     for message in messages:

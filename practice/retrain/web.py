@@ -1,0 +1,319 @@
+"""The console's staff pages for retraining: the NLU inbox, the annotations, the run reports.
+
+Registered in `practice.console.pages.pages()` with `role=STAFF`; the console's guard does
+sign-in, role and CSRF checks before any view here runs. The pages use no script (the
+console's CSP allows none): bulk actions are checkboxes and buttons in one form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Set, Tuple
+from urllib.parse import urlencode
+
+import yaml
+from sanic import Request
+from sanic.response import HTTPResponse, file
+
+from practice.console import audit
+from practice.console.web import console, render, run_db, see_other
+from practice.retrain import store
+from practice.retrain.pipeline import HOLDOUT_FILE, Project, known_texts, sha256_of
+
+PAGE_SIZE = 50
+MAX_KEYS = 2000
+_KEY = re.compile(r"^[0-9a-f]{40}$")
+_RUN_ID = re.compile(r"^\d{8}-\d{6}$")
+ACTION_LABELS = {
+    "confirm": "confirmed",
+    "relabel": "relabelled",
+    "out_of_scope": "marked out of scope",
+    "discard": "discarded",
+}
+
+
+@dataclass
+class _Cached:
+    stamp: Tuple[Any, ...]
+    known: Set[str]
+    intents: List[str]
+
+
+_cache: Dict[Path, _Cached] = {}
+
+
+def _stamp(root: Path) -> Tuple[Any, ...]:
+    files = sorted((root / "data").rglob("*.y*ml")) + [root / HOLDOUT_FILE, root / "domain.yml"]
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+
+
+def domain_intents(root: Path) -> List[str]:
+    """The intents of the project's domain, sorted."""
+    domain = yaml.safe_load((root / "domain.yml").read_text("utf-8")) or {}
+    names = []
+    for entry in domain.get("intents") or []:
+        names.append(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    return sorted(names)
+
+
+def project_data(root: Path) -> _Cached:
+    """Known example texts and domain intents, re-read only when a data file changed."""
+    stamp = _stamp(root)
+    cached = _cache.get(root)
+    if cached is None or cached.stamp != stamp:
+        cached = _Cached(stamp, known_texts(root), domain_intents(root))
+        _cache[root] = cached
+    return cached
+
+
+def _project(request: Request) -> Project:
+    return Project.from_settings(console(request).settings)
+
+
+async def _sync(request: Request) -> None:
+    """Fold new visitor messages into the inbox, one sync at a time per console process."""
+    ctx = request.app.ctx
+    if not hasattr(ctx, "retrain_sync_lock"):
+        ctx.retrain_sync_lock = asyncio.Lock()
+    async with ctx.retrain_sync_lock:
+        await run_db(store.sync_inbox, console(request).engine, 5000, 1.0)
+
+
+def _number(value: str | None, default: int = 1) -> int:
+    try:
+        return max(1, min(int(value or default), 100_000))
+    except ValueError:
+        return default
+
+
+def _confidence(value: str | None) -> float | None:
+    try:
+        return min(1.0, max(0.0, float(value))) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+async def inbox_page(request: Request) -> HTTPResponse:
+    """Visitor messages not in the data, least certain first, near-duplicates grouped."""
+    ctx = console(request)
+    project = _project(request)
+    await _sync(request)
+    data = await run_db(project_data, project.root)
+    intent = (request.args.get("intent") or "").strip()[:255] or None
+    max_confidence = _confidence(request.args.get("max_confidence"))
+    page_number = _number(request.args.get("page"))
+    page = await run_db(
+        store.inbox_page,
+        ctx.engine,
+        data.known,
+        PAGE_SIZE,
+        (page_number - 1) * PAGE_SIZE,
+        1000,
+        intent,
+        max_confidence,
+    )
+    pending = await run_db(store.pending_annotations, ctx.engine)
+    filters = {
+        k: v
+        for k, v in (
+            ("intent", intent or ""),
+            ("max_confidence", request.args.get("max_confidence") or ""),
+        )
+        if v
+    }
+    return render(
+        request,
+        "retrain_inbox.html",
+        page=page,
+        page_number=page_number,
+        page_size=PAGE_SIZE,
+        intents=data.intents,
+        intent=intent or "",
+        max_confidence=request.args.get("max_confidence") or "",
+        filters=filters,
+        query=urlencode({**filters, "page": page_number}),
+        page_url=lambda n: "/inbox?" + urlencode({**filters, "page": n}),
+        pending=len(pending),
+        low_confidence=ctx.settings.console_low_confidence,
+        done=_number(request.args.get("done"), 0) if request.args.get("done") else 0,
+        what=ACTION_LABELS.get(request.args.get("what") or "", ""),
+        error=(request.args.get("error") or "")[:200],
+    )
+
+
+def _form_list(request: Request, name: str) -> List[str]:
+    form = request.form or {}
+    return [str(v) for v in (form.getlist(name) or [])]
+
+
+def _form(request: Request, name: str) -> str:
+    form = request.form or {}
+    value = form.get(name)
+    return "" if value is None else str(value)
+
+
+def _members(request: Request, lead: str) -> List[str]:
+    keys = [k for k in _form(request, f"members-{lead}").split() if _KEY.match(k)]
+    return keys or ([lead] if _KEY.match(lead) else [])
+
+
+def _back(request: Request, **extra: Any) -> str:
+    query = _form(request, "back")
+    values = dict(item.split("=", 1) for item in query.split("&") if "=" in item) if query else {}
+    allowed = {k: v for k, v in values.items() if k in ("intent", "max_confidence", "page")}
+    allowed.update({k: str(v) for k, v in extra.items()})
+    return "/inbox?" + urlencode(allowed)
+
+
+async def annotate_view(request: Request) -> HTTPResponse:
+    """Record a decision for one group (its row's button) or for every ticked group."""
+    ctx = console(request)
+    project = _project(request)
+    data = await run_db(project_data, project.root)
+    intents = set(data.intents)
+    row = _form(request, "row")
+    if row:
+        action, _, lead = row.partition(":")
+        work = [(lead, _form(request, f"intent-{lead}") if action == "relabel" else None)]
+    else:
+        action = _form(request, "bulk")
+        chosen = _form(request, "bulk_intent") if action == "relabel" else None
+        work = [(lead, chosen) for lead in _form_list(request, "group")]
+    if action not in store.ACTIONS:
+        return see_other(_back(request, error="Choose an action."))
+    if not work:
+        return see_other(_back(request, error="Tick at least one message first."))
+    username = request.ctx.session.account.username
+    recorded = 0
+    try:
+        for lead, chosen in work[:MAX_KEYS]:
+            keys = _members(request, lead)[:MAX_KEYS]
+            intent = chosen
+            if action == "confirm":
+                found = await run_db(store.messages_by_keys, ctx.engine, [lead])
+                intent = found[0].intent if found else None
+            if action == "relabel" and not intent:
+                return see_other(_back(request, error="Pick the intent to relabel with."))
+            recorded += await run_db(
+                store.annotate, ctx.engine, keys, action, username, intents, intent
+            )
+    except store.AnnotationError as error:
+        return see_other(_back(request, error=str(error)))
+    await run_db(
+        audit.record,
+        ctx.engine,
+        username,
+        "nlu_annotate",
+        None,
+        f"{ACTION_LABELS[action]} {recorded} message(s)",
+    )
+    return see_other(_back(request, done=recorded, what=action))
+
+
+async def annotated_page(request: Request) -> HTTPResponse:
+    """Decisions waiting for `make retrain`, then the ones already in the data."""
+    ctx = console(request)
+    recent = await run_db(store.recent_annotations, ctx.engine, 300)
+    return render(
+        request,
+        "retrain_annotated.html",
+        pending=[a for a in recent if a.applied_run is None],
+        applied=[a for a in recent if a.applied_run is not None],
+        labels=ACTION_LABELS,
+        undone=_number(request.args.get("undone"), 0) if request.args.get("undone") else 0,
+    )
+
+
+async def undo_view(request: Request) -> HTTPResponse:
+    """Forget not-yet-applied decisions: the messages go back to the inbox."""
+    ctx = console(request)
+    keys = [k for k in (_form_list(request, "key") + [_form(request, "one")]) if _KEY.match(k)]
+    removed = await run_db(store.undo, ctx.engine, keys[:MAX_KEYS]) if keys else 0
+    if removed:
+        await run_db(
+            audit.record,
+            ctx.engine,
+            request.ctx.session.account.username,
+            "nlu_undo",
+            None,
+            f"undid {removed} annotation(s)",
+        )
+    return see_other(f"/inbox/annotated?undone={removed}")
+
+
+def _runs(project: Project, limit: int = 30) -> List[Dict[str, Any]]:
+    runs = []
+    if not project.runs_dir.exists():
+        return runs
+    for directory in sorted(project.runs_dir.iterdir(), reverse=True):
+        result = directory / "result.json"
+        if _RUN_ID.match(directory.name) and result.exists():
+            try:
+                runs.append(json.loads(result.read_text("utf-8")))
+            except ValueError:
+                continue
+        if len(runs) >= limit:
+            break
+    return runs
+
+
+def _serving(project: Project) -> Dict[str, Any]:
+    from practice.retrain.hot_reload import serving_processes
+
+    previous = project.previous_dir / "promotion.json"
+    return {
+        "sha": (sha256_of(project.current_model) or "")[:12],
+        "rollback_run": json.loads(previous.read_text("utf-8"))["run_id"]
+        if previous.exists()
+        else None,
+        "processes": serving_processes(project.model_dir),
+    }
+
+
+async def runs_page(request: Request) -> HTTPResponse:
+    """Every retrain run: promoted or refused, and why."""
+    project = _project(request)
+    runs = await run_db(_runs, project)
+    serving = await run_db(_serving, project)
+    pending = await run_db(store.pending_annotations, console(request).engine)
+    return render(request, "retrain_runs.html", runs=runs, serving=serving, pending=len(pending))
+
+
+def _run_dir(request: Request) -> Path | None:
+    run_id = request.args.get("id") or ""
+    if not _RUN_ID.match(run_id):
+        return None
+    directory = _project(request).runs_dir / run_id
+    return directory if (directory / "report.json").exists() else None
+
+
+async def run_page(request: Request) -> HTTPResponse:
+    """One run's report: checks, new examples, scores, changed predictions, confusion matrix."""
+    directory = _run_dir(request)
+    if directory is None:
+        return render(request, "error.html", status=404, message="There is no such run.")
+    report = json.loads((directory / "report.json").read_text("utf-8"))
+    return render(
+        request,
+        "retrain_run.html",
+        r=report,
+        run_id=directory.name,
+        has_current_png=(directory / "confusion_current.png").exists(),
+        has_candidate_png=(directory / "confusion_candidate.png").exists(),
+    )
+
+
+async def run_image(request: Request) -> HTTPResponse:
+    """A run's confusion-matrix picture."""
+    directory = _run_dir(request)
+    which = request.args.get("which") or "candidate"
+    if directory is None or which not in ("candidate", "current"):
+        return render(request, "error.html", status=404, message="There is no such picture.")
+    picture = directory / f"confusion_{which}.png"
+    if not picture.exists():
+        return render(request, "error.html", status=404, message="There is no such picture.")
+    return await file(str(picture), mime_type="image/png")
