@@ -95,6 +95,10 @@ class PostgresServer:
         self.url = self._run("start", database)
         return self
 
+    def database_url(self, database: str) -> str:
+        """Create `database` if missing (the server must run) and return its URL."""
+        return self._run("url", database)
+
     def stop(self) -> None:
         """Stop the server, keeping its data (a database outage)."""
         self._run("stop")

@@ -20,17 +20,15 @@ DURING_OUTAGE = "what are the symptoms?"
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL cluster of this module's own, so stopping it disturbs no one."""
-    server = PostgresServer().start()
-    yield server
-    server.destroy()
+def database_url(postgres: PostgresServer) -> str:
+    """This module's own database on the session's PostgreSQL cluster."""
+    return postgres.database_url("outage")
 
 
 @pytest.fixture(scope="module")
-def stack(start_stack, postgres: PostgresServer) -> Iterator[Stack]:
+def stack(start_stack, database_url: str) -> Iterator[Stack]:
     """Rasa with its conversations in PostgreSQL."""
-    started = start_stack(only=["rasa"], DATABASE_URL=postgres.url)
+    started = start_stack(only=["rasa"], DATABASE_URL=database_url)
     yield started
     started.stop()
 
@@ -52,12 +50,12 @@ def rasa_log(stack: Stack) -> str:
 
 
 def test_outage_is_a_503_and_the_conversation_resumes_with_its_history(
-    stack: Stack, postgres: PostgresServer
+    stack: Stack, postgres: PostgresServer, database_url: str
 ) -> None:
     sender = new_sender()
     assert widget(stack, "start", {"sender": sender}).status == 200
     assert widget(stack, "message", {"sender": sender, "message": QUESTION}).status == 200
-    before = stored_events(postgres.url, sender)
+    before = stored_events(database_url, sender)
     assert user_texts(before) == [QUESTION]
 
     postgres.stop()
@@ -79,10 +77,10 @@ def test_outage_is_a_503_and_the_conversation_resumes_with_its_history(
         postgres.start()
 
     # Nothing said during the outage was kept anywhere.
-    assert stored_events(postgres.url, sender) == before
+    assert stored_events(database_url, sender) == before
     resumed = widget(stack, "message", {"sender": sender, "message": DURING_OUTAGE})
     assert resumed.status == 200 and resumed.body["messages"]
     history = widget(stack, "history", {"sender": sender})
     visitor_lines = [m["text"] for m in history.body["messages"] if m["from"] == "visitor"]
     assert visitor_lines == [QUESTION, DURING_OUTAGE]
-    assert user_texts(stored_events(postgres.url, sender)) == [QUESTION, DURING_OUTAGE]
+    assert user_texts(stored_events(database_url, sender)) == [QUESTION, DURING_OUTAGE]
