@@ -194,6 +194,9 @@
   function problemText(err, sending) {
     if (err && err.status === 429) return "You're sending messages quickly. Wait a moment, then retry.";
     if (err && err.name === "AbortError") return "The assistant is taking too long to answer.";
+    if (err && err.status >= 400 && err.status < 500 && sending) {
+      return "The assistant couldn't take that message. Please shorten or rephrase it.";
+    }
     return sending
       ? "Your message wasn't sent: we can't reach the assistant right now."
       : "We can't reach the assistant right now. Check your connection and try again.";

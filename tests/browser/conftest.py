@@ -127,9 +127,13 @@ def practice_sites(site: Site) -> Iterator[Dict[str, PageServer]]:
         server.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; Playwright never downloads a browser."""
+    """Debian's Chromium, headless; Playwright never downloads a browser.
+
+    Package scope: Playwright's sync API holds an event loop while it runs, which must be
+    gone before async tests elsewhere in the same pytest run start theirs.
+    """
     if not CHROMIUM.exists():
         pytest.fail(
             "No /usr/bin/chromium: run `make system-deps` (scripts/apt-install.sh chromium)"
