@@ -107,3 +107,13 @@ def test_restart_mid_conversation_keeps_history_and_context(stack: Stack) -> Non
 
     events = stored_events(stack.env["DATABASE_URL"], sender)
     assert user_texts(events) == [MISS, ANOTHER_MISS]
+
+
+def test_the_failures_above_left_no_visitor_text_in_the_logs(stack: Stack) -> None:
+    # Failed actions and restarts log errors and tracebacks: none may quote the visitor.
+    assert stack.log_dir is not None
+    logs = {p.name: p.read_text(errors="replace") for p in stack.log_dir.glob("*.log")}
+    assert "Failed to execute custom action" in logs["rasa.log"]  # the faults did happen
+    for name, text in logs.items():
+        for said in (MISS, ANOTHER_MISS, "kill myself"):
+            assert said not in text, f"{said!r} in {name}"
