@@ -82,6 +82,11 @@ def require_string(body: Mapping[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str):
         raise ChannelError(400, "invalid_field", f"'{key}' must be a string.")
+    try:
+        # JSON may carry lone surrogates ("\ud800"): not text, and no database stores it.
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ChannelError(400, "invalid_field", f"'{key}' is not valid Unicode text.") from None
     return value
 
 
