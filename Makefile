@@ -74,3 +74,22 @@ test-browser: setup system-deps train browser-deps ## The widget in headless Chr
 
 widget-size: ## The widget's size on the wire (gzip -9)
 	@for f in widget/widget.js widget/widget.css; do printf '%-20s %6s bytes, %5s gzipped\n' $$f $$(wc -c < $$f) $$(gzip -9c $$f | wc -c); done
+
+# ---- retraining from real conversations (docs/RETRAINING.md) -------------------------------
+.PHONY: retrain rollback retrain-status test-retrain
+# Quiet: staff read the steps and the verdict, not library deprecation warnings.
+RETRAIN := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(PY) -m practice.retrain
+
+retrain: setup ## Staff: approved inbox decisions -> candidate -> gate -> promote (report in var/retrain/)
+	$(RETRAIN) retrain
+
+rollback: setup ## Staff: put back the model and data the last promotion replaced
+	$(RETRAIN) rollback
+
+retrain-status: setup ## The served model, what a rollback would restore, decisions waiting
+	$(RETRAIN) status
+
+test-retrain: setup ## Retraining: YAML round trip, inbox, hot reload, the gate both ways, browser end to end
+	scripts/apt-install.sh postgresql chromium
+	scripts/postgres.sh start >/dev/null
+	$(PYTEST) tests/retrain -q
