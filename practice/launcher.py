@@ -251,6 +251,22 @@ def run(settings: Settings) -> int:
         stack.stop()
 
 
+def serve(settings: Settings, name: str) -> int:
+    """Replace this process with one service, same command and environment as in `run`.
+
+    deploy/docker-compose.yml runs each service this way, so production starts exactly
+    what `make run` and the loopback topology (practice/topology.py) start.
+    """
+    chosen = services(settings, process_environment(settings), only=[name])
+    if not chosen:
+        print(f"{name} is not part of this checkout", file=sys.stderr)
+        return 2
+    service = chosen[0]
+    os.chdir(PROJECT_ROOT)
+    os.execvpe(service.argv[0], list(service.argv), service.env)
+    return 0  # not reached
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m practice.launcher", description=__doc__)
@@ -258,11 +274,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("run", help="train if needed, then start every process")
     train_parser = sub.add_parser("train", help="train if the model is missing or stale")
     train_parser.add_argument("--force", action="store_true", help="train even if up to date")
+    serve_parser = sub.add_parser(
+        "serve", help="run one service in the foreground, as `run` would (one per container)"
+    )
+    serve_parser.add_argument("service", choices=["actions", "rasa", "website", "console"])
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.command == "train":
         train(settings, force=args.force)
         return 0
+    if args.command == "serve":
+        return serve(settings, args.service)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     return run(settings)
 
