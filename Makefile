@@ -75,6 +75,23 @@ test-browser: setup system-deps train browser-deps ## The widget in headless Chr
 widget-size: ## The widget's size on the wire (gzip -9)
 	@for f in widget/widget.js widget/widget.css; do printf '%-20s %6s bytes, %5s gzipped\n' $$f $$(wc -c < $$f) $$(gzip -9c $$f | wc -c); done
 
+# ---- the coaches' console (docs/CONSOLE.md) ---------------------------------------------
+.PHONY: postgres test-console bench-console
+
+postgres: ## Start the throwaway PostgreSQL on 127.0.0.1:54329 and print its URL (scripts/postgres.sh)
+	scripts/apt-install.sh postgresql
+	scripts/postgres.sh start
+
+test-console: setup ## Console: queries on SQLite and PostgreSQL, pages in headless Chromium
+	scripts/apt-install.sh postgresql chromium
+	scripts/postgres.sh start >/dev/null
+	$(PYTEST) tests/console -q
+
+bench-console: setup ## 100,000 conversations on SQLite and PostgreSQL, every page timed -> docs/CONSOLE_BENCHMARKS.md
+	scripts/apt-install.sh postgresql
+	scripts/postgres.sh start >/dev/null
+	$(PY) -m bench.console_bench
+
 # ---- retraining from real conversations (docs/RETRAINING.md) -------------------------------
 .PHONY: retrain rollback retrain-status test-retrain
 # Quiet: staff read the steps and the verdict, not library deprecation warnings.

@@ -70,6 +70,31 @@ conversation_text = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
 )
 
+# The dashboard's counts, kept per 15-minute bucket of conversation start (local days are
+# whole buckets in every time zone), so a 90-day dashboard sums ~9,000 rows, not 100,000.
+rollup_buckets = sa.Table(
+    "console_rollup_buckets",
+    metadata,
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False),
+    sa.Column("with_fallback", sa.Integer, nullable=False),
+    sa.Column("escalated", sa.Integer, nullable=False),
+    sa.Column("offered", sa.Integer, nullable=False),
+    sa.Column("clicked", sa.Integer, nullable=False),
+    sa.Column("user_messages", sa.Integer, nullable=False),
+    sa.Column("fallback_messages", sa.Integer, nullable=False),
+    sa.Column("escalation_messages", sa.Integer, nullable=False),
+)
+
+# Conversations asking each topic, per hour of conversation start (top topics).
+rollup_topics = sa.Table(
+    "console_rollup_topics",
+    metadata,
+    sa.Column("hour", sa.Integer, primary_key=True),
+    sa.Column("intent_name", sa.String(255), primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False),
+)
+
 # The summarizer's progress: the last event id read, and id ranges not yet visible.
 summary_state = sa.Table(
     "console_summary_state",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
@@ -20,9 +21,11 @@ from practice.console.db import (
     events,
     notes,
     reviews,
+    rollup_buckets,
+    rollup_topics,
     tags,
 )
-from practice.console.summary import FALLBACK_INTENT, TOPIC_PREFIX
+from practice.console.summary import FALLBACK_INTENT, ROLLUP_COUNTS, TOPIC_PREFIX
 
 PAGE_SIZE = 50
 TRANSCRIPT_LIMIT = 5000
@@ -452,50 +455,61 @@ class Dashboard:
         return self.totals.clicked / self.totals.offered if self.totals.offered else 0.0
 
 
+def _top_topics(connection: Connection, start: float, end: float,
+                top: int) -> List[Tuple[str, int]]:
+    """Conversations per topic started in [start, end): whole hours from the hourly rollup,
+    the partial hours at either end (half-hour time zones) from the per-conversation rows."""
+    first_hour, last_hour = math.ceil(start / 3600), math.floor(end / 3600)
+    counts: Counter = Counter()
+    if first_hour < last_hour:
+        r = rollup_topics.c
+        for name, count in connection.execute(
+            sa.select(r.intent_name, sa.func.sum(r.conversations))
+            .where(r.hour >= first_hour, r.hour < last_hour)
+            .group_by(r.intent_name)
+        ):
+            counts[name] += int(count or 0)
+        edges = [(start, first_hour * 3600.0), (last_hour * 3600.0, end)]
+    else:
+        edges = [(start, end)]
+    i = conversation_intents.c
+    for edge_start, edge_end in edges:
+        if edge_start >= edge_end:
+            continue
+        for name, count in connection.execute(
+            sa.select(i.intent_name, sa.func.count())
+            .where(i.started_at >= edge_start, i.started_at < edge_end,
+                   i.intent_name.like(TOPIC_PREFIX + "%"))
+            .group_by(i.intent_name)
+        ):
+            counts[name] += int(count)
+    ranked = sorted(((n, c) for n, c in counts.items() if c > 0), key=lambda x: (-x[1], x[0]))
+    return ranked[:top]
+
+
 def dashboard(
     engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo, top: int = 10
 ) -> Dashboard:
     """Per-day counts, top topics and rates for the local days `date_from`..`date_to`."""
     start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
-    c = conversations.c
-    in_range = sa.and_(c.started_at >= start, c.started_at < end, c.user_messages > 0)
-    ones = lambda condition: sa.func.sum(sa.case((condition, 1), else_=0))  # noqa: E731
-    per_bucket = (
-        sa.select(
-            c.started_bucket,
-            sa.func.count(),
-            ones(sa.or_(c.fallbacks > 0, c.fallback_actions > 0)),
-            ones(c.escalations > 0),
-            ones(c.offer_shown == sa.true()),
-            ones(sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true())),
-            sa.func.sum(c.user_messages),
-            sa.func.sum(c.fallbacks),
-            sa.func.sum(c.escalations),
-        )
-        .where(in_range)
-        .group_by(c.started_bucket)
-    )
-    i = conversation_intents.c
-    topic_query = (
-        sa.select(i.intent_name, sa.func.count())
-        .where(i.started_at >= start, i.started_at < end, i.intent_name.like(TOPIC_PREFIX + "%"))
-        .group_by(i.intent_name)
-        .order_by(sa.func.count().desc(), i.intent_name)
-        .limit(top)
+    b = rollup_buckets.c
+    # Local midnights are whole 15-minute buckets in every time zone, so this is exact.
+    per_bucket = sa.select(b.bucket, *[b[name] for name in ROLLUP_COUNTS]).where(
+        b.bucket >= int(start // 900), b.bucket < int(end // 900), b.conversations > 0
     )
     with engine.connect() as connection:
         buckets = connection.execute(per_bucket).fetchall()
-        topics = [(r[0], int(r[1])) for r in connection.execute(topic_query)]
+        topics = _top_topics(connection, start, end, top)
     per_day: Dict[dt.date, Counter] = {}
     messages = fallback_messages = escalations = 0
     for bucket, count, fallback, escalated, offered, clicked, users, fallbacks, esc in buckets:
         day = dt.datetime.fromtimestamp(bucket * 900, tz).date()
         counter = per_day.setdefault(day, Counter())
-        counter.update(conversations=count, with_fallback=fallback or 0, escalated=escalated or 0,
-                       offered=offered or 0, clicked=clicked or 0)
-        messages += users or 0
-        fallback_messages += fallbacks or 0
-        escalations += esc or 0
+        counter.update(conversations=count, with_fallback=fallback, escalated=escalated,
+                       offered=offered, clicked=clicked)
+        messages += users
+        fallback_messages += fallbacks
+        escalations += esc
     days = []
     day = date_from
     while day <= date_to:
@@ -508,11 +522,6 @@ def dashboard(
     )
     return Dashboard(date_from, date_to, days, topics, messages, fallback_messages,
                      escalations, totals)
-
-
-def with_page(flt: ConversationFilter, **changes: Any) -> ConversationFilter:
-    """A copy of the filter with some fields changed."""
-    return replace(flt, **changes)
 
 
 def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[TranscriptItem]]:

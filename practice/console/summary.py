@@ -25,6 +25,8 @@ from practice.console.db import (
     conversation_text,
     conversations,
     events,
+    rollup_buckets,
+    rollup_topics,
     summary_gaps,
     summary_state,
 )
@@ -44,6 +46,7 @@ BATCH_EVENTS = 20_000
 GAP_SECONDS = 60.0
 MAX_GAPS = 200
 _CHUNK = 500
+ANALYZE_AFTER_EVENTS = 50_000
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Conversation:
     new_text: List[str] = field(default_factory=list)
     stored: bool = False
     stored_intents: frozenset = frozenset()
+    stored_share: Optional[Share] = None
 
     @property
     def topics(self) -> str:
@@ -119,6 +123,26 @@ class Conversation:
                 self.first_message = text[:FIRST_MESSAGE_CHARS]
             self.new_text.append(text.casefold())
 
+    def share(self) -> Optional[Share]:
+        """What this conversation adds to the dashboard's rollups (None: not listed)."""
+        if self.user_messages == 0:
+            return None
+        return Share(
+            bucket=int(self.started_at // 900),
+            hour=int(self.started_at // 3600),
+            counts=(
+                1,
+                int(self.fallbacks > 0 or self.fallback_actions > 0),
+                int(self.escalations > 0),
+                int(self.offer_shown),
+                int(self.offer_shown and self.link_clicked),
+                self.user_messages,
+                self.fallbacks,
+                self.escalations,
+            ),
+            topics=frozenset(i for i in self.intents if i.startswith(TOPIC_PREFIX)),
+        )
+
     def row(self) -> Dict[str, Any]:
         """The `console_conversations` columns."""
         return {
@@ -139,6 +163,20 @@ class Conversation:
             "escalations": self.escalations,
             "min_confidence": self.min_confidence,
         }
+
+
+ROLLUP_COUNTS = ("conversations", "with_fallback", "escalated", "offered", "clicked",
+                 "user_messages", "fallback_messages", "escalation_messages")
+
+
+@dataclass(frozen=True)
+class Share:
+    """One conversation's part of the rollups: its bucket, hour, counts and topics."""
+
+    bucket: int
+    hour: int
+    counts: Tuple[int, ...]
+    topics: frozenset
 
 
 @dataclass(frozen=True)
@@ -221,6 +259,7 @@ def _load(connection: Connection, sender_ids: Sequence[str]) -> Dict[str, Conver
             loaded[row.sender_id].intents[row.intent_name] = row.messages
     for conversation in loaded.values():
         conversation.stored_intents = frozenset(conversation.intents)
+        conversation.stored_share = conversation.share()
     return loaded
 
 
@@ -239,6 +278,58 @@ def _store(connection: Connection, touched: Sequence[Conversation]) -> None:
         connection.execute(update, values)
     _store_intents(connection, touched)
     _store_text(connection, touched)
+    _store_rollups(connection, touched)
+
+
+def _store_rollups(connection: Connection, touched: Sequence[Conversation]) -> None:
+    """Move each touched conversation's share from where it was counted to where it is now."""
+    buckets: Dict[int, List[int]] = {}
+    topics: Counter = Counter()
+    for c in touched:
+        for sign, share in ((-1, c.stored_share), (1, c.share())):
+            if share is None:
+                continue
+            totals = buckets.setdefault(share.bucket, [0] * len(ROLLUP_COUNTS))
+            for index, value in enumerate(share.counts):
+                totals[index] += sign * value
+            for topic in share.topics:
+                topics[(share.hour, topic)] += sign
+    _add(connection, rollup_buckets, ("bucket",),
+         {(bucket,): dict(zip(ROLLUP_COUNTS, values, strict=True))
+          for bucket, values in buckets.items() if any(values)})
+    _add(connection, rollup_topics, ("hour", "intent_name"),
+         {key: {"conversations": value} for key, value in topics.items() if value})
+
+
+def _add(connection: Connection, table: sa.Table, keys: Tuple[str, ...],
+         deltas: Dict[Tuple[Any, ...], Dict[str, int]]) -> None:
+    """Add `deltas` to the rows of `table` with those keys (inserting rows that are new)."""
+    if not deltas:
+        return
+    existing: Dict[Tuple[Any, ...], Dict[str, int]] = {}
+    key_columns = [table.c[k] for k in keys]
+    first = sorted({key[0] for key in deltas})
+    for chunk in _chunks(first):
+        for row in connection.execute(sa.select(table).where(key_columns[0].in_(chunk))):
+            values = dict(row._mapping)
+            existing[tuple(values.pop(k) for k in keys)] = values
+    inserts, updates = [], []
+    for key, delta in deltas.items():
+        named = dict(zip(keys, key, strict=True))
+        if key in existing:
+            row = {name: existing[key][name] + change for name, change in delta.items()}
+            updates.append({**{f"key_{k}": v for k, v in named.items()}, **row})
+        else:
+            inserts.append({**named, **delta})
+    if inserts:
+        connection.execute(table.insert(), inserts)
+    if updates:
+        statement = (
+            table.update()
+            .where(*[table.c[k] == sa.bindparam(f"key_{k}") for k in keys])
+            .values({name: sa.bindparam(name) for name in next(iter(deltas.values()))})
+        )
+        connection.execute(statement, updates)
 
 
 def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> None:
@@ -379,7 +470,20 @@ def refresh(engine: Engine, budget_seconds: Optional[float] = None,
         caught_up = result.behind == 0 or result.events_read == 0
         out_of_time = budget_seconds is not None and time.monotonic() - started > budget_seconds
         if caught_up or out_of_time:
+            if applied >= ANALYZE_AFTER_EVENTS:
+                analyze(engine)
             return RefreshResult(read, applied, touched, result.behind)
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics after a big backfill, so the indexes get used."""
+    names = [t.name for t in (conversations, conversation_intents, conversation_text)]
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("ANALYZE " + ", ".join(names))
+        elif connection.dialect.name == "sqlite":
+            for name in names:
+                connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def events_behind(engine: Engine) -> int:
@@ -392,7 +496,35 @@ def events_behind(engine: Engine) -> int:
 def rebuild(engine: Engine) -> RefreshResult:
     """Drop every summary row and read all events again (after changing what is counted)."""
     with engine.begin() as connection:
-        for table in (conversation_text, conversation_intents, conversations, summary_gaps,
-                      summary_state):
+        for table in (conversation_text, conversation_intents, conversations, rollup_buckets,
+                      rollup_topics, summary_gaps, summary_state):
             connection.execute(table.delete())
     return refresh(engine)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m practice.console.summary [--rebuild]`: catch the summary up (or rebuild it)."""
+    import argparse
+
+    from practice.console.db import create_engine, ensure_schema
+    from practice.settings import get_settings
+
+    parser = argparse.ArgumentParser(prog="python -m practice.console.summary",
+                                     description=main.__doc__)
+    parser.add_argument("--rebuild", action="store_true",
+                        help="drop the summary tables' rows and read every event again")
+    args = parser.parse_args(argv)
+    engine = create_engine(get_settings().database_url)
+    try:
+        ensure_schema(engine)
+        started = time.monotonic()
+        result = rebuild(engine) if args.rebuild else refresh(engine)
+        print(f"read {result.events_read:,} events, applied {result.events_applied:,} "
+              f"in {time.monotonic() - started:.1f} s; {result.behind:,} behind")
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,7 @@ import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, html, redirect
 from sqlalchemy.engine import Engine
 
-from practice.console import summary
+from practice.console import queries, summary
 from practice.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -73,6 +73,15 @@ class ConsoleContext:
     engine: Engine
     templates: Environment
     summarizer: Summarizer
+    _intents: Tuple[float, List[str]] = (0.0, [])
+
+    async def known_intents(self, max_age: float = 60.0) -> List[str]:
+        """The intent filter's choices, re-read at most once a minute (a full index scan)."""
+        read_at, intents = self._intents
+        if not intents or time.monotonic() - read_at > max_age:
+            intents = await run_db(queries.known_intents, self.engine)
+            self._intents = (time.monotonic(), intents)
+        return intents
 
     @property
     def tz(self) -> ZoneInfo:

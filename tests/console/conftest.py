@@ -75,6 +75,10 @@ def scenarios() -> List[Scenario]:
         Scenario("c-8days-search", d8 + 10 * 3600, [
             ("Is KOMBUCHA ok? I am 100% sure_thing", "ask_probiotics", 0.77),
         ], offer="utter_request_coach", clicked=True),
+        # 18:45 UTC: inside a partial hour at a half-hour zone's midnight (Kolkata, St John's).
+        Scenario("c-8days-evening", d8 + 18.75 * 3600, [
+            ("Does exercise help?", "ask_exercise", 0.93),
+        ]),
         # The widget opened a session but the visitor never typed: not a conversation.
         Scenario("c-empty", d1 + 11 * 3600, []),
     ]

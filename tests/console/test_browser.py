@@ -36,7 +36,7 @@ SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORDS = {"staff1": "staff password one", "coach1": "coach password one",
              "locky": "locky password one"}
 ALL = {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
-       "c-8days-xss", "c-8days-search"}
+       "c-8days-xss", "c-8days-search", "c-8days-evening"}
 
 expect.set_options(timeout=10_000)
 
@@ -207,7 +207,7 @@ def test_session_cookie_is_httponly_and_samesite(coach: Page) -> None:
 def test_list_shows_every_conversation_and_its_facts(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations")
     assert listed(coach) == ALL
-    expect(coach.locator("#result-count")).to_contain_text("6 conversations")
+    expect(coach.locator("#result-count")).to_contain_text("7 conversations")
     row = coach.locator('tr[data-conversation="c-yesterday-clicked"]')
     expect(row).to_contain_text("Which foods help the gut lining?")
     expect(row).to_contain_text("foods to eat")
@@ -234,13 +234,14 @@ FILTERS = {
     "ended in a fallback": (lambda p: _select(p, "Fallback", "ended"), {"c-yesterday-fallback"}),
     "no fallback": (lambda p: _select(p, "Fallback", "no"),
                     {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
-                     "c-8days-search"}),
+                     "c-8days-search", "c-8days-evening"}),
     "topic": (lambda p: _select(p, "Topic / intent", "ask_gluten"), {"c-2days-lowconf"}),
     "low confidence": (lambda p: p.get_by_label("Low confidence").check(),
                        {"c-yesterday-fallback", "c-2days-lowconf", "c-8days-xss"}),
     "escalation": (lambda p: _select(p, "Safety escalation", "yes"), {"c-2days-safety"}),
     "offer not shown": (lambda p: _select(p, "Closing offer shown", "no"),
-                        {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss"}),
+                        {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss",
+                         "c-8days-evening"}),
     "clicked": (lambda p: _select(p, "Application clicked", "yes"),
                 {"c-yesterday-clicked", "c-8days-search"}),
     "not clicked": (lambda p: _select(p, "Application clicked", "no"),
@@ -366,9 +367,9 @@ def test_dashboard_charts_render_offline(browser: Browser, console: Console) -> 
     requests: List[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(console.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
-    expect(page.locator("#stat-conversations")).to_have_text("6")
-    expect(page.locator("#stat-fallback-rate")).to_have_text("33.3%")
-    expect(page.locator("#stat-offer-reach")).to_have_text("50.0%")
+    expect(page.locator("#stat-conversations")).to_have_text("7")
+    expect(page.locator("#stat-fallback-rate")).to_have_text("28.6%")
+    expect(page.locator("#stat-offer-reach")).to_have_text("42.9%")
     expect(page.locator("#stat-click-through")).to_have_text("66.7%")
     expect(page.locator("#stat-escalations")).to_have_text("1")
     per_day = page.get_by_role("img", name="Conversations per day")

@@ -20,7 +20,7 @@ from .conftest import Seeded
 UTC = ZoneInfo("UTC")
 LOW = 0.5
 ALL = {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
-       "c-8days-xss", "c-8days-search"}
+       "c-8days-xss", "c-8days-search", "c-8days-evening"}
 
 
 def today() -> dt.date:
@@ -46,7 +46,8 @@ FILTERS = {
     "had a fallback": ({"fallback": "yes"}, {"c-yesterday-fallback", "c-8days-xss"}),
     "ended in a fallback": ({"fallback": "ended"}, {"c-yesterday-fallback"}),
     "no fallback": ({"fallback": "no"},
-                    {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf", "c-8days-search"}),
+                    {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf", "c-8days-search",
+                     "c-8days-evening"}),
     "intent": ({"intent": "ask_gluten"}, {"c-2days-lowconf"}),
     "intent shared by two": ({"intent": "ask_what_is_leaky_gut"},
                              {"c-yesterday-fallback", "c-8days-xss"}),
@@ -55,7 +56,8 @@ FILTERS = {
     "escalated": ({"escalation": "yes"}, {"c-2days-safety"}),
     "not escalated": ({"escalation": "no"}, ALL - {"c-2days-safety"}),
     "offer shown": ({"offer": "yes"}, {"c-yesterday-clicked", "c-2days-lowconf", "c-8days-search"}),
-    "offer not shown": ({"offer": "no"}, {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss"}),
+    "offer not shown": ({"offer": "no"}, {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss",
+                                          "c-8days-evening"}),
     "clicked": ({"clicked": "yes"}, {"c-yesterday-clicked", "c-8days-search"}),
     "not clicked": ({"clicked": "no"}, ALL - {"c-yesterday-clicked", "c-8days-search"}),
     "search, any case": ({"q": "kombucha"}, {"c-8days-search"}),
@@ -111,7 +113,7 @@ def test_list_is_newest_first_and_paged(seeded: Seeded) -> None:
                                        page=1, page_size=4)
     second = queries.list_conversations(seeded.engine, ConversationFilter(), UTC, LOW,
                                         page=2, page_size=4)
-    assert (first.total, first.pages, len(first.rows), len(second.rows)) == (6, 2, 4, 2)
+    assert (first.total, first.pages, len(first.rows), len(second.rows)) == (7, 2, 4, 3)
     started = [r.started_at for r in first.rows + second.rows]
     assert started == sorted(started, reverse=True)
     assert [r.sender_id for r in first.rows][:2] == ["c-yesterday-clicked", "c-yesterday-fallback"]
@@ -140,22 +142,22 @@ def test_dashboard_counts_days_topics_and_rates(seeded: Seeded) -> None:
                               today() - dt.timedelta(days=1), UTC)
     per_day = {d.day: d.conversations for d in stats.days}
     assert len(stats.days) == 8
-    assert per_day[today() - dt.timedelta(days=8)] == 2
+    assert per_day[today() - dt.timedelta(days=8)] == 3
     assert per_day[today() - dt.timedelta(days=2)] == 2
     assert per_day[today() - dt.timedelta(days=1)] == 2
-    assert sum(per_day.values()) == 6
+    assert sum(per_day.values()) == 7
     totals = stats.totals
     assert (totals.conversations, totals.with_fallback, totals.escalated,
-            totals.offered, totals.clicked) == (6, 2, 1, 3, 2)
-    assert stats.fallback_rate == pytest.approx(2 / 6)
-    assert stats.message_fallback_rate == pytest.approx(2 / 10)
-    assert stats.offer_reach == pytest.approx(3 / 6)
+            totals.offered, totals.clicked) == (7, 2, 1, 3, 2)
+    assert stats.fallback_rate == pytest.approx(2 / 7)
+    assert stats.message_fallback_rate == pytest.approx(2 / 11)
+    assert stats.offer_reach == pytest.approx(3 / 7)
     assert stats.click_through == pytest.approx(2 / 3)
     assert stats.escalations == 1
     assert stats.topics[0] == ("ask_what_is_leaky_gut", 2)
     assert {name for name, _ in stats.topics} == {
         "ask_what_is_leaky_gut", "ask_foods_to_eat", "ask_fiber_amount", "ask_gluten",
-        "ask_probiotics"}
+        "ask_probiotics", "ask_exercise"}
 
 
 def test_dashboard_day_follows_time_zone(seeded: Seeded) -> None:
@@ -245,3 +247,21 @@ def test_export_audit_names_each_conversation(seeded: Seeded) -> None:
     found = audit.entries(seeded.engine, sender_id="c-8days-search")
     assert [(e.username, e.action) for e in found][:2] == [("kim", "view"), ("sam", "export_csv")]
     assert [e.action for e in audit.entries(seeded.engine, username="kim")][0] == "view"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"])
+def test_dashboard_agrees_with_the_list_in_any_time_zone(seeded: Seeded, zone: str) -> None:
+    """Rollups are per 15 minutes and per hour; half-hour zones must still count exactly."""
+    tz = ZoneInfo(zone)
+    for first, last in ((2, 1), (8, 2), (9, 0), (7, 1), (8, 8)):
+        date_from, date_to = today() - dt.timedelta(days=first), today() - dt.timedelta(days=last)
+        stats = queries.dashboard(seeded.engine, date_from, date_to, tz)
+        listed = queries.list_conversations(
+            seeded.engine, ConversationFilter(date_from=date_from, date_to=date_to), tz, LOW,
+            page_size=100)
+        assert stats.totals.conversations == listed.total
+        expected: Dict[str, int] = {}
+        for row in listed.rows:
+            for topic in row.topics:
+                expected[topic] = expected.get(topic, 0) + 1
+        assert dict(stats.topics) == expected

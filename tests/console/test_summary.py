@@ -130,3 +130,35 @@ def test_console_schema_is_idempotent(empty: Empty) -> None:
     assert {"events", "console_conversations", "console_accounts", "console_audit"} <= names
     indexes = {i["name"] for i in sa.inspect(engine).get_indexes("console_conversation_intents")}
     assert {"ix_console_intents_intent", "ix_console_intents_started"} <= indexes
+
+
+def _rollups(engine: sa.engine.Engine) -> tuple:
+    with engine.connect() as connection:
+        buckets = connection.execute(
+            sa.select(db.rollup_buckets).where(db.rollup_buckets.c.conversations > 0)
+            .order_by(db.rollup_buckets.c.bucket)).fetchall()
+        topics = connection.execute(
+            sa.select(db.rollup_topics).where(db.rollup_topics.c.conversations > 0)
+            .order_by(db.rollup_topics.c.hour, db.rollup_topics.c.intent_name)).fetchall()
+    return [tuple(r) for r in buckets], [tuple(r) for r in topics]
+
+
+def test_rollups_follow_changes_exactly_as_a_rebuild_counts_them(empty: Empty) -> None:
+    _, seeder, engine = empty
+    start = midnight_utc(2) + 7200
+    seeder.save("g", rasa_events(Scenario("g", start, [])))  # opened, nothing typed yet
+    seeder.save("h", rasa_events(Scenario("h", start + 60, [("hi", "greet", 0.9)])))
+    summary.refresh(engine)
+    # g's visitor starts typing; h falls back, sees the offer and clicks: shares move.
+    seeder.save("g", rasa_events(Scenario("g", start + 600, [
+        ("is gluten bad", "ask_gluten", 0.9)]))[3:])
+    seeder.save("h", rasa_events(Scenario("h", start + 900, [
+        ("qwerty", "nlu_fallback", 0.1), ("gluten?", "ask_gluten", 0.7)],
+        offer="utter_offer_coaching", clicked=True))[3:])
+    summary.refresh(engine)
+    incremental = _rollups(engine)
+    summary.rebuild(engine)
+    assert _rollups(engine) == incremental
+    buckets, topics = incremental
+    assert [b[1:] for b in buckets] == [(2, 1, 0, 1, 1, 4, 1, 0)]
+    assert [t[1:] for t in topics] == [("ask_gluten", 2)]

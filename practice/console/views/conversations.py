@@ -59,7 +59,9 @@ async def conversation_list(request: Request) -> HTTPResponse:
         queries.list_conversations, ctx.engine, flt, ctx.tz,
         ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
     )
-    intents = await run_db(queries.known_intents, ctx.engine)
+    intents = await ctx.known_intents()
+    if flt.intent and flt.intent not in intents:
+        intents = sorted([*intents, flt.intent])
     tags = await run_db(marks.all_tags, ctx.engine)
     values = flt.to_query()
     return render(
