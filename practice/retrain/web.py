@@ -221,7 +221,8 @@ async def annotated_page(request: Request) -> HTTPResponse:
     return render(
         request,
         "retrain_annotated.html",
-        pending=[a for a in recent if a.applied_run is None],
+        pending=[a for a in recent if a.applied_run is None and a.action != "discard"],
+        discarded=[a for a in recent if a.applied_run is None and a.action == "discard"],
         applied=[a for a in recent if a.applied_run is not None],
         labels=ACTION_LABELS,
         undone=_number(request.args.get("undone"), 0) if request.args.get("undone") else 0,
