@@ -63,15 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = store.sync_inbox(engine)
         _say(f"Read {result.events_read} visitor messages; {result.messages} distinct.")
         return 0
-    if args.command == "retrain":
-        store.sync_inbox(engine)
-        run = pipeline.Retrain(project, engine, settings, say=_say)
-        result = run.run(promote=not args.no_promote, force=args.force)
+    if args.command in ("retrain", "rollback"):
+        try:
+            with pipeline.exclusive(project):
+                if args.command == "rollback":
+                    return 0 if pipeline.rollback(project, engine, settings, say=_say) else 1
+                store.sync_inbox(engine)
+                run = pipeline.Retrain(project, engine, settings, say=_say)
+                result = run.run(promote=not args.no_promote, force=args.force)
+        except pipeline.Busy as error:
+            _say(str(error))
+            return 2
         if result.nothing_to_do:
             return 0
         return 0 if result.passed and (result.promoted or args.no_promote) else 1
-    if args.command == "rollback":
-        return 0 if pipeline.rollback(project, engine, settings, say=_say) else 1
     if args.command == "inbox":
         store.sync_inbox(engine)
         page = store.inbox_page(engine, pipeline.known_texts(project.root), limit=args.limit)

@@ -19,6 +19,7 @@ model file within `MODEL_RELOAD_SECONDS`, without a restart (practice/retrain/ho
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -27,10 +28,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Set, Tuple
 
 from sqlalchemy.engine import Engine
 
@@ -658,6 +660,9 @@ class Retrain:
         fingerprint: str | None,
     ) -> RunResult:
         result.reasons = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
+        self.say("\nChecks:")
+        for check in result.checks:
+            self.say(f"  {'pass' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
         summary = {
             "run_id": self.run_id,
             "passed": result.passed,
@@ -762,6 +767,27 @@ class Retrain:
 
     def _wait_for_reload(self, sha: str | None) -> None:
         wait_for_reload(self.project, self.settings, sha, self.say)
+
+
+class Busy(Exception):
+    """Another retrain or rollback holds the project's lock."""
+
+
+@contextmanager
+def exclusive(project: Project) -> Iterator[None]:
+    """Hold the project's retrain lock; raise `Busy` when another run holds it."""
+    project.runs_dir.mkdir(parents=True, exist_ok=True)
+    with (project.runs_dir / ".lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise Busy(
+                "Another `make retrain` or `make rollback` is running; wait for it to finish."
+            ) from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def replace_file(source: Path, target: Path) -> None:

@@ -7,10 +7,9 @@ is tested end to end through the console in test_browser.py.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from practice.retrain import store
-from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, sha256_of
+from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, Project, exclusive, sha256_of
 from practice.retrain.text import text_key
 
 from .conftest import Workspace, seed_user_messages
@@ -76,4 +75,13 @@ def test_nothing_approved_and_data_unchanged_is_nothing_to_do(workspace: Workspa
     done = workspace.retrain("retrain")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Nothing to retrain" in done.stdout
-    assert not workspace.runs_dir.exists() or not list(Path(workspace.runs_dir).iterdir())
+    assert not [p for p in workspace.runs_dir.glob("*") if p.is_dir()]
+
+
+def test_one_run_at_a_time_and_nothing_to_roll_back_at_first(workspace: Workspace) -> None:
+    project = Project(workspace.project, workspace.model_dir, workspace.runs_dir)
+    with exclusive(project):
+        busy = workspace.retrain("retrain")
+    assert busy.returncode == 2 and "Another `make retrain` or `make rollback`" in busy.stdout
+    first = workspace.retrain("rollback")
+    assert first.returncode == 1 and "Nothing to roll back" in first.stdout
