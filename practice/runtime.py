@@ -42,7 +42,11 @@ def install(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Install the fixes, then hand the command line to Rasa's own entry point."""
+    from practice import performance
+
+    performance.preload()  # before anything imports TensorFlow
     install(get_settings())
+    performance.install()
     from rasa.__main__ import main as rasa_main
 
     if argv is not None:

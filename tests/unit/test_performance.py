@@ -1,0 +1,195 @@
+"""The hot-path fixes give Rasa's own results: same graph outputs, same validation, same events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from jsonschema import ValidationError
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.utils.common import all_subclasses
+
+from practice import performance
+
+
+class Add(GraphComponent):
+    """A toy component: adds its two inputs, and records that it ran."""
+
+    calls: List[str] = []
+
+    def __init__(self, name: str) -> None:
+        """Remember the node name."""
+        self.name = name
+
+    @classmethod
+    def create(
+        cls, config: Dict[str, Any], model_storage: Any, resource: Any, execution_context: Any
+    ) -> Add:
+        """Build from the node's config."""
+        return cls(config["name"])
+
+    def run(self, a: int, b: int) -> int:
+        """a + b."""
+        Add.calls.append(self.name)
+        return a + b
+
+
+class Fail(Add):
+    """A toy component that fails like a broken component does."""
+
+    def run(self, a: int, b: int) -> int:
+        """Raise."""
+        raise RuntimeError("broken")
+
+
+def node(name: str, needs: Dict[str, str], target: bool = False, uses: type = Add) -> SchemaNode:
+    """A schema node of a toy component."""
+    return SchemaNode(
+        needs=needs,
+        uses=uses,
+        constructor_name="create",
+        fn="run",
+        config={"name": name},
+        is_target=target,
+    )
+
+
+@pytest.fixture
+def schema() -> GraphSchema:
+    """A diamond with an unused branch: x -> (left, right) -> top; x -> unused."""
+    return GraphSchema(
+        {
+            "x": node("x", {"a": "__one__", "b": "__two__"}),
+            "left": node("left", {"a": "x", "b": "__one__"}),
+            "right": node("right", {"a": "x", "b": "x"}),
+            "top": node("top", {"a": "left", "b": "right"}, target=True),
+            "unused": node("unused", {"a": "x", "b": "x"}),
+            "broken": node("broken", {"a": "x", "b": "x"}, uses=Fail),
+        }
+    )
+
+
+def runner(cls: type, schema: GraphSchema, tmp_path: Path) -> Any:
+    """A runner of `cls` over `schema`."""
+    storage = LocalModelStorage(tmp_path)
+    return cls.create(schema, storage, ExecutionContext(schema, "test"))
+
+
+@pytest.mark.parametrize(
+    "inputs, targets",
+    [
+        ({"__one__": 1, "__two__": 2}, ["top"]),
+        ({"__one__": 5, "__two__": -3}, ["left", "right"]),
+        ({"__one__": 0, "__two__": 0}, ["unused", "top"]),
+        ({"__one__": 10, "__two__": 1}, ["x"]),
+    ],
+)
+def test_sequential_runner_gives_what_dask_gives(
+    schema: GraphSchema, tmp_path: Path, inputs: Dict[str, int], targets: List[str]
+) -> None:
+    dask = runner(DaskGraphRunner, schema, tmp_path / "dask").run(inputs, targets)
+    Add.calls.clear()
+    sequential_runner = runner(performance.sequential_graph_runner(), schema, tmp_path / "seq")
+    first = sequential_runner.run(inputs, targets)
+    ran_once = sorted(Add.calls)
+    second = sequential_runner.run(inputs, targets)  # from the cached plan
+
+    assert first == dask
+    assert second == dask
+    # Only the nodes the targets need ran, each once per run.
+    needed = set(schema.minimal_graph_schema(targets).nodes)
+    assert ran_once == sorted(needed)
+
+
+def test_sequential_runner_fails_as_dask_does(schema: GraphSchema, tmp_path: Path) -> None:
+    inputs = {"__one__": 1, "__two__": 2}
+    with pytest.raises(Exception) as from_dask:
+        runner(DaskGraphRunner, schema, tmp_path / "dask").run(inputs, ["broken"])
+    sequential_runner = runner(performance.sequential_graph_runner(), schema, tmp_path / "seq")
+    with pytest.raises(type(from_dask.value), match="node broken"):
+        sequential_runner.run(inputs, ["broken"])
+    with pytest.raises(GraphRunError, match="clashes"):
+        sequential_runner.run({"__one__": "top", "__two__": 2}, ["top"])
+
+
+@pytest.fixture(scope="module")
+def installed() -> None:
+    """The fixes installed in this test process."""
+    performance.install()
+
+
+def remote_action() -> Any:
+    """A remote action like the one Rasa builds for `action_two_strike_fallback`."""
+    from rasa.core.actions.action import RemoteAction
+
+    return RemoteAction("action_two_strike_fallback", None)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"events": [], "responses": []},
+        {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]},
+        {},
+    ],
+)
+def test_valid_action_results_pass(installed: None, result: Dict[str, Any]) -> None:
+    assert remote_action()._validate_action_result(result) is True
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"events": "not a list"},
+        {"events": [{"no_event_key": 1}]},
+        {"responses": "nope"},
+    ],
+)
+def test_invalid_action_results_raise_with_the_docs_hint(
+    installed: None, result: Dict[str, Any]
+) -> None:
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        remote_action()._validate_action_result(result)
+
+
+def test_event_types_resolve_to_the_classes_rasa_finds(installed: None) -> None:
+    for name in {cls.type_name for cls in all_subclasses(Event)}:
+        expected = next(cls for cls in all_subclasses(Event) if cls.type_name == name)
+        assert Event.resolve_by_type(name) is expected
+        assert Event.resolve_by_type(name) is expected  # from the lookup table
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("no_such_event", default=ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+async def test_sqlite_conversations_use_a_pooled_write_ahead_log(tmp_path: Path) -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy.pool import QueuePool
+
+    from practice.store.tracker_store import ConfiguredSQLTrackerStore
+
+    store = ConfiguredSQLTrackerStore(
+        domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}"
+    )
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert isinstance(store.engine.pool, QueuePool)
+
+    tracker = DialogueStateTracker("visitor-0123456789abcdef", [])
+    tracker.update(UserUttered("what is leaky gut?"))
+    await store.save(tracker)
+    tracker.update(ActionExecuted("utter_ask_what_is_leaky_gut"))
+    await store.save(tracker)
+    stored = await store.retrieve("visitor-0123456789abcdef")
+    assert stored is not None
+    assert [type(e) for e in stored.events] == [UserUttered, ActionExecuted]
