@@ -12,13 +12,19 @@
 # allowed to create databases) owns the databases; its generated password lives in
 # $POSTGRES_DIR/password (mode 600) and is part of the printed URL.
 #   POSTGRES_PORT  TCP port (default 54329)
-#   POSTGRES_DIR   cluster directory (default <repo>/var/postgres)
+#   POSTGRES_DIR   cluster directory (default <repo>/var/postgres; when run as root and the
+#                  `postgres` user cannot reach the repository, /tmp/practice-postgres-<hash>)
 # Needs the Debian server: scripts/apt-install.sh postgresql
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${POSTGRES_PORT:-54329}"
 DIR="${POSTGRES_DIR:-$ROOT/var/postgres}"
+if [ -z "${POSTGRES_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 &&
+  ! runuser -u postgres -- test -x "$ROOT"; then
+  # A checkout in a private folder (mode 700): keep the cluster where `postgres` can reach it.
+  DIR="/tmp/practice-postgres-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+fi
 DATA="$DIR/data"
 SOCKETS="$DIR/run"
 ROLE="practice"

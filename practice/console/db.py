@@ -228,6 +228,13 @@ def ensure_schema(engine: Engine) -> None:
             # Write-ahead logging lets Rasa write while the console reads (and vice versa).
             connection.exec_driver_sql("PRAGMA journal_mode = WAL")
     metadata.create_all(engine, checkfirst=True)
+    # create_all skips tables that exist; an index added in a later version still gets made.
+    existing = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {index["name"] for index in existing.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(engine, checkfirst=True)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import math
@@ -500,21 +501,18 @@ def dashboard(
     with engine.connect() as connection:
         buckets = connection.execute(per_bucket).fetchall()
         topics = _top_topics(connection, start, end, top)
-    per_day: Dict[dt.date, Counter] = {}
+    dates = [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    first_buckets = [int(day_bounds(day, tz)[0] // 900) for day in dates]
+    per_day = [[0] * 5 for _ in dates]
     messages = fallback_messages = escalations = 0
-    for bucket, count, fallback, escalated, offered, clicked, users, fallbacks, esc in buckets:
-        day = dt.datetime.fromtimestamp(bucket * 900, tz).date()
-        counter = per_day.setdefault(day, Counter())
-        counter.update(conversations=count, with_fallback=fallback, escalated=escalated,
-                       offered=offered, clicked=clicked)
+    for bucket, *counts, users, fallbacks, esc in buckets:
+        sums = per_day[bisect.bisect_right(first_buckets, bucket) - 1]
+        for index, value in enumerate(counts):
+            sums[index] += value
         messages += users
         fallback_messages += fallbacks
         escalations += esc
-    days = []
-    day = date_from
-    while day <= date_to:
-        days.append(DayStats(day, **per_day.get(day, {})))
-        day += dt.timedelta(days=1)
+    days = [DayStats(day, *sums) for day, sums in zip(dates, per_day, strict=True)]
     totals = DayStats(
         date_to,
         **{key: sum(getattr(d, key) for d in days)

@@ -122,8 +122,10 @@ def test_empty_sessions_are_summarised_but_not_listed(empty: Empty) -> None:
     assert page.total == 0
 
 
-def test_console_schema_is_idempotent(empty: Empty) -> None:
+def test_console_schema_is_idempotent_and_restores_missing_indexes(empty: Empty) -> None:
     _, _, engine = empty
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX ix_console_intents_intent")
     db.ensure_schema(engine)
     db.ensure_schema(engine)
     names = set(sa.inspect(engine).get_table_names())
