@@ -288,11 +288,14 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
         "",
         "## How",
         "",
-        "- The list, filters and dashboard read `console_conversations`, one row per "
+        "- The list and filters read `console_conversations`, one row per "
         "conversation kept up to date from `events` by `practice/console/summary.py` "
         "(incrementally, by event id), never the million event rows.",
-        "- Topic filter and top topics read `console_conversation_intents` through the indexes "
-        "`(intent_name, started_at, sender_id)` and `(started_at, intent_name)`.",
+        "- The topic filter reads `console_conversation_intents` through the index "
+        "`(intent_name, started_at, sender_id)`.",
+        "- The dashboard sums rollups kept with the summary: counts per 15-minute bucket of "
+        "conversation start (`console_rollup_buckets`, about 9,000 rows for 90 days) and "
+        "conversations per topic per hour (`console_rollup_topics`).",
         "- The search scans `console_conversation_text` (each conversation's visitor text, "
         "case-folded, one row per conversation) with `LIKE`, about 20 MB at this size.",
         "- A transcript reads `events` by Rasa's own `sender_id` index.",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sanic import Request
+from sanic.log import logger
 from sanic.response import HTTPResponse, html, redirect
 from sqlalchemy.engine import Engine
 
@@ -60,6 +61,7 @@ class Summarizer:
             try:
                 behind = await self.catch_up(1.0)
             except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
+                logger.exception("Could not update the conversation summary; retrying")
                 behind = 0
                 await asyncio.sleep(interval * 5)
             await asyncio.sleep(0.05 if behind else interval)
