@@ -270,6 +270,9 @@ def test_yesterday_and_fallback_the_way_a_coach_finds_them(coach: Page, console:
     apply_filters(coach)
     assert listed(coach) == {"c-yesterday-fallback"}
     expect(coach.get_by_label("From", exact=True)).to_have_value(utc_day(1))
+    # A short address that can be bookmarked or sent to a colleague.
+    assert coach.url == (f"{console.url}/conversations?from={utc_day(1)}&to={utc_day(1)}"
+                         "&fallback=ended")
     shot(coach, "yesterday-fallbacks", full_page=False)
 
 

@@ -53,8 +53,15 @@ def _page_number(value: Optional[str]) -> int:
 async def conversation_list(request: Request) -> HTTPResponse:
     """The filtered, paged list of conversations, newest first."""
     ctx = console(request)
+    raw = query_values(request)
+    flt = ConversationFilter.from_query(raw)
+    if any(value == "" for value in raw.values()):
+        # The filter form sends every field; drop the empty ones for a short, shareable URL.
+        canonical = flt.to_query()
+        if raw.get("page", "") not in ("", "1"):
+            canonical["page"] = raw["page"]
+        return redirect(list_url(canonical))
     await ctx.summarizer.before_read()
-    flt = ConversationFilter.from_query(query_values(request))
     page = await run_db(
         queries.list_conversations, ctx.engine, flt, ctx.tz,
         ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
