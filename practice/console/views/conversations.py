@@ -55,7 +55,7 @@ async def conversation_list(request: Request) -> HTTPResponse:
     ctx = console(request)
     raw = query_values(request)
     flt = ConversationFilter.from_query(raw)
-    if any(value == "" for value in raw.values()):
+    if any(value == "" for _, value in parse_qsl(request.query_string, keep_blank_values=True)):
         # The filter form sends every field; drop the empty ones for a short, shareable URL.
         canonical = flt.to_query()
         if raw.get("page", "") not in ("", "1"):
