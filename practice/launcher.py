@@ -227,6 +227,19 @@ class Stack:
             time.sleep(0.5)
 
 
+def _announce_first_account(settings: Settings, stack: "Stack") -> None:
+    """Create the console's first account on a fresh database and say how to sign in."""
+    if not any(s.name == "console" for s in stack.services):
+        return
+    from practice.console.accounts import ensure_first_account
+
+    created = ensure_first_account(settings)
+    if created is not None:
+        username, password = created
+        print(f"  First console account (staff): {username} / {password}")
+        print("  Change it: python -m practice.console.accounts set-password --username admin")
+
+
 def run(settings: Settings) -> int:
     """Train if needed, start everything, print where to talk to it, stop on Ctrl-C."""
     train(settings)
@@ -242,6 +255,7 @@ def run(settings: Settings) -> int:
             if service.name in ("website", "console"):
                 label = "Demo website:" if service.name == "website" else "Coach console:"
                 print(f"  {label:<15} {service.ready_url}")
+        _announce_first_account(settings, stack)
         print("Press Ctrl-C to stop.", flush=True)
         return stack.wait()
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import secrets
 import sys
 from typing import Optional, Sequence, TextIO
 
@@ -31,6 +32,28 @@ def read_password(settings: Settings, stdin: TextIO = sys.stdin) -> str:
     if getpass.getpass("Again: ") != first:
         raise auth.AccountError("the passwords differ")
     return first
+
+
+FIRST_ACCOUNT = "admin"
+
+
+def ensure_first_account(settings: Settings) -> Optional[tuple[str, str]]:
+    """On a database with no accounts, create a staff account; return (username, password).
+
+    The password is CONSOLE_PASSWORD when set, else a random one shown once to whoever
+    ran `make run`, so a new practice can sign in without reading the docs first.
+    """
+    engine = db.create_engine(settings.database_url)
+    try:
+        db.ensure_schema(engine)
+        if auth.list_accounts(engine):
+            return None
+        password = settings.console_password or secrets.token_urlsafe(12)
+        account = auth.create_account(engine, FIRST_ACCOUNT, password, "staff")
+        audit.record(engine, "launcher", "account_created", None, f"{account.username} (staff)")
+        return account.username, password
+    finally:
+        engine.dispose()
 
 
 def _parser() -> argparse.ArgumentParser:
