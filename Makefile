@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := chromium postgresql redis-server nginx
 .PHONY: help run setup train test test-data test-unit test-nlu test-stories test-e2e lint lock system-deps
 
 help: ## List the commands
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 run: setup ## Set up what is missing, train if stale, start every process (Ctrl-C stops all)
 	$(PY) -m practice.launcher run
