@@ -22,13 +22,15 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -259,6 +261,16 @@ def _run_command(
     return process.returncode
 
 
+@contextmanager
+def quiet(log: Path) -> Iterator[None]:
+    """Library warnings and stray stderr output of in-process work go to `log`, not to staff."""
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    with log.open("a", encoding="utf-8") as handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with redirect_stderr(handle):
+            yield
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     if not path.exists():
         return ""
@@ -401,7 +413,8 @@ class Retrain:
         fingerprint = training_fingerprint(self.workspace)
 
         self._say_step("Held-out NLU set: candidate against the current model")
-        evaluation = self._evaluate(placements)
+        with quiet(self.run_dir / "evaluate.log"):
+            evaluation = self._evaluate(placements)
         result.checks.extend(evaluation["checks"])
 
         self._say_step("Safety: pattern unit tests and labels against the safety patterns")
@@ -814,7 +827,7 @@ def wait_for_reload(
     from practice.retrain.hot_reload import serving_processes
 
     if not serving_processes(project.model_dir):
-        say("      No running assistant found; `make run` serves the new model.")
+        say("      No running assistant found; the next `make run` serves this model.")
         return False
     timeout = timeout if timeout is not None else settings.model_reload_seconds * 3 + 60
     say(
