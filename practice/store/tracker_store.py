@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any, Dict
 
@@ -10,6 +11,7 @@ import sqlalchemy.orm
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import make_url
 
 from practice.settings import get_settings
@@ -67,6 +69,40 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
         if sqlite_file:
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker, remembering how many of its events are stored."""
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            _remember_stored(tracker, len(tracker.events))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events; afterwards all of them count as stored."""
+        await super().save(tracker)
+        _remember_stored(tracker, len(tracker.events))
+
+    def _additional_events(self, session: sa.orm.Session, tracker: DialogueStateTracker) -> Any:
+        """The events not stored yet: known for a tracker this store loaded or saved.
+
+        Rasa counts the stored events of the latest session with a query on every save
+        (a tenth of the server's time per message: docs/BENCHMARKS.md). A tracker that came
+        from `retrieve` or went through `save` here already says how many are stored: the
+        conversation lock keeps anyone else from adding to it in between. Any other tracker
+        (a new conversation, a full-history export) is counted as Rasa does.
+        """
+        stored = tracker.__dict__.get(_STORED_EVENTS)
+        if stored is None or stored[0] != tracker.sender_id:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored[1], len(tracker.events))
+
+
+# Set on a tracker by this store: (sender id, number of its events already in the database).
+_STORED_EVENTS = "_practice_stored_events"
+
+
+def _remember_stored(tracker: DialogueStateTracker, count: int) -> None:
+    tracker.__dict__[_STORED_EVENTS] = (tracker.sender_id, count)
 
 
 def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:

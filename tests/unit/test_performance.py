@@ -193,3 +193,75 @@ async def test_sqlite_conversations_use_a_pooled_write_ahead_log(tmp_path: Path)
     stored = await store.retrieve("visitor-0123456789abcdef")
     assert stored is not None
     assert [type(e) for e in stored.events] == [UserUttered, ActionExecuted]
+
+
+def stored_rows(store: Any, sender_id: str) -> List[str]:
+    """The type names of a sender's stored events, in order."""
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
+        )
+        return [row[0] for row in rows]
+
+
+@pytest.fixture
+def sql_store(tmp_path: Path) -> Any:
+    """The practice's SQL tracker store on a fresh SQLite file, with statements counted."""
+    import sqlalchemy as sa
+    from rasa.shared.core.domain import Domain
+
+    from practice.store.tracker_store import ConfiguredSQLTrackerStore
+
+    store = ConfiguredSQLTrackerStore(
+        domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}"
+    )
+    store.statements = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        store.statements.append(statement)
+
+    return store
+
+
+async def test_turns_store_each_event_once_without_counting_again(sql_store: Any) -> None:
+    from rasa.shared.core.events import SessionStarted
+
+    sender = "visitor-aaaaaaaaaaaaaaaa"
+    tracker = await sql_store.get_or_create_tracker(sender)  # new: counted as Rasa does
+    for turn in range(3):
+        tracker = await sql_store.retrieve(sender)
+        tracker.update(UserUttered(f"question {turn}"))
+        tracker.update(ActionExecuted("utter_answer"))
+        sql_store.statements.clear()
+        await sql_store.save(tracker)
+        assert not [s for s in sql_store.statements if "count(" in s.lower()]
+        assert len(stored_rows(sql_store, sender)) == len(tracker.events)
+
+    # A new session inside one turn, saved twice on the same object: still no duplicates.
+    tracker = await sql_store.retrieve(sender)
+    before = len(stored_rows(sql_store, sender))
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    await sql_store.save(tracker)
+    tracker.update(ActionExecuted("action_listen"))
+    await sql_store.save(tracker)
+    assert len(stored_rows(sql_store, sender)) == before + 3
+    assert stored_rows(sql_store, sender)[-3:] == ["action", "session_started", "action"]
+
+
+async def test_trackers_from_elsewhere_are_counted_as_rasa_does(sql_store: Any) -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    sender = "visitor-bbbbbbbbbbbbbbbb"
+    first = DialogueStateTracker(sender, [])
+    first.update(UserUttered("hello"))
+    await sql_store.save(first)
+    # A tracker built outside the store with the stored event plus one new one.
+    second = DialogueStateTracker(sender, [])
+    second.update(UserUttered("hello"))
+    second.update(ActionExecuted("utter_greet"))
+    sql_store.statements.clear()
+    await sql_store.save(second)
+    assert [s for s in sql_store.statements if "count(" in s.lower()]
+    assert stored_rows(sql_store, sender) == ["user", "action"]
