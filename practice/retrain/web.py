@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from practice.console.web import console, render, run_db, see_other
 from practice.retrain import store
 from practice.retrain.pipeline import HOLDOUT_FILE, Project, known_texts, sha256_of
 
+logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 MAX_KEYS = 2000
 _KEY = re.compile(r"^[0-9a-f]{40}$")
@@ -74,13 +76,35 @@ def _project(request: Request) -> Project:
     return Project.from_settings(console(request).settings)
 
 
-async def _sync(request: Request) -> None:
-    """Fold new visitor messages into the inbox, one sync at a time per console process."""
+async def _sync_all(engine: Any) -> None:
+    """Read the whole backlog of visitor messages into the inbox, in short slices."""
+    while True:
+        try:
+            result = await run_db(store.sync_inbox, engine, 5000, 2.0)
+        except Exception:  # noqa: BLE001 - a database hiccup must not break the page
+            logger.exception("Reading visitor messages into the NLU inbox failed")
+            return
+        if result.done:
+            return
+        await asyncio.sleep(0.2)
+
+
+async def _sync(request: Request, wait: float = 1.5) -> bool:
+    """Bring the inbox up to date in the background; True when it caught up within `wait` s.
+
+    One background task per console process; a large backlog (the first visit after
+    months of conversations) keeps being read while the page shows what is there.
+    """
     ctx = request.app.ctx
-    if not hasattr(ctx, "retrain_sync_lock"):
-        ctx.retrain_sync_lock = asyncio.Lock()
-    async with ctx.retrain_sync_lock:
-        await run_db(store.sync_inbox, console(request).engine, 5000, 1.0)
+    task = getattr(ctx, "retrain_sync_task", None)
+    if task is None or task.done():
+        task = asyncio.ensure_future(_sync_all(console(request).engine))
+        ctx.retrain_sync_task = task
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=wait)
+    except asyncio.TimeoutError:
+        return False
+    return True
 
 
 def _number(value: str | None, default: int = 1) -> int:
@@ -101,7 +125,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
     """Visitor messages not in the data, least certain first, near-duplicates grouped."""
     ctx = console(request)
     project = _project(request)
-    await _sync(request)
+    caught_up = await _sync(request)
     data = await run_db(project_data, project.root)
     intent = (request.args.get("intent") or "").strip()[:255] or None
     max_confidence = _confidence(request.args.get("max_confidence"))
@@ -142,6 +166,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         done=_number(request.args.get("done"), 0) if request.args.get("done") else 0,
         what=ACTION_LABELS.get(request.args.get("what") or "", ""),
         error=(request.args.get("error") or "")[:200],
+        caught_up=caught_up,
     )
 
 
