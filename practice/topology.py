@@ -118,11 +118,14 @@ class Topology:
     """Start and stop the whole topology; remembers what it started in `state.json`."""
 
     def __init__(self, directory: Path = DEFAULT_DIR, ports: Ports | None = None,
-                 application_url: str | None = None) -> None:
-        """Describe the topology; nothing starts until `up()`."""
+                 application_url: str | None = None,
+                 extra_env: Dict[str, str] | None = None) -> None:
+        """Describe the topology; nothing starts until `up()`. `extra_env` adds settings
+        for every process (tests turn the per-sender limit off for their bursts)."""
         self.directory = directory
         self.ports = ports or Ports()
         self.application_url = application_url
+        self.extra_env = dict(extra_env or {})
         self.state_file = directory / "state.json"
         self.log_dir = directory / "logs"
         self.services: Dict[str, Service] = {}
@@ -186,6 +189,7 @@ class Topology:
         }
         if self.application_url:
             env["COACHING_APPLICATION_URL"] = self.application_url
+        env.update(self.extra_env)
         return env
 
     # -- starting ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -46,26 +47,35 @@ def new_sender() -> str:
 
 
 def post(url: str, body: Union[bytes, Dict[str, Any], None], timeout: float = 30.0,
-         headers: Dict[str, str] | None = None) -> Reply:
+         headers: Dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> Reply:
     """POST `body` (JSON-encoded unless bytes) and return the reply, errors included."""
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         url, data=data or b"", method="POST",
         headers={"Content-Type": "application/json", **(headers or {})},
     )
-    return _send(request, timeout)
+    return _send(request, timeout, context)
 
 
 def get(url: str, timeout: float = 10.0, headers: Dict[str, str] | None = None,
-        method: str = "GET") -> Reply:
+        method: str = "GET", context: ssl.SSLContext | None = None) -> Reply:
     """GET (or another body-less method) and return the reply, errors included."""
-    return _send(urllib.request.Request(url, method=method, headers=headers or {}), timeout)
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    return _send(request, timeout, context)
 
 
-def _send(request: urllib.request.Request, timeout: float) -> Reply:
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _send(request: urllib.request.Request, timeout: float,
+          context: ssl.SSLContext | None = None) -> Reply:
     started = time.monotonic()
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                         _NoRedirects())
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with opener.open(request, timeout=timeout) as answer:
             raw, status, headers = answer.read(), answer.status, dict(answer.headers)
     except urllib.error.HTTPError as error:
         raw, status, headers = error.read(), error.code, dict(error.headers)
