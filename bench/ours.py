@@ -42,9 +42,10 @@ def _train(settings: Settings, env: Mapping[str, str], data: Path, log: Path) ->
     with log.open("ab") as output:
         subprocess.run(
             [
+                # As the launcher trains (practice.runtime: skops before TensorFlow).
                 sys.executable,
                 "-m",
-                "rasa",
+                "practice.runtime",
                 "train",
                 "--config",
                 "config.yml",
