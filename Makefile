@@ -121,3 +121,29 @@ bench: setup ## Stock `rasa init`, a TF-IDF floor and ours in one run (~25 min) 
 
 soak: train ## 10 minutes at concurrency 8: no errors, RSS growth <= 5%, p95 drift <= 10%
 	$(BENCH) soak
+
+# --- Reliability, security, scale-out (docs/RELIABILITY.md) ------------------------------
+.PHONY: test-reliability test-scaleout topology-up topology-down deploy-config retention audit
+
+test-reliability: setup system-deps train ## Faults, DB outage, concurrency, exposure, bad input + fuzz, rate limits, privacy, retention
+	$(PYTEST) tests/reliability -q --junitxml=var/results/reliability.xml
+	$(PY) scripts/reliability_report.py var/results/reliability.xml
+
+test-scaleout: setup system-deps train ## nginx+TLS, 2 Rasa servers, Redis, PostgreSQL on loopback: edge, concurrency, faults
+	$(PYTEST) tests/scaleout -q --junitxml=var/results/scaleout.xml
+	$(PY) scripts/reliability_report.py var/results/scaleout.xml
+
+topology-up: setup system-deps train ## Start the production topology on loopback (https://localhost:8443)
+	$(PY) -m practice.topology up
+
+topology-down: ## Stop the loopback topology
+	$(PY) -m practice.topology down
+
+deploy-config: ## Render deploy/nginx.conf from deploy/nginx.conf.template + deploy/edge.yml
+	$(PY) -m practice.topology render-deploy
+
+retention: setup ## Delete conversations idle > RETENTION_DAYS (90); DAYS=n, SENDER=id, DRY_RUN=1
+	$(PY) -m practice.store.retention $(if $(DAYS),--days $(DAYS)) $(if $(SENDER),--sender $(SENDER)) $(if $(DRY_RUN),--dry-run)
+
+audit: ## pip-audit of requirements.lock in .venv-audit; accepted findings: docs/AUDIT.md
+	scripts/audit.sh
