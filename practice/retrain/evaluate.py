@@ -58,6 +58,7 @@ def predict(agent: Any, texts: Iterable[str]) -> Dict[str, Prediction]:
     unique = list(dict.fromkeys(texts))
 
     async def parse_all() -> Dict[str, Prediction]:
+        """Parse the texts one after another (the agent is not re-entrant)."""
         parsed: Dict[str, Prediction] = {}
         for text in unique:
             result = await agent.parse_message(text)

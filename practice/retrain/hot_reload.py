@@ -168,6 +168,7 @@ def install(settings: Settings) -> None:
         endpoints: Any = None,
         loop: Any = None,
     ) -> Any:
+        """Rasa's `load_agent`, then a watch on the model file it loaded."""
         path = Path(model_path) if model_path else None
         stamp = file_stamp(path) if path else None  # before loading: a swap during it is seen
         agent = await original(

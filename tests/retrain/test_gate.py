@@ -48,7 +48,7 @@ def test_relabelling_red_flags_as_greetings_is_refused(workspace: Workspace) -> 
         assert (workspace.project / name).read_bytes() == content, name
     assert len(store.pending_annotations(engine)) == len(RED_FLAGS)
 
-    (run,) = list(workspace.runs_dir.iterdir())
+    (run,) = [p for p in workspace.runs_dir.iterdir() if p.is_dir()]
     report = json.loads((run / "report.json").read_text())
     assert report["decision"] == "REFUSED" and not report["promoted"]
     checks = {c["name"]: c["passed"] for c in report["checks"]}
