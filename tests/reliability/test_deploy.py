@@ -8,6 +8,7 @@ import ipaddress
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -154,3 +155,38 @@ def test_no_secret_is_committed() -> None:
     assert not list((DEPLOY / "tls").glob("*.pem")) or subprocess.run(
         ["git", "check-ignore", "-q", "deploy/tls/privkey.pem"], cwd=PROJECT_ROOT
     ).returncode == 0
+
+
+def test_serve_runs_exactly_the_command_run_would(tmp_path: Path) -> None:
+    # The containers start each service with `launcher serve`: it must become the very
+    # process `make run` and the loopback topology start (same PID, same command line).
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    from practice.launcher import process_environment, services
+    from practice.settings import load_settings
+    from tests.reliability.services import free_port
+
+    env = {**os.environ, "ACTION_SERVER_PORT": str(free_port()), "ACTION_SERVER_HOST": "127.0.0.1"}
+    expected = services(load_settings(env), process_environment(load_settings(env)),
+                        only=["actions"])[0]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "practice.launcher", "serve", "actions"], cwd=PROJECT_ROOT,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(expected.ready_url, timeout=2):
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+        assert cmdline == list(expected.argv)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
