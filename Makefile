@@ -7,7 +7,7 @@ PYTEST := $(PY) -m pytest
 INSTALLED := $(VENV)/.installed
 SPACY_MODEL := build/spacy-en/meta.json
 # Debian packages the tests use: a real browser, database, lock store and proxy.
-SYSTEM_PACKAGES := chromium postgresql redis-server nginx
+SYSTEM_PACKAGES := chromium postgresql redis-server nginx openssl
 
 .DEFAULT_GOAL := help
 .PHONY: help run setup train test test-data test-unit test-nlu test-stories test-e2e lint lock system-deps
