@@ -22,10 +22,12 @@ from typing import Any, Dict, List, Sequence
 
 import yaml
 
+from bench.accuracy import HOLDOUT, floor_accuracy, model_accuracy
 from bench.floor import nlu_examples
 from bench.load import first_answer, load_questions, run_level
 from bench.processes import Group, free_port, machine
 from bench.report import write_report
+from practice.launcher import process_environment
 from practice.settings import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs"
@@ -113,6 +115,7 @@ def bench_floor(workdir: Path, levels: Sequence[int], requests: int) -> Dict[str
         log(f"floor: first answer after {start_seconds:.1f} s")
         return {
             "start_seconds": round(start_seconds, 1),
+            "accuracy": floor_accuracy().get("accuracy"),
             "levels": measure_levels(url, levels, requests, group),
         }
     finally:
@@ -159,6 +162,11 @@ def bench_ours(
         )
     else:
         ours.use_model(model)
+    if HOLDOUT.exists():
+        log("ours: held-out NLU accuracy ...")
+        served = ours.workdir / "models" / "current.tar.gz"
+        env = process_environment(ours.settings, ours.env)
+        result["accuracy"] = model_accuracy(served, env)["accuracy"]
     started = ours.start()
     try:
         result["start_seconds"] = round(

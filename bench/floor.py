@@ -24,10 +24,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENTITY_MARKUP = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-def nlu_examples(data_dir: Path) -> List[Tuple[str, str]]:
-    """(text, intent) pairs from every `nlu:` block of every YAML file under `data_dir`."""
+def nlu_examples(data: Path) -> List[Tuple[str, str]]:
+    """(text, intent) pairs from every `nlu:` block of `data` or of the YAML files under it."""
     pairs: List[Tuple[str, str]] = []
-    for path in sorted(data_dir.rglob("*.yml")):
+    for path in [data] if data.is_file() else sorted(data.rglob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in document.get("nlu") or []:
             intent = block.get("intent")

@@ -34,15 +34,17 @@ def level_table(results: Dict[str, Any]) -> List[str]:
     """One row per target and concurrency level."""
     rows = [
         "| target | concurrency | requests | errors | silent | req/s | p50 ms | p95 ms | p99 ms |"
-        " RSS MB (total) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " RSS MB (total) | server CPU ms/msg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, label in LABELS.items():
         for lvl in results.get(key, {}).get("levels", []):
             rows.append(
                 f"| {label} | {lvl['concurrency']} | {lvl['requests']} | {lvl['errors']} | "
                 f"{lvl['silent']} | {lvl['throughput']:.1f} | {lvl['p50_ms']:.0f} | "
-                f"{lvl['p95_ms']:.0f} | {lvl['p99_ms']:.0f} | {lvl['rss_mb'].get('total', 0):.0f} |"
+                f"{lvl['p95_ms']:.0f} | {lvl['p99_ms']:.0f} | "
+                f"{lvl['rss_mb'].get('total', 0):.0f} | "
+                f"{lvl.get('cpu_ms_per_request', {}).get('total', 0):.1f} |"
             )
     return rows
 
@@ -57,6 +59,21 @@ def memory_table(results: Dict[str, Any]) -> List[str]:
             value = peak_rss(target, name)
             if value is not None:
                 rows.append(f"| {label} | {name} | {value:.0f} |")
+    return rows
+
+
+def accuracy_rows(results: Dict[str, Any]) -> List[str]:
+    """Accuracy, p50 at concurrency 1 and throughput at 8, for ours and the floor."""
+    rows = []
+    for key in ("ours", "floor"):
+        target = results.get(key, {})
+        levels = {lvl["concurrency"]: lvl for lvl in target.get("levels", [])}
+        accuracy = target.get("accuracy")
+        rows.append(
+            f"| {LABELS[key]} | {'–' if accuracy is None else f'{accuracy:.1%}'} | "
+            f"{_fmt(levels.get(1, {}).get('p50_ms'))} | "
+            f"{_fmt(levels.get(8, {}).get('throughput'))} |"
+        )
     return rows
 
 
@@ -181,6 +198,17 @@ def write_report(results: Dict[str, Any], path: Path, picture: Path) -> List[Ver
         f"| start to first answer | {_fmt(stock.get('start_seconds'))} s | "
         f"{_fmt(ours.get('start_seconds'))} s |",
         f"| NLU examples | {_fmt(stock.get('nlu_examples'))} | {_fmt(ours.get('nlu_examples'))} |",
+        "",
+        "## Accuracy next to speed",
+        "",
+        "Held-out intent accuracy (tests/nlu/holdout.yml, phrasings never trained on; a "
+        "fallback counts as wrong) of what was measured above. The speed fixes change no "
+        "prediction (tests/unit/test_performance.py); the pipeline candidates themselves are "
+        "compared in docs/PIPELINES.md.",
+        "",
+        "| pipeline | held-out accuracy | p50 ms at c=1 | req/s at c=8 |",
+        "|---|---:|---:|---:|",
+        *accuracy_rows(results),
         "",
         "## Method",
         "",

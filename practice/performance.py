@@ -11,7 +11,9 @@ None changes what the assistant answers; each removes work Rasa repeats on every
 * the action server's reply is checked against a schema compiled once, instead of
   `jsonschema.validate`, which re-checks the schema itself on every call;
 * an event's class is found by a dictionary lookup instead of walking every `Event`
-  subclass (with `inspect.isabstract`) for each event loaded from the tracker store.
+  subclass (with `inspect.isabstract`) for each event loaded from the tracker store;
+* the intent classifier's input is the message's sparse features as they are, instead of
+  stacking them with an empty dense block and re-stacking the single row.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def install() -> None:
     _install_sequential_runner()
     _install_compiled_action_schema()
     _install_event_type_lookup()
+    _install_sparse_only_classifier_input()
     _installed = True
 
 
@@ -161,3 +164,28 @@ def _install_event_type_lookup() -> None:
         return found
 
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+def _install_sparse_only_classifier_input() -> None:
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+    from rasa.shared.nlu.constants import TEXT
+    from scipy.sparse import csr_matrix, vstack
+
+    original = LogisticRegressionClassifier._create_X
+
+    def _create_X(self: LogisticRegressionClassifier, messages: List[Any]) -> Any:
+        rows = []
+        for message in messages:
+            sparse = message.get_sparse_features(attribute=TEXT)[1]
+            if sparse is None or message.get_dense_features(attribute=TEXT)[1] is not None:
+                return original(self, messages)  # dense features too: Rasa's own stacking
+            # Rasa's hstack with an empty float block yields float64: keep that dtype.
+            rows.append(csr_matrix(sparse.features, dtype="float64"))
+        if len(rows) == 1:
+            return rows[0]
+        return vstack(rows, format="csr")
+
+    _create_X.__wrapped_original__ = original  # type: ignore[attr-defined]
+    LogisticRegressionClassifier._create_X = _create_X  # type: ignore[method-assign]

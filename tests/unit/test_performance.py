@@ -265,3 +265,39 @@ async def test_trackers_from_elsewhere_are_counted_as_rasa_does(sql_store: Any) 
     await sql_store.save(second)
     assert [s for s in sql_store.statements if "count(" in s.lower()]
     assert stored_rows(sql_store, sender) == ["user", "action"]
+
+
+def message_with_features(sparse_rows: List[List[float]], dense: List[float] | None = None) -> Any:
+    """A message with sentence-level sparse (and optionally dense) text features."""
+    import numpy as np
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+    from scipy.sparse import coo_matrix
+
+    message = Message(data={TEXT: "fibre and gluten"})
+    message.add_features(Features(coo_matrix(np.array(sparse_rows)), "sentence", TEXT, "cv"))
+    if dense is not None:
+        message.add_features(Features(np.array([dense]), "sentence", TEXT, "dense"))
+    return message
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [message_with_features([[0, 2, 0, 1]])],
+        [message_with_features([[0, 2, 0, 1]]), message_with_features([[1, 0, 0, 0]])],
+        [message_with_features([[0, 2, 0, 1]], dense=[0.5, 0.25])],
+    ],
+)
+def test_classifier_input_is_what_rasa_builds(installed: None, messages: List[Any]) -> None:
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+
+    original = LogisticRegressionClassifier.__dict__["_create_X"].__wrapped_original__
+    ours = LogisticRegressionClassifier._create_X(None, messages)
+    rasa = original(None, messages)
+    assert ours.shape == rasa.shape
+    assert ours.dtype == rasa.dtype
+    assert (ours.tocsr() != rasa.tocsr()).nnz == 0
