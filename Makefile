@@ -37,8 +37,12 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from requirements.in
 	$(PY) -m pip install --quiet -r requirements.in
 	$(PY) -m pip freeze --exclude-editable | grep -v '^leaky-gut' > requirements.lock
 
-test: setup system-deps train ## Run every test level
-	$(MAKE) --no-print-directory test-data test-unit test-nlu test-stories test-e2e
+# Every level runs (-k) so one failure does not hide another; any failure fails `make test`.
+TEST_LEVELS := test-data test-unit test-nlu test-stories test-e2e test-browser test-console \
+	test-reliability test-scaleout test-retrain
+
+test: setup system-deps train browser-deps ## Run every test level (about 15 minutes)
+	$(MAKE) -k --no-print-directory $(TEST_LEVELS)
 
 test-data: setup ## rasa data validate
 	$(RASA) data validate --fail-on-warnings
