@@ -66,7 +66,8 @@ def measure_levels(
             f"  c={concurrency}: {result.throughput:.1f} req/s, p50 {result.p50_ms:.0f} ms, "
             f"p95 {result.p95_ms:.0f} ms, errors {result.errors}, silent {result.silent}, "
             f"RSS {result.rss_mb.get('total', 0):.0f} MB, CPU/msg "
-            f"{result.cpu_ms_per_request.get('total', 0):.1f} ms"
+            f"{result.cpu_ms_per_request.get('total', 0):.1f} ms (client "
+            f"{result.client_cpu_ms_per_request:.1f}), cores busy {result.machine_busy:.0%}"
         )
         out.append(result.as_dict())
     return out

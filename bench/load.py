@@ -25,6 +25,16 @@ def load_questions(path: Path = QUESTIONS_FILE) -> List[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of all cores since boot, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return (0, 0)
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle, sum(fields[:8]))
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     """The `share` percentile (0..1) by nearest rank; 0.0 for no values."""
     if not values:
@@ -58,6 +68,9 @@ class LevelResult:
     rss_mb: Dict[str, float] = field(default_factory=dict)
     # Server CPU time per answered message (ms), per process: robust to a busy machine.
     cpu_ms_per_request: Dict[str, float] = field(default_factory=dict)
+    # The load client's own CPU per message, and how busy all cores were (0..1).
+    client_cpu_ms_per_request: float = 0.0
+    machine_busy: float = 0.0
     error_samples: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, object]:
@@ -156,6 +169,7 @@ async def run_level(
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         sampling = asyncio.create_task(sampler())
         cpu_before = sample_cpu() if sample_cpu else {}
+        client_before, machine_before = time.process_time(), machine_ticks()
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -167,6 +181,7 @@ async def run_level(
         )
         seconds = time.perf_counter() - started
         cpu_after = sample_cpu() if sample_cpu else {}
+        client_after, machine_after = time.process_time(), machine_ticks()
         sampling.cancel()
     if sample_rss:
         for name, value in sample_rss().items():
@@ -174,6 +189,12 @@ async def run_level(
     result = summarise(concurrency, latencies, errors, silent[0], seconds)
     result.rss_mb = {name: round(value, 1) for name, value in peak.items()}
     if latencies:
+        result.client_cpu_ms_per_request = round(
+            (client_after - client_before) * 1000 / len(latencies), 2
+        )
+        busy = machine_after[0] - machine_before[0]
+        total = machine_after[1] - machine_before[1]
+        result.machine_busy = round(busy / total, 3) if total else 0.0
         result.cpu_ms_per_request = {
             name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / len(latencies), 2)
             for name in cpu_after

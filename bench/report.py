@@ -34,8 +34,8 @@ def level_table(results: Dict[str, Any]) -> List[str]:
     """One row per target and concurrency level."""
     rows = [
         "| target | concurrency | requests | errors | silent | req/s | p50 ms | p95 ms | p99 ms |"
-        " RSS MB (total) | server CPU ms/msg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " RSS MB (total) | server CPU ms/msg | client CPU ms/msg | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, label in LABELS.items():
         for lvl in results.get(key, {}).get("levels", []):
@@ -44,7 +44,9 @@ def level_table(results: Dict[str, Any]) -> List[str]:
                 f"{lvl['silent']} | {lvl['throughput']:.1f} | {lvl['p50_ms']:.0f} | "
                 f"{lvl['p95_ms']:.0f} | {lvl['p99_ms']:.0f} | "
                 f"{lvl['rss_mb'].get('total', 0):.0f} | "
-                f"{lvl.get('cpu_ms_per_request', {}).get('total', 0):.1f} |"
+                f"{lvl.get('cpu_ms_per_request', {}).get('total', 0):.1f} | "
+                f"{lvl.get('client_cpu_ms_per_request', 0):.1f} | "
+                f"{lvl.get('machine_busy', 0):.0%} |"
             )
     return rows
 

@@ -61,8 +61,13 @@ def _one_topology(directory: Path, processes: int, model: Path, requests: int) -
         url = f"{topology.base_url}/webhooks/rest/webhook"
         asyncio.run(first_answer(url, started))
 
+        postmaster = directory / "postgres" / "data" / "postmaster.pid"
+
         def pids() -> Dict[str, int]:
-            return {n: s.process.pid for n, s in topology.services.items() if s.process}
+            found = {n: s.process.pid for n, s in topology.services.items() if s.process}
+            if postmaster.exists():  # PostgreSQL runs outside `services`: count it too
+                found["postgres"] = int(postmaster.read_text().split()[0])
+            return found
 
         questions = load_questions()
         asyncio.run(run_level(url, 4, 40, questions))
