@@ -14,11 +14,13 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.loading import load_data
 
+from practice.launcher import training_fingerprint
+
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 HOLDOUT = Path(__file__).with_name("holdout.yml")
 NONSENSE = Path(__file__).with_name("nonsense.txt")
-# The model must be trained on what is in the tree now, or the test measures an old model.
+# Without the launcher's fingerprint, a model older than these is stale.
 TRAINING_INPUTS = [ROOT / "data" / "nlu.yml", ROOT / "config.yml"]
 
 SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
@@ -49,9 +51,14 @@ def newest_model() -> Path:
     if not models:
         pytest.fail(f"No trained model in {MODELS}: run `make train` first", pytrace=False)
     model = models[-1]
-    stale = [p.name for p in TRAINING_INPUTS if p.stat().st_mtime > model.stat().st_mtime]
+    # The model must be trained on what is in the tree now, or the test measures an old one.
+    stamp = model.with_name(model.name.replace(".tar.gz", ".fingerprint"))
+    if stamp.exists():
+        stale = stamp.read_text().strip() != training_fingerprint(ROOT)
+    else:
+        stale = any(p.stat().st_mtime > model.stat().st_mtime for p in TRAINING_INPUTS)
     if stale:
-        pytest.fail(f"{model.name} is older than {stale}: run `make train` first", pytrace=False)
+        pytest.fail(f"{model.name} is stale: run `make train` first", pytrace=False)
     return model
 
 
@@ -87,7 +94,7 @@ def test_holdout_set_covers_every_intent() -> None:
     counts = Counter(intent for _, intent in EXAMPLES)
     thin = {i: n for i, n in counts.items() if n < (12 if i in SAFETY_INTENTS else 8)}
     assert not thin, f"too few held-out examples: {thin}"
-    assert SAFETY_INTENTS <= set(counts)
+    assert set(counts) >= SAFETY_INTENTS
     assert len({t for t, _ in EXAMPLES}) == len(EXAMPLES), "duplicate held-out texts"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import pytest
 
@@ -78,6 +78,10 @@ POSITIVES = [
     ("nobody would miss me", SELF_HARM),
     ("I want to die", SELF_HARM),
     ("self-harm helps me cope", SELF_HARM),
+    ("I'd rather go to sleep and never wake up", SELF_HARM),
+    ("thinking of overdosing on paracetamol", SELF_HARM),
+    ("i don't see any point in living", SELF_HARM),
+    ("I want to end it.", SELF_HARM),
     # disordered eating
     ("I eat 500 calories a day", DISORDERED),
     ("is 600 kcal per day ok for leaky gut?", DISORDERED),
@@ -96,6 +100,10 @@ POSITIVES = [
     ("I think I have an eating disorder", DISORDERED),
     ("I was bulimic as a teen and it's back", DISORDERED),
     ("I binge and then vomit", DISORDERED),
+    ("900 calories max, every day", DISORDERED),
+    ("I've been fasting for days to get thin", DISORDERED),
+    ("I keep restricting my food intake", DISORDERED),
+    ("I've started taking diet pills", DISORDERED),
     # priority: the crisis wins over the symptom, purging is not a vomiting red flag
     ("I keep vomiting and I want to die", SELF_HARM),
     ("I keep making myself throw up to lose weight", DISORDERED),
@@ -135,6 +143,13 @@ NEGATIVES = [
     "can I take laxatives for constipation?",
     "is intermittent fasting good for leaky gut?",
     "should I skip breakfast?",
+    "can you overdose on probiotics?",
+    "is fasting good for leaky gut?",
+    "should I restrict gluten?",
+    "what's the point of a food journal?",
+    "I'm not sure what to eat",
+    "is it safe to eat kimchi every day?",
+    "I want to end my sugar habit",
     # figures of speech
     "I'm starving, what's a gut friendly snack?",
     "this bloating is killing me",
@@ -157,9 +172,7 @@ NEGATIVES = [
 
 
 @pytest.mark.parametrize(("text", "intent"), POSITIVES)
-def test_pattern_forces_safety_intent(
-    rules: List[SafetyRule], text: str, intent: str
-) -> None:
+def test_pattern_forces_safety_intent(rules: List[SafetyRule], text: str, intent: str) -> None:
     """Each red-flag, crisis or eating-disorder text gets its safety intent."""
     found = match_safety_intent(rules, text)
     assert found is not None, f"no safety pattern matched {text!r}"
@@ -167,11 +180,9 @@ def test_pattern_forces_safety_intent(
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
-def test_ordinary_text_is_left_to_the_classifier(
-    rules: List[SafetyRule], text: str
-) -> None:
+def test_ordinary_text_is_left_to_the_classifier(rules: List[SafetyRule], text: str) -> None:
     """Ordinary questions and figures of speech are not forced to a safety intent."""
-    found: Optional[dict] = match_safety_intent(rules, text)
+    found: dict | None = match_safety_intent(rules, text)
     assert found is None, f"{text!r} wrongly matched {found}"
 
 
