@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import statistics
 import time
 import uuid
@@ -40,8 +41,8 @@ def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(share * len(ordered) + 0.5)) - 1))
-    return ordered[rank]
+    rank = min(len(ordered), max(1, math.ceil(share * len(ordered) - 1e-9)))
+    return ordered[rank - 1]
 
 
 def reply_messages(reply: Any) -> List[Any]:

@@ -21,6 +21,8 @@ LABELS = {
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
@@ -138,6 +140,37 @@ def plot_latency(results: Dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def soak_section(soak: Dict[str, Any] | None) -> List[str]:
+    """The latest `make soak`, or a line saying it has not run since this benchmark."""
+    lines = ["## Soak (`make soak`)", ""]
+    if not soak:
+        return [*lines, "Not run since this benchmark.", ""]
+    lines += [
+        f"{soak['date']}: {soak['minutes']:g} min at concurrency {soak['concurrency']} on our "
+        f"stack, minute by minute. **{'PASS' if soak['holds'] else 'FAIL'}**: errors or silent "
+        f"replies {soak['errors']} (bound 0); RSS {soak['first_rss_mb']:.0f} → "
+        f"{soak['last_rss_mb']:.0f} MB, growth {soak['rss_growth']:.1%} (bound 5%); p95 of the "
+        f"first two minutes {soak['first_p95_ms']:.0f} ms, of the last two "
+        f"{soak['last_p95_ms']:.0f} ms, drift {soak['p95_drift']:.1%} (bound 10%). Server "
+        f"CPU per message, first two minutes → last two: {soak.get('first_cpu_ms', 0):.1f} → "
+        f"{soak.get('last_cpu_ms', 0):.1f} ms (shows whether the server slowed down or the "
+        "machine got busier).",
+        "",
+        "| minute | requests | req/s | p50 ms | p95 ms | errors | RSS MB (total) |"
+        " server CPU ms/msg | cores busy |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for index, w in enumerate(soak.get("windows", []), start=1):
+        lines.append(
+            f"| {index} | {w['requests']} | {w['throughput']:.1f} | {w['p50_ms']:.0f} | "
+            f"{w['p95_ms']:.0f} | {w['errors'] + w['silent']} | "
+            f"{w['rss_mb'].get('total', 0):.0f} | "
+            f"{w.get('cpu_ms_per_request', {}).get('total', 0):.1f} | "
+            f"{w.get('machine_busy', 0):.0%} |"
+        )
+    return [*lines, ""]
+
+
 def kept_notes(existing: Path) -> str:
     """The hand-written notes section of the current report, or a placeholder."""
     if existing.exists():
@@ -212,6 +245,7 @@ def write_report(results: Dict[str, Any], path: Path, picture: Path) -> List[Ver
         "|---|---:|---:|---:|",
         *accuracy_rows(results),
         "",
+        *soak_section(results.get("soak")),
         "## Method",
         "",
         "- One command (`make bench`) runs every target in turn on loopback, one target's servers "

@@ -8,6 +8,7 @@ the first minute's, and the p95 of the last two minutes is within 10% of the fir
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -34,6 +35,15 @@ def _p95_of(windows: List[Dict[str, Any]]) -> float:
     return sum(w["p95_ms"] * w["requests"] for w in windows) / total
 
 
+def _cpu_of(windows: List[Dict[str, Any]]) -> float:
+    """Request-weighted server CPU ms per message of several windows."""
+    total = sum(w["requests"] for w in windows) or 1
+    return (
+        sum(w.get("cpu_ms_per_request", {}).get("total", 0.0) * w["requests"] for w in windows)
+        / total
+    )
+
+
 def verdict(windows: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Errors, RSS growth and p95 drift of a soak, and whether each bound holds."""
     errors = sum(w["errors"] + w["silent"] for w in windows)
@@ -43,6 +53,8 @@ def verdict(windows: List[Dict[str, Any]]) -> Dict[str, Any]:
     last_rss = windows[-1]["rss_mb"].get("total", 0.0)
     growth = (last_rss - first_rss) / first_rss if first_rss else 0.0
     drift = abs(last_p95 - first_p95) / first_p95 if first_p95 else 0.0
+    # Not a bound: whether the server itself got slower, or the machine got busier.
+    first_cpu, last_cpu = _cpu_of(windows[:edge]), _cpu_of(windows[-edge:])
     return {
         "errors": errors,
         "rss_growth": round(growth, 4),
@@ -51,8 +63,25 @@ def verdict(windows: List[Dict[str, Any]]) -> Dict[str, Any]:
         "last_p95_ms": round(last_p95, 1),
         "first_rss_mb": first_rss,
         "last_rss_mb": last_rss,
+        "first_cpu_ms": round(first_cpu, 2),
+        "last_cpu_ms": round(last_cpu, 2),
         "holds": errors == 0 and growth <= MAX_RSS_GROWTH and drift <= MAX_P95_DRIFT,
     }
+
+
+def record(outcome: Dict[str, Any], windows: List[Dict[str, Any]]) -> None:
+    """Keep the soak with the latest full run's results and re-render docs/BENCHMARKS.md."""
+    from bench.report import write_report
+
+    docs = PROJECT_ROOT / "docs"
+    results_file = docs / "benchmarks-results.json"
+    if not results_file.exists():
+        print("No full benchmark run yet (make bench): the soak is in var/bench/soak.json.")
+        return
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    results["soak"] = {**outcome, "windows": windows}
+    results_file.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_report(results, docs / "BENCHMARKS.md", docs / "benchmarks-latency.png")
 
 
 def soak(minutes: float, model: Path | None = None) -> int:
@@ -80,6 +109,7 @@ def soak(minutes: float, model: Path | None = None) -> int:
                     REQUESTS_PER_WINDOW,
                     questions,
                     sample_rss=ours.rss,
+                    sample_cpu=ours.cpu,
                     duration_s=window,
                 )
             )
@@ -87,16 +117,24 @@ def soak(minutes: float, model: Path | None = None) -> int:
             print(
                 f"[soak] minute {len(windows)}: {result.throughput:.1f} req/s, p95 "
                 f"{result.p95_ms:.0f} ms, errors {result.errors}, silent {result.silent}, "
-                f"RSS {result.rss_mb.get('total', 0):.0f} MB",
+                f"RSS {result.rss_mb.get('total', 0):.0f} MB, server CPU/msg "
+                f"{result.cpu_ms_per_request.get('total', 0):.1f} ms, cores busy "
+                f"{result.machine_busy:.0%}",
                 flush=True,
             )
     finally:
         ours.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     outcome = verdict(windows)
+    outcome.update(
+        date=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        minutes=minutes,
+        concurrency=CONCURRENCY,
+    )
     out = PROJECT_ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps({"windows": windows, **outcome}, indent=2))
+    record(outcome, windows)
     print(
         f"{'PASS' if outcome['holds'] else 'FAIL'}  soak {minutes:g} min at concurrency "
         f"{CONCURRENCY}: errors {outcome['errors']}, RSS growth {outcome['rss_growth']:.1%} "
