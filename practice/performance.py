@@ -13,7 +13,11 @@ None changes what the assistant answers; each removes work Rasa repeats on every
 * an event's class is found by a dictionary lookup instead of walking every `Event`
   subclass (with `inspect.isabstract`) for each event loaded from the tracker store;
 * the intent classifier's input is the message's sparse features as they are, instead of
-  stacking them with an empty dense block and re-stacking the single row.
+  stacking them with an empty dense block and re-stacking the single row;
+* once the model is loaded, everything alive is frozen out of the garbage collector: with
+  TensorFlow, Rasa and the model loaded, a full collection walks 540,000 objects (200 ms
+  here, a stall for every visitor waiting at that moment) and finds nothing to free. Full
+  collections are rare (none in 3,000 messages), so this guards the tail, not the mean.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def install() -> None:
     _install_compiled_action_schema()
     _install_event_type_lookup()
     _install_sparse_only_classifier_input()
+    _install_gc_freeze_after_model_load()
     _installed = True
 
 
@@ -189,3 +194,25 @@ def _install_sparse_only_classifier_input() -> None:
 
     _create_X.__wrapped_original__ = original  # type: ignore[attr-defined]
     LogisticRegressionClassifier._create_X = _create_X  # type: ignore[method-assign]
+
+
+def freezing_after(load: Callable[..., Any]) -> Callable[..., Any]:
+    """`load` (a coroutine function), then everything alive frozen out of the collector."""
+    import gc
+
+    async def load_then_freeze(*args: Any, **kwargs: Any) -> Any:
+        loaded = await load(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        logger.debug("Froze %d objects out of the garbage collector.", gc.get_freeze_count())
+        return loaded
+
+    load_then_freeze.freezes_after = load  # type: ignore[attr-defined]
+    return load_then_freeze
+
+
+def _install_gc_freeze_after_model_load() -> None:
+    import rasa.core.run
+
+    # `serve_application` looks the listener up by this module-level name when it starts.
+    rasa.core.run.load_agent_on_start = freezing_after(rasa.core.run.load_agent_on_start)

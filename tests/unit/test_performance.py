@@ -301,3 +301,23 @@ def test_classifier_input_is_what_rasa_builds(installed: None, messages: List[An
     assert ours.shape == rasa.shape
     assert ours.dtype == rasa.dtype
     assert (ours.tocsr() != rasa.tocsr()).nnz == 0
+
+
+async def test_everything_loaded_with_the_model_is_frozen_out_of_the_collector(
+    installed: None,
+) -> None:
+    import gc
+
+    import rasa.core.run
+
+    async def load(model: str, *, endpoints: Any = None) -> str:
+        return f"agent for {model}"
+
+    gc.unfreeze()
+    try:
+        assert await performance.freezing_after(load)("m", endpoints=None) == "agent for m"
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    # The server's listener is wrapped this way once the fixes are installed.
+    assert hasattr(rasa.core.run.load_agent_on_start, "freezes_after")
