@@ -85,7 +85,11 @@ def _one_topology(directory: Path, processes: int, model: Path, requests: int) -
             )
             _log(
                 f"  scale, {processes} Rasa: c={concurrency} {result.throughput:.1f} req/s, "
-                f"p95 {result.p95_ms:.0f} ms, errors {result.errors}"
+                f"p95 {result.p95_ms:.0f} ms, errors {result.errors}, cores busy "
+                f"{result.machine_busy:.0%}, CPU ms/msg "
+                + ", ".join(
+                    f"{k} {v:.1f}" for k, v in result.cpu_ms_per_request.items() if v >= 0.1
+                )
             )
             levels.append(result.as_dict())
         return {"processes": processes, "levels": levels}
