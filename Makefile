@@ -120,7 +120,7 @@ test-retrain: setup ## Retraining: YAML round trip, inbox, hot reload, the gate 
 # Quiet for the same reason; the benchmark's own progress goes to stderr.
 BENCH := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false $(PY) -m bench
 
-bench: setup ## Stock `rasa init`, a TF-IDF floor and ours in one run (~25 min) -> docs/BENCHMARKS.md
+bench: setup ## Stock `rasa init`, a TF-IDF floor and ours in one run (~6 min) -> docs/BENCHMARKS.md
 	$(BENCH)
 
 soak: train ## 10 minutes at concurrency 8: no errors, RSS growth <= 5%, p95 drift <= 10%
