@@ -85,9 +85,7 @@ def bench_stock(workdir: Path, levels: Sequence[int], requests: int) -> Dict[str
     log(f"stock: trained in {stock.train_seconds:.1f} s; starting rasa run + rasa run actions")
     started = stock.start()
     try:
-        stock.start_seconds = asyncio.run(
-            first_answer(stock.url, started, check=stock.group.check_alive)
-        )
+        stock.start_seconds = asyncio.run(first_answer(stock.url, started, check=stock.group.check_alive))
         log(f"stock: first answer after {stock.start_seconds:.1f} s")
         result = {
             "train_seconds": round(stock.train_seconds, 1),
@@ -154,10 +152,7 @@ def bench_ours(
     if model is None:
         log("ours: rasa train from scratch, then after one new NLU example ...")
         ours.train_both()
-        log(
-            f"ours: trained in {ours.train_seconds:.1f} s, "
-            f"retrained in {ours.retrain_seconds:.1f} s"
-        )
+        log(f"ours: trained in {ours.train_seconds:.1f} s, retrained in {ours.retrain_seconds:.1f} s")
         result.update(
             train_seconds=round(ours.train_seconds, 1),
             retrain_seconds=round(ours.retrain_seconds, 1),
@@ -201,9 +196,7 @@ def run_all(args: argparse.Namespace) -> int:
     results: Dict[str, Any] = {
         "meta": {
             "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-            "command": "make bench"
-            if args.requests >= 300
-            else f"python -m bench --requests {args.requests}",
+            "command": "make bench" if args.requests >= 300 else f"python -m bench --requests {args.requests}",
             "levels": ", ".join(map(str, levels)),
             "requests": args.requests,
             "warmup": WARMUP_REQUESTS,
@@ -220,18 +213,14 @@ def run_all(args: argparse.Namespace) -> int:
         if "floor" in wanted:
             results["floor"] = bench_floor(workdir, levels, args.requests)
         if "ours" in wanted:
-            results["ours"] = bench_ours(
-                workdir, levels, args.requests, args.model, _csv(args.services)
-            )
+            results["ours"] = bench_ours(workdir, levels, args.requests, args.model, _csv(args.services))
             if "widget_levels" in results["ours"]:
                 results["ours_widget"] = {"levels": results["ours"].pop("widget_levels")}
         if "scale" in wanted:
             from bench.scale import measure_scale
 
             trained = workdir / "ours" / "models" / "current.tar.gz"
-            results["scale"] = measure_scale(
-                workdir, args.requests, trained if trained.exists() else args.model
-            )
+            results["scale"] = measure_scale(workdir, args.requests, trained if trained.exists() else args.model)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

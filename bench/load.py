@@ -79,9 +79,7 @@ class LevelResult:
         return asdict(self)
 
 
-def summarise(
-    concurrency: int, latencies: List[float], errors: List[str], silent: int, seconds: float
-) -> LevelResult:
+def summarise(concurrency: int, latencies: List[float], errors: List[str], silent: int, seconds: float) -> LevelResult:
     """Turn raw per-request timings into a `LevelResult` (latencies in seconds)."""
     ms = [x * 1000 for x in latencies]
     done = len(latencies)
@@ -174,9 +172,7 @@ async def run_level(
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _visitor(
-                    session, url, questions, worker, run_id, next_index, latencies, errors, silent
-                )
+                _visitor(session, url, questions, worker, run_id, next_index, latencies, errors, silent)
                 for worker in range(concurrency)
             )
         )
@@ -190,15 +186,12 @@ async def run_level(
     result = summarise(concurrency, latencies, errors, silent[0], seconds)
     result.rss_mb = {name: round(value, 1) for name, value in peak.items()}
     if latencies:
-        result.client_cpu_ms_per_request = round(
-            (client_after - client_before) * 1000 / len(latencies), 2
-        )
+        result.client_cpu_ms_per_request = round((client_after - client_before) * 1000 / len(latencies), 2)
         busy = machine_after[0] - machine_before[0]
         total = machine_after[1] - machine_before[1]
         result.machine_busy = round(busy / total, 3) if total else 0.0
         result.cpu_ms_per_request = {
-            name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / len(latencies), 2)
-            for name in cpu_after
+            name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / len(latencies), 2) for name in cpu_after
         }
     return result
 

@@ -124,9 +124,7 @@ class OurAssistant:
 
     def start(self) -> float:
         """Start the stack as `make run` does; returns the perf_counter when it began."""
-        self.stack = Stack(
-            self.settings, extra_env=self.env, only=self.only, log_dir=self.workdir / "logs"
-        )
+        self.stack = Stack(self.settings, extra_env=self.env, only=self.only, log_dir=self.workdir / "logs")
         started = time.perf_counter()
         for service in self.stack.services:
             service.start(self.stack.log_dir)
@@ -137,9 +135,7 @@ class OurAssistant:
         if self.stack is None:
             return {}
         return {
-            s.name: s.process.pid
-            for s in self.stack.services
-            if s.process is not None and s.process.poll() is None
+            s.name: s.process.pid for s in self.stack.services if s.process is not None and s.process.poll() is None
         }
 
     def rss(self) -> Dict[str, float]:

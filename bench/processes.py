@@ -116,10 +116,7 @@ class Group:
         """Raise if a process exited."""
         for name, proc in self.procs.items():
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited with code {proc.returncode}; see "
-                    f"{self.log_dir / (name + '.log')}"
-                )
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.log_dir / (name + '.log')}")
 
     def stop(self) -> None:
         """SIGTERM every group, SIGKILL what is left after 10 s."""

@@ -117,9 +117,7 @@ def profile_load(model: Path, seconds: float, concurrency: int) -> Path:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        result = asyncio.run(
-            run_level(ours.url, concurrency, 1_000_000, questions, duration_s=seconds)
-        )
+        result = asyncio.run(run_level(ours.url, concurrency, 1_000_000, questions, duration_s=seconds))
         spy.wait(timeout=seconds + 60)
     finally:
         ours.stop()

@@ -114,9 +114,7 @@ def plot_latency(results: Dict[str, Any], path: Path) -> None:
         if not levels:
             continue
         xs = [lvl["concurrency"] for lvl in levels]
-        ax.plot(
-            xs, [lvl["p50_ms"] for lvl in levels], "o-", color=colours[key], label=f"{label} p50"
-        )
+        ax.plot(xs, [lvl["p50_ms"] for lvl in levels], "o-", color=colours[key], label=f"{label} p50")
         ax.plot(
             xs,
             [lvl["p95_ms"] for lvl in levels],
@@ -156,8 +154,7 @@ def soak_section(soak: Dict[str, Any] | None) -> List[str]:
         f"{soak.get('last_cpu_ms', 0):.1f} ms (shows whether the server slowed down or the "
         "machine got busier).",
         "",
-        "| minute | requests | req/s | p50 ms | p95 ms | errors | RSS MB (total) |"
-        " server CPU ms/msg | cores busy |",
+        "| minute | requests | req/s | p50 ms | p95 ms | errors | RSS MB (total) | server CPU ms/msg | cores busy |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for index, w in enumerate(soak.get("windows", []), start=1):
@@ -228,10 +225,8 @@ def write_report(results: Dict[str, Any], path: Path, picture: Path) -> List[Ver
         "|---|---:|---:|",
         f"| training from scratch (empty cache) | {_fmt(stock.get('train_seconds'))} s | "
         f"{_fmt(ours.get('train_seconds'))} s |",
-        f"| retraining after one new NLU example (cache kept) | – | "
-        f"{_fmt(ours.get('retrain_seconds'))} s |",
-        f"| start to first answer | {_fmt(stock.get('start_seconds'))} s | "
-        f"{_fmt(ours.get('start_seconds'))} s |",
+        f"| retraining after one new NLU example (cache kept) | – | {_fmt(ours.get('retrain_seconds'))} s |",
+        f"| start to first answer | {_fmt(stock.get('start_seconds'))} s | {_fmt(ours.get('start_seconds'))} s |",
         f"| NLU examples | {_fmt(stock.get('nlu_examples'))} | {_fmt(ours.get('nlu_examples'))} |",
         "",
         "## Accuracy next to speed",

@@ -87,9 +87,7 @@ def _one_topology(directory: Path, processes: int, model: Path, requests: int) -
                 f"  scale, {processes} Rasa: c={concurrency} {result.throughput:.1f} req/s, "
                 f"p95 {result.p95_ms:.0f} ms, errors {result.errors}, cores busy "
                 f"{result.machine_busy:.0%}, CPU ms/msg "
-                + ", ".join(
-                    f"{k} {v:.1f}" for k, v in result.cpu_ms_per_request.items() if v >= 0.1
-                )
+                + ", ".join(f"{k} {v:.1f}" for k, v in result.cpu_ms_per_request.items() if v >= 0.1)
             )
             levels.append(result.as_dict())
         return {"processes": processes, "levels": levels}
@@ -110,16 +108,12 @@ def measure_scale(workdir: Path, requests: int, model: Path | None = None) -> Di
     try:
         for processes in (1, 2):
             _log(f"scale: production topology with {processes} Rasa process(es) ...")
-            runs[processes] = _one_topology(
-                workdir / f"topology-{processes}", processes, model, requests
-            )
+            runs[processes] = _one_topology(workdir / f"topology-{processes}", processes, model, requests)
     except (RuntimeError, OSError, TimeoutError) as error:
         return {"note": f"not measured: the topology failed ({error})"[:300], "runs": runs}
 
     def throughput(processes: int) -> float:
-        level = next(
-            lvl for lvl in runs[processes]["levels"] if lvl["concurrency"] == DECIDING_LEVEL
-        )
+        level = next(lvl for lvl in runs[processes]["levels"] if lvl["concurrency"] == DECIDING_LEVEL)
         return level["throughput"]
 
     return {

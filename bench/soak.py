@@ -38,10 +38,7 @@ def _p95_of(windows: List[Dict[str, Any]]) -> float:
 def _cpu_of(windows: List[Dict[str, Any]]) -> float:
     """Request-weighted server CPU ms per message of several windows."""
     total = sum(w["requests"] for w in windows) or 1
-    return (
-        sum(w.get("cpu_ms_per_request", {}).get("total", 0.0) * w["requests"] for w in windows)
-        / total
-    )
+    return sum(w.get("cpu_ms_per_request", {}).get("total", 0.0) * w["requests"] for w in windows) / total
 
 
 def verdict(windows: List[Dict[str, Any]]) -> Dict[str, Any]:

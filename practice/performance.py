@@ -113,8 +113,7 @@ def sequential_graph_runner() -> type:
                 schema = self._graph_schema.minimal_graph_schema(run_targets)
                 order = _topological_order(schema.nodes, list(inputs))
                 plan = [
-                    (name, self._instantiated_nodes[name], list(schema.nodes[name].needs.values()))
-                    for name in order
+                    (name, self._instantiated_nodes[name], list(schema.nodes[name].needs.values())) for name in order
                 ]
                 plans[key] = plan
             results: Dict[str, Any] = {name: (name, value) for name, value in inputs.items()}

@@ -27,9 +27,7 @@ class Add(GraphComponent):
         self.name = name
 
     @classmethod
-    def create(
-        cls, config: Dict[str, Any], model_storage: Any, resource: Any, execution_context: Any
-    ) -> Add:
+    def create(cls, config: Dict[str, Any], model_storage: Any, resource: Any, execution_context: Any) -> Add:
         """Build from the node's config."""
         return cls(config["name"])
 
@@ -150,9 +148,7 @@ def test_valid_action_results_pass(installed: None, result: Dict[str, Any]) -> N
         {"responses": "nope"},
     ],
 )
-def test_invalid_action_results_raise_with_the_docs_hint(
-    installed: None, result: Dict[str, Any]
-) -> None:
+def test_invalid_action_results_raise_with_the_docs_hint(installed: None, result: Dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         remote_action()._validate_action_result(result)
 
@@ -177,9 +173,7 @@ async def test_sqlite_conversations_use_a_pooled_write_ahead_log(tmp_path: Path)
 
     from practice.store.tracker_store import ConfiguredSQLTrackerStore
 
-    store = ConfiguredSQLTrackerStore(
-        domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}"
-    )
+    store = ConfiguredSQLTrackerStore(domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}")
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
@@ -198,9 +192,7 @@ async def test_sqlite_conversations_use_a_pooled_write_ahead_log(tmp_path: Path)
 def stored_rows(store: Any, sender_id: str) -> List[str]:
     """The type names of a sender's stored events, in order."""
     with store.engine.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
-        )
+        rows = connection.exec_driver_sql("SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender_id,))
         return [row[0] for row in rows]
 
 
@@ -212,9 +204,7 @@ def sql_store(tmp_path: Path) -> Any:
 
     from practice.store.tracker_store import ConfiguredSQLTrackerStore
 
-    store = ConfiguredSQLTrackerStore(
-        domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}"
-    )
+    store = ConfiguredSQLTrackerStore(domain=Domain.empty(), database_url=f"sqlite:///{tmp_path / 'conversations.db'}")
     store.statements = []
 
     @sa.event.listens_for(store.engine, "before_cursor_execute")
