@@ -149,7 +149,7 @@ def soak_section(soak: Dict[str, Any] | None) -> List[str]:
         f"replies {soak['errors']} (bound 0); RSS {soak['first_rss_mb']:.0f} → "
         f"{soak['last_rss_mb']:.0f} MB, growth {soak['rss_growth']:.1%} (bound 5%); p95 of the "
         f"first two minutes {soak['first_p95_ms']:.0f} ms, of the last two "
-        f"{soak['last_p95_ms']:.0f} ms, drift {soak['p95_drift']:.1%} (bound 10%). Server "
+        f"{soak['last_p95_ms']:.0f} ms, drift {soak['p95_drift']:+.1%} (bound +10%; a fall is no drift). Server "
         f"CPU per message, first two minutes → last two: {soak.get('first_cpu_ms', 0):.1f} → "
         f"{soak.get('last_cpu_ms', 0):.1f} ms (shows whether the server slowed down or the "
         "machine got busier).",

@@ -131,6 +131,7 @@ def window(p95: float, rss: float, errors: int = 0) -> Dict[str, Any]:
         ([window(100, 900)] * 9 + [window(100, 944)], True),  # 4.9%
         ([window(100, 900)] * 8 + [window(125, 900)] * 2, False),  # p95 drifted 25%
         ([window(100, 900)] * 8 + [window(109, 900)] * 2, True),
+        ([window(140, 900)] * 2 + [window(80, 900)] * 8, True),  # p95 fell: no drift
         ([window(100, 900)] * 5 + [window(100, 900, errors=1)] + [window(100, 900)] * 4, False),
     ],
 )
