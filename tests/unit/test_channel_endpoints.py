@@ -183,7 +183,7 @@ async def test_empty_and_long_text_get_the_domains_polite_reply_without_nlu(
         ({"sender": "short", "message": "hi"}, 400, "invalid_sender"),
         ({"sender": SENDER}, 400, "invalid_field"),
         ({"sender": SENDER, "message": {"text": "hi"}}, 400, "invalid_field"),
-        ({"sender": SENDER, "message": "x" * 10_000}, 413, "body_too_large"),
+        ({"sender": SENDER, "message": "x" * 20_000}, 413, "body_too_large"),
     ],
 )
 async def test_bad_requests_get_a_json_4xx(
