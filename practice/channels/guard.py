@@ -10,14 +10,24 @@ from typing import Any, Awaitable, Callable, Dict, List, Sequence
 import redis.exceptions
 import sqlalchemy.exc
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import LockError
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from practice.channels.rate_limit import shared_rate_limiter
-from practice.channels.validation import EMPTY, TOO_LONG, ChannelError, error_response
+from practice.channels.validation import (
+    EMPTY,
+    TOO_LONG,
+    ChannelError,
+    clean_visitor_text,
+    error_response,
+    message_metadata,
+    parse_json_body,
+    require_sender,
+    require_string,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,36 @@ async def polite_reply(agent: Agent, sender: str, problem: str) -> List[Dict[str
         raise ChannelError(status, code, "The message is empty or too long.")
     collector = CollectingOutputChannel()
     await collector.send_response(sender, dict(generated))
+    return collector.messages
+
+
+async def visitor_turn(
+    request: Request,
+    checks: Sequence[RequestCheck],
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    input_channel: str,
+) -> List[Dict[str, Any]]:
+    """One visitor message through validation, the checks and the assistant: its replies.
+
+    Both public channels answer with this; they differ only in how they wrap the replies.
+    """
+    body = parse_json_body(request.body)
+    sender = require_sender(body)
+    visitor_text = clean_visitor_text(require_string(body, "message"))
+    await run_checks(checks, request, sender)
+    agent = ready_agent(request)
+    if visitor_text.problem:
+        return await polite_reply(agent, sender, visitor_text.problem)
+    collector = CollectingOutputChannel()
+    await on_new_message(
+        UserMessage(
+            visitor_text.text,
+            collector,
+            sender,
+            input_channel=input_channel,
+            metadata=message_metadata(visitor_text),
+        )
+    )
     return collector.messages
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Awaitable, Callable, Dict, Sequence
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -19,17 +19,8 @@ from sanic.response import HTTPResponse
 from practice.channels.guard import (
     RequestCheck,
     json_errors,
-    polite_reply,
-    ready_agent,
     request_checks,
-    run_checks,
-)
-from practice.channels.validation import (
-    clean_visitor_text,
-    message_metadata,
-    parse_json_body,
-    require_sender,
-    require_string,
+    visitor_turn,
 )
 
 
@@ -64,23 +55,6 @@ class GuardedRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         @json_errors
         async def receive(request: Request) -> HTTPResponse:
-            body = parse_json_body(request.body)
-            sender = require_sender(body)
-            visitor_text = clean_visitor_text(require_string(body, "message"))
-            await run_checks(self.checks, request, sender)
-            agent = ready_agent(request)
-            if visitor_text.problem:
-                return response.json(await polite_reply(agent, sender, visitor_text.problem))
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    visitor_text.text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=message_metadata(visitor_text),
-                )
-            )
-            return response.json(collector.messages)
+            return response.json(await visitor_turn(request, self.checks, on_new_message, self.name()))
 
         return webhook

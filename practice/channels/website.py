@@ -28,15 +28,13 @@ from sanic.response import HTTPResponse
 from practice.channels.guard import (
     RequestCheck,
     json_errors,
-    polite_reply,
     ready_agent,
     request_checks,
     run_checks,
+    visitor_turn,
 )
 from practice.channels.validation import (
     ChannelError,
-    clean_visitor_text,
-    message_metadata,
     parse_json_body,
     require_sender,
     require_string,
@@ -128,25 +126,8 @@ class WebsiteInput(InputChannel):
         @channel.route("/message", methods=["POST"])
         @json_errors
         async def message(request: Request) -> HTTPResponse:
-            body = parse_json_body(request.body)
-            sender = require_sender(body)
-            visitor_text = clean_visitor_text(require_string(body, "message"))
-            await run_checks(self.checks, request, sender)
-            agent = ready_agent(request)
-            if visitor_text.problem:
-                replies = await polite_reply(agent, sender, visitor_text.problem)
-                return response.json({"messages": [widget_message(m) for m in replies]})
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    visitor_text.text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=message_metadata(visitor_text),
-                )
-            )
-            return response.json({"messages": [widget_message(m) for m in collector.messages]})
+            replies = await visitor_turn(request, self.checks, on_new_message, self.name())
+            return response.json({"messages": [widget_message(m) for m in replies]})
 
         @channel.route("/start", methods=["POST"])
         @json_errors
