@@ -100,10 +100,11 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
 
 
 async def one_sender_in_arrival_order(target: Target, count: int = 50,
-                                      gap_seconds: float = 0.005) -> None:
-    """Messages arriving faster than they are processed (one every 5 ms, faster than one
-    Rasa process answers) queue up and are processed (and
-    stored) in the order they arrived."""
+                                      gap_seconds: float = 0.02) -> None:
+    """Messages arriving faster than they are processed queue up and are processed (and
+    stored) in the order they arrived. `gap_seconds` must be shorter than a turn (so a
+    queue forms) and longer than the jitter of the path to the server (so the arrival
+    order is the sending order)."""
     sender = new_sender()
     texts = numbered_messages(count, "order")
     plan = [(sender, text, index * gap_seconds) for index, text in enumerate(texts)]
