@@ -86,6 +86,10 @@ CANDIDATES: Dict[str, Tuple[str, List[Dict[str, Any]]]] = {
         "whitespace tokens + word & char counts + DIET (100 epochs)",
         WHITESPACE + COUNTS + diet(100),
     ),
+    "F": (
+        "A with LogisticRegression run to convergence (max_iter 1000)",
+        SPACY + COUNTS + [{**LOGREG[0], "max_iter": 1000}],
+    ),
     "E": (
         "spaCy lemmas + word 1-2-grams & char 1-5-grams + LogisticRegression",
         SPACY + WIDE_COUNTS + LOGREG,
