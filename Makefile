@@ -38,7 +38,7 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from requirements.in
 	$(PY) -m pip freeze --exclude-editable | grep -v '^leaky-gut' > requirements.lock
 
 # Every level runs (-k) so one failure does not hide another; any failure fails `make test`.
-TEST_LEVELS := test-data test-unit test-nlu test-stories test-e2e test-browser test-console \
+TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-e2e test-browser test-console \
 	test-reliability test-scaleout test-retrain
 
 test: setup system-deps train browser-deps ## Run every test level (about 15 minutes)
