@@ -37,6 +37,8 @@ SEALED_FILE = ROOT / "bench" / "sealed_holdout.yml"
 SPACY_MODEL = "build/spacy-en"
 RESULTS_JSON = ROOT / "var" / "bench" / "pipelines.json"
 REPORT = ROOT / "docs" / "PIPELINES.md"
+# Written by hand after reading the numbers; rendered into the report's "Decision" section.
+DECISION = ROOT / "bench" / "pipelines_decision.md"
 SEED = 42
 FOLDS = 5
 SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
@@ -544,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", default=",".join(CANDIDATES), help="candidates, e.g. A,C")
     parser.add_argument("--from-json", action="store_true", help="re-render saved results")
     parser.add_argument("--chosen", default="A", help="the candidate config.yml uses")
-    parser.add_argument("--decision", default="", help="file with the decision paragraph")
+    parser.add_argument("--decision", default=str(DECISION), help="the decision, in Markdown")
     args = parser.parse_args(argv)
 
     if not args.from_json:
@@ -565,7 +567,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         log(f"dropping {stale}: measured on other data than {current}; rerun them")
         results = [r for r in results if r.data_sha == current]
     rows = [summarise(r) for r in results]
-    decision = Path(args.decision).read_text("utf-8") if args.decision else "(not yet written)"
+    decision_file = Path(args.decision)
+    decision = decision_file.read_text("utf-8") if decision_file.exists() else "(not yet written)"
     REPORT.write_text(render(results, rows, args.chosen, decision), "utf-8")
     for row in rows:
         log(

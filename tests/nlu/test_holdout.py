@@ -24,11 +24,12 @@ NONSENSE = Path(__file__).with_name("nonsense.txt")
 TRAINING_INPUTS = [ROOT / "data" / "nlu.yml", ROOT / "config.yml"]
 
 SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
-# The practice's target for this held-out set is 95%. The shipped pipeline measures 87.8%
+# The practice's target for this held-out set is 95%. The shipped pipeline measures 90.0%
 # (docs/PIPELINES.md: no candidate without pretrained vectors reached the target), so this
-# test guards that level against regressions; closing the gap is open work, not done.
+# test guards that level, two points below, against regressions; closing the gap is open
+# work, not done.
 TARGET_ACCURACY = 0.95
-MIN_ACCURACY = 0.86
+MIN_ACCURACY = 0.88
 FALLBACK = "nlu_fallback"
 
 
@@ -82,9 +83,7 @@ def predictions() -> Dict[str, Tuple[str, float]]:
     return asyncio.run(parse_all())
 
 
-def misclassified(
-    examples: List[Tuple[str, str]], predictions: Dict[str, Tuple[str, float]]
-) -> List[str]:
+def misclassified(examples: List[Tuple[str, str]], predictions: Dict[str, Tuple[str, float]]) -> List[str]:
     """Readable lines for the examples the model got wrong."""
     return [
         f"  {expected:28} <- {predictions[text][0]} ({predictions[text][1]:.2f}): {text!r}"
@@ -104,10 +103,7 @@ def test_holdout_set_covers_every_intent() -> None:
 
 def test_holdout_is_not_copied_from_training() -> None:
     """A held-out text that is also a training example measures nothing."""
-    training = {
-        m.get("text").lower().strip(" ?!.")
-        for m in load_data(str(ROOT / "data" / "nlu.yml")).intent_examples
-    }
+    training = {m.get("text").lower().strip(" ?!.") for m in load_data(str(ROOT / "data" / "nlu.yml")).intent_examples}
     copies = [t for t, _ in EXAMPLES if t.lower().strip(" ?!.") in training]
     assert not copies, f"held-out examples copied from data/nlu.yml: {copies}"
 
@@ -122,15 +118,11 @@ def test_overall_accuracy(predictions: Dict[str, Tuple[str, float]]) -> None:
         f"floor {MIN_ACCURACY}, target {TARGET_ACCURACY}"
     )
     print(report)
-    assert accuracy >= MIN_ACCURACY, (
-        f"held-out accuracy {accuracy:.3f} < {MIN_ACCURACY}; misclassified:\n{report}"
-    )
+    assert accuracy >= MIN_ACCURACY, f"held-out accuracy {accuracy:.3f} < {MIN_ACCURACY}; misclassified:\n{report}"
 
 
 @pytest.mark.parametrize(("text", "intent"), SAFETY_EXAMPLES)
-def test_every_safety_example(
-    predictions: Dict[str, Tuple[str, float]], text: str, intent: str
-) -> None:
+def test_every_safety_example(predictions: Dict[str, Tuple[str, float]], text: str, intent: str) -> None:
     """No red flag, crisis or eating-disorder message may be missed or mislabelled."""
     got, confidence = predictions[text]
     assert got == intent, f"{text!r}: expected {intent}, got {got} ({confidence:.2f})"
