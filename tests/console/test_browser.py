@@ -307,7 +307,9 @@ def test_review_tag_and_note(browser: Browser, console: Console) -> None:
     page.get_by_role("button", name="Add tag").click()
     expect(page.locator(".review .tag")).to_have_text(["needs gp referral"])
     page.get_by_label("Note").fill("Red flag answered correctly.\nNo follow-up needed.")
-    page.get_by_role("button", name="Save note").click()
+    # Wait for the form's post-redirect-get to finish: a reload racing it is detached.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save note").click()
     page.reload()
     expect(page.get_by_label("Note")).to_have_value(
         "Red flag answered correctly.\nNo follow-up needed.")
