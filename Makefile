@@ -149,5 +149,5 @@ deploy-config: ## Render deploy/nginx.conf from deploy/nginx.conf.template + dep
 retention: setup ## Delete conversations idle > RETENTION_DAYS (90); DAYS=n, SENDER=id, DRY_RUN=1
 	$(PY) -m practice.store.retention $(if $(DAYS),--days $(DAYS)) $(if $(SENDER),--sender $(SENDER)) $(if $(DRY_RUN),--dry-run)
 
-audit: ## pip-audit of requirements.lock in .venv-audit; accepted findings: docs/AUDIT.md
-	scripts/audit.sh
+audit: ## Vulnerabilities in requirements.lock: live pip-audit, else the offline PyPA snapshot (docs/AUDIT.md)
+	PY=$(PY) scripts/audit.sh
