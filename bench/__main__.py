@@ -48,7 +48,7 @@ def measure_levels(
     servers: Any,
     warmup: int = WARMUP_REQUESTS,
 ) -> List[Dict[str, Any]]:
-    """Warm up, then run each level; `servers` has rss() and cpu(). Returns dicts."""
+    """Warm up, then run each level; `servers` has memory() and cpu(). Returns dicts."""
     questions = load_questions()
     asyncio.run(run_level(url, 4, warmup, questions))
     out = []
@@ -59,14 +59,14 @@ def measure_levels(
                 concurrency,
                 requests,
                 questions,
-                sample_rss=servers.rss,
+                sample_memory=servers.memory,
                 sample_cpu=servers.cpu,
             )
         )
         log(
             f"  c={concurrency}: {result.throughput:.1f} req/s, p50 {result.p50_ms:.0f} ms, "
             f"p95 {result.p95_ms:.0f} ms, errors {result.errors}, silent {result.silent}, "
-            f"RSS {result.rss_mb.get('total', 0):.0f} MB, CPU/msg "
+            f"PSS {result.pss_mb.get('total', 0):.0f} MB, CPU/msg "
             f"{result.cpu_ms_per_request.get('total', 0):.1f} ms (client "
             f"{result.client_cpu_ms_per_request:.1f}), cores busy {result.machine_busy:.0%}"
         )

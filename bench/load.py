@@ -66,7 +66,7 @@ class LevelResult:
     p95_ms: float
     p99_ms: float
     mean_ms: float
-    rss_mb: Dict[str, float] = field(default_factory=dict)
+    pss_mb: Dict[str, float] = field(default_factory=dict)
     # Server CPU time per answered message (ms), per process: robust to a busy machine.
     cpu_ms_per_request: Dict[str, float] = field(default_factory=dict)
     # The load client's own CPU per message, and how busy all cores were (0..1).
@@ -134,7 +134,7 @@ async def run_level(
     concurrency: int,
     total: int,
     questions: Sequence[str] | None = None,
-    sample_rss: Callable[[], Dict[str, float]] | None = None,
+    sample_memory: Callable[[], Dict[str, float]] | None = None,
     duration_s: float | None = None,
     sample_cpu: Callable[[], Dict[str, float]] | None = None,
 ) -> LevelResult:
@@ -156,7 +156,7 @@ async def run_level(
 
     async def sampler() -> None:
         while True:
-            for name, value in (sample_rss() if sample_rss else {}).items():
+            for name, value in (sample_memory() if sample_memory else {}).items():
                 peak[name] = max(peak.get(name, 0.0), value)
             await asyncio.sleep(0.5)
 
@@ -180,11 +180,11 @@ async def run_level(
         cpu_after = sample_cpu() if sample_cpu else {}
         client_after, machine_after = time.process_time(), machine_ticks()
         sampling.cancel()
-    if sample_rss:
-        for name, value in sample_rss().items():
+    if sample_memory:
+        for name, value in sample_memory().items():
             peak[name] = max(peak.get(name, 0.0), value)
     result = summarise(concurrency, latencies, errors, silent[0], seconds)
-    result.rss_mb = {name: round(value, 1) for name, value in peak.items()}
+    result.pss_mb = {name: round(value, 1) for name, value in peak.items()}
     if latencies:
         result.client_cpu_ms_per_request = round((client_after - client_before) * 1000 / len(latencies), 2)
         busy = machine_after[0] - machine_before[0]

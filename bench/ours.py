@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Dict, Mapping, Sequence
 
-from bench.processes import cpu_of, free_port, rss_of
+from bench.processes import cpu_of, free_port, pss_of
 from practice.launcher import MODEL_NAME, Stack, process_environment
 from practice.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -138,9 +138,9 @@ class OurAssistant:
             s.name: s.process.pid for s in self.stack.services if s.process is not None and s.process.poll() is None
         }
 
-    def rss(self) -> Dict[str, float]:
-        """Service name to tree RSS in MB, plus `total`."""
-        return rss_of(self.pids())
+    def memory(self) -> Dict[str, float]:
+        """Service name to tree PSS in MB, plus `total`."""
+        return pss_of(self.pids())
 
     def cpu(self) -> Dict[str, float]:
         """Service name to tree CPU seconds, plus `total`."""

@@ -1,4 +1,4 @@
-"""Child processes for the benchmark: start in their own group, stop by group, measure RSS."""
+"""Child processes for the benchmark: start in their own group, stop by group, measure memory (PSS)."""
 
 from __future__ import annotations
 
@@ -46,17 +46,6 @@ def process_tree(root: int) -> List[int]:
     return found
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of one process in MB (VmRSS), 0 if it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time one process used so far, 0 if it is gone."""
     try:
@@ -74,9 +63,25 @@ def cpu_of(pids: Mapping[str, int]) -> Dict[str, float]:
     return used
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and its descendants in MB."""
-    return sum(rss_mb(pid) for pid in process_tree(root))
+def pss_mb(pid: int) -> float:
+    """Proportional memory of one process in MB (Pss), 0 if it is gone.
+
+    PSS splits each page shared by several processes between them, so the Rasa workers,
+    forked after the model loaded (practice/workers.py), are not counted once per worker.
+    For a single process it is its RSS less its share of shared libraries.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+def tree_pss_mb(root: int) -> float:
+    """Proportional memory (PSS) of `root` and its descendants in MB."""
+    return sum(pss_mb(pid) for pid in process_tree(root))
 
 
 class Group:
@@ -104,9 +109,9 @@ class Group:
         """Name to root pid of every running process."""
         return {name: p.pid for name, p in self.procs.items() if p.poll() is None}
 
-    def rss(self) -> Dict[str, float]:
-        """Name to tree RSS in MB, plus `total`."""
-        return rss_of(self.pids())
+    def memory(self) -> Dict[str, float]:
+        """Name to tree PSS in MB, plus `total`."""
+        return pss_of(self.pids())
 
     def cpu(self) -> Dict[str, float]:
         """Name to tree CPU seconds, plus `total`."""
@@ -146,9 +151,9 @@ def stop_pids(pids: Iterable[int], timeout: float = 10.0) -> None:
                 os.killpg(pid, signal.SIGKILL)
 
 
-def rss_of(pids: Mapping[str, int]) -> Dict[str, float]:
-    """Name to tree RSS in MB for each root pid, plus `total`."""
-    sizes = {name: tree_rss_mb(pid) for name, pid in pids.items()}
+def pss_of(pids: Mapping[str, int]) -> Dict[str, float]:
+    """Name to tree PSS in MB for each root pid, plus `total`."""
+    sizes = {name: tree_pss_mb(pid) for name, pid in pids.items()}
     sizes["total"] = sum(sizes.values())
     return sizes
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from bench.targets import Verdict, evaluate, peak_rss
+from bench.targets import Verdict, evaluate, peak_pss
 
 NOTES_START = "<!-- notes:start (kept by `make bench`; edit freely) -->"
 NOTES_END = "<!-- notes:end -->"
@@ -36,7 +36,7 @@ def level_table(results: Dict[str, Any]) -> List[str]:
     """One row per target and concurrency level."""
     rows = [
         "| target | concurrency | requests | errors | silent | req/s | p50 ms | p95 ms | p99 ms |"
-        " RSS MB (total) | server CPU ms/msg | client CPU ms/msg | cores busy |",
+        " PSS MB (total) | server CPU ms/msg | client CPU ms/msg | cores busy |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, label in LABELS.items():
@@ -45,7 +45,7 @@ def level_table(results: Dict[str, Any]) -> List[str]:
                 f"| {label} | {lvl['concurrency']} | {lvl['requests']} | {lvl['errors']} | "
                 f"{lvl['silent']} | {lvl['throughput']:.1f} | {lvl['p50_ms']:.0f} | "
                 f"{lvl['p95_ms']:.0f} | {lvl['p99_ms']:.0f} | "
-                f"{lvl['rss_mb'].get('total', 0):.0f} | "
+                f"{lvl['pss_mb'].get('total', 0):.0f} | "
                 f"{lvl.get('cpu_ms_per_request', {}).get('total', 0):.1f} | "
                 f"{lvl.get('client_cpu_ms_per_request', 0):.1f} | "
                 f"{lvl.get('machine_busy', 0):.0%} |"
@@ -54,13 +54,13 @@ def level_table(results: Dict[str, Any]) -> List[str]:
 
 
 def memory_table(results: Dict[str, Any]) -> List[str]:
-    """Peak RSS of every process of every target."""
-    rows = ["| target | process | peak RSS MB |", "|---|---|---:|"]
+    """Peak PSS of every process of every target."""
+    rows = ["| target | process | peak PSS MB |", "|---|---|---:|"]
     for key, label in LABELS.items():
         target = results.get(key, {})
-        names = sorted({n for lvl in target.get("levels", []) for n in lvl["rss_mb"]} - {"total"})
+        names = sorted({n for lvl in target.get("levels", []) for n in lvl["pss_mb"]} - {"total"})
         for name in [*names, "total"]:
-            value = peak_rss(target, name)
+            value = peak_pss(target, name)
             if value is not None:
                 rows.append(f"| {label} | {name} | {value:.0f} |")
     return rows
@@ -146,22 +146,22 @@ def soak_section(soak: Dict[str, Any] | None) -> List[str]:
     lines += [
         f"{soak['date']}: {soak['minutes']:g} min at concurrency {soak['concurrency']} on our "
         f"stack, minute by minute. **{'PASS' if soak['holds'] else 'FAIL'}**: errors or silent "
-        f"replies {soak['errors']} (bound 0); RSS {soak['first_rss_mb']:.0f} → "
-        f"{soak['last_rss_mb']:.0f} MB, growth {soak['rss_growth']:.1%} (bound 5%); p95 of the "
+        f"replies {soak['errors']} (bound 0); PSS {soak['first_pss_mb']:.0f} → "
+        f"{soak['last_pss_mb']:.0f} MB, growth {soak['pss_growth']:.1%} (bound 5%); p95 of the "
         f"first two minutes {soak['first_p95_ms']:.0f} ms, of the last two "
         f"{soak['last_p95_ms']:.0f} ms, drift {soak['p95_drift']:+.1%} (bound +10%; a fall is no drift). Server "
         f"CPU per message, first two minutes → last two: {soak.get('first_cpu_ms', 0):.1f} → "
         f"{soak.get('last_cpu_ms', 0):.1f} ms (shows whether the server slowed down or the "
         "machine got busier).",
         "",
-        "| minute | requests | req/s | p50 ms | p95 ms | errors | RSS MB (total) | server CPU ms/msg | cores busy |",
+        "| minute | requests | req/s | p50 ms | p95 ms | errors | PSS MB (total) | server CPU ms/msg | cores busy |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for index, w in enumerate(soak.get("windows", []), start=1):
         lines.append(
             f"| {index} | {w['requests']} | {w['throughput']:.1f} | {w['p50_ms']:.0f} | "
             f"{w['p95_ms']:.0f} | {w['errors'] + w['silent']} | "
-            f"{w['rss_mb'].get('total', 0):.0f} | "
+            f"{w['pss_mb'].get('total', 0):.0f} | "
             f"{w.get('cpu_ms_per_request', {}).get('total', 0):.1f} | "
             f"{w.get('machine_busy', 0):.0%} |"
         )
@@ -263,8 +263,12 @@ def write_report(results: Dict[str, Any], path: Path, picture: Path) -> List[Ver
         "no message.",
         "- **Latency** is per message, from sending to the whole reply; throughput is answered "
         "messages per wall-clock second of the level.",
-        "- **Memory**: VmRSS from /proc of each server and all its children, sampled every "
-        "0.5 s during load; the peak is reported.",
+        "- **Memory**: PSS (`Pss` of /proc/<pid>/smaps_rollup) of each server and all its "
+        "children, sampled every 0.5 s during load; the peak is reported. PSS splits each "
+        "page shared by several processes between them: our Rasa workers are forked after "
+        "the model loads and share it, so adding up their RSS would count one copy once per "
+        "process. For a single process (stock's server) PSS is its RSS less its share of "
+        "shared libraries. Every target is measured the same way.",
         "- **Start to first answer**: from spawning the processes until the REST channel "
         'answers "hello" with a message.',
         "",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from bench.load import first_answer, load_questions, run_level
-from bench.processes import cpu_of, rss_of
+from bench.processes import cpu_of, pss_of
 from practice.launcher import MODEL_NAME, model_path
 from practice.settings import PROJECT_ROOT, load_settings
 
@@ -79,7 +79,7 @@ def _one_topology(directory: Path, processes: int, model: Path, requests: int) -
                     concurrency,
                     requests,
                     questions,
-                    sample_rss=lambda: rss_of(pids()),
+                    sample_memory=lambda: pss_of(pids()),
                     sample_cpu=lambda: cpu_of(pids()),
                 )
             )

@@ -1,7 +1,7 @@
 """`make soak`: our stack at concurrency 8 for ten minutes; no errors, no growth, no drift.
 
-Minute by minute it records throughput, p95 and the RSS of every process. It holds when
-no request failed or went unanswered, the total RSS of the last minute is at most 5% above
+Minute by minute it records throughput, p95 and the memory (PSS) of every process. It holds when
+no request failed or went unanswered, the total PSS of the last minute is at most 5% above
 the first minute's, and the p95 of the last two minutes is at most 10% above the first two.
 """
 
@@ -23,7 +23,7 @@ from practice.settings import PROJECT_ROOT, load_settings
 
 CONCURRENCY = 8
 WINDOW_S = 60.0
-MAX_RSS_GROWTH = 0.05
+MAX_PSS_GROWTH = 0.05
 MAX_P95_DRIFT = 0.10
 # Enough requests that a window always ends on time rather than on count.
 REQUESTS_PER_WINDOW = 1_000_000
@@ -42,28 +42,28 @@ def _cpu_of(windows: List[Dict[str, Any]]) -> float:
 
 
 def verdict(windows: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """Errors, RSS growth and p95 drift of a soak, and whether each bound holds."""
+    """Errors, memory (PSS) growth and p95 drift of a soak, and whether each bound holds."""
     errors = sum(w["errors"] + w["silent"] for w in windows)
     edge = max(1, min(2, len(windows) // 2))
     first_p95, last_p95 = _p95_of(windows[:edge]), _p95_of(windows[-edge:])
-    first_rss = windows[0]["rss_mb"].get("total", 0.0)
-    last_rss = windows[-1]["rss_mb"].get("total", 0.0)
-    growth = (last_rss - first_rss) / first_rss if first_rss else 0.0
+    first_pss = windows[0]["pss_mb"].get("total", 0.0)
+    last_pss = windows[-1]["pss_mb"].get("total", 0.0)
+    growth = (last_pss - first_pss) / first_pss if first_pss else 0.0
     # Drift is how much p95 rose; a p95 that fell (a busier machine at the start) is no drift.
     drift = (last_p95 - first_p95) / first_p95 if first_p95 else 0.0
     # Not a bound: whether the server itself got slower, or the machine got busier.
     first_cpu, last_cpu = _cpu_of(windows[:edge]), _cpu_of(windows[-edge:])
     return {
         "errors": errors,
-        "rss_growth": round(growth, 4),
+        "pss_growth": round(growth, 4),
         "p95_drift": round(drift, 4),
         "first_p95_ms": round(first_p95, 1),
         "last_p95_ms": round(last_p95, 1),
-        "first_rss_mb": first_rss,
-        "last_rss_mb": last_rss,
+        "first_pss_mb": first_pss,
+        "last_pss_mb": last_pss,
         "first_cpu_ms": round(first_cpu, 2),
         "last_cpu_ms": round(last_cpu, 2),
-        "holds": errors == 0 and growth <= MAX_RSS_GROWTH and drift <= MAX_P95_DRIFT,
+        "holds": errors == 0 and growth <= MAX_PSS_GROWTH and drift <= MAX_P95_DRIFT,
     }
 
 
@@ -106,7 +106,7 @@ def soak(minutes: float, model: Path | None = None) -> int:
                     CONCURRENCY,
                     REQUESTS_PER_WINDOW,
                     questions,
-                    sample_rss=ours.rss,
+                    sample_memory=ours.memory,
                     sample_cpu=ours.cpu,
                     duration_s=window,
                 )
@@ -115,7 +115,7 @@ def soak(minutes: float, model: Path | None = None) -> int:
             print(
                 f"[soak] minute {len(windows)}: {result.throughput:.1f} req/s, p95 "
                 f"{result.p95_ms:.0f} ms, errors {result.errors}, silent {result.silent}, "
-                f"RSS {result.rss_mb.get('total', 0):.0f} MB, server CPU/msg "
+                f"PSS {result.pss_mb.get('total', 0):.0f} MB, server CPU/msg "
                 f"{result.cpu_ms_per_request.get('total', 0):.1f} ms, cores busy "
                 f"{result.machine_busy:.0%}",
                 flush=True,
@@ -135,7 +135,7 @@ def soak(minutes: float, model: Path | None = None) -> int:
     record(outcome, windows)
     print(
         f"{'PASS' if outcome['holds'] else 'FAIL'}  soak {minutes:g} min at concurrency "
-        f"{CONCURRENCY}: errors {outcome['errors']}, RSS growth {outcome['rss_growth']:.1%} "
-        f"(≤ {MAX_RSS_GROWTH:.0%}), p95 drift {outcome['p95_drift']:.1%} (≤ {MAX_P95_DRIFT:.0%})"
+        f"{CONCURRENCY}: errors {outcome['errors']}, PSS growth {outcome['pss_growth']:.1%} "
+        f"(≤ {MAX_PSS_GROWTH:.0%}), p95 drift {outcome['p95_drift']:.1%} (≤ {MAX_P95_DRIFT:.0%})"
     )
     return 0 if outcome["holds"] else 1

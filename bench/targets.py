@@ -65,9 +65,9 @@ def _verdict(
     return Verdict(name, ours, reference, unit, bound, ratio, holds, note)
 
 
-def peak_rss(target: Dict[str, Any], process: str) -> float | None:
-    """The highest RSS (MB) `process` reached during any level, or None."""
-    values = [lvl["rss_mb"].get(process) for lvl in target.get("levels", [])]
+def peak_pss(target: Dict[str, Any], process: str) -> float | None:
+    """The highest PSS (MB) `process` reached during any level, or None."""
+    values = [lvl["pss_mb"].get(process) for lvl in target.get("levels", [])]
     values = [v for v in values if v]
     return max(values) if values else None
 
@@ -110,18 +110,18 @@ def evaluate(results: Dict[str, Any]) -> List[Verdict]:
     )
     verdicts.append(
         _verdict(
-            "Rasa server RSS (peak)",
-            peak_rss(ours, "rasa"),
-            peak_rss(stock, "rasa"),
+            "Rasa server memory, PSS (peak)",
+            peak_pss(ours, "rasa"),
+            peak_pss(stock, "rasa"),
             "MB",
             at_most=1,
         )
     )
     verdicts.append(
         _verdict(
-            "all processes RSS (peak)",
-            peak_rss(ours, "total"),
-            peak_rss(stock, "total"),
+            "all processes memory, PSS (peak)",
+            peak_pss(ours, "total"),
+            peak_pss(stock, "total"),
             "MB",
             at_most=1.5,
             note="stock: rasa + action server; ours: every process make run starts",

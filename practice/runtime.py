@@ -11,7 +11,8 @@ Two of Rasa 3.6's defaults break promises this service makes, and neither is a s
   and the widget retries (see practice/store/strict.py).
 
 It also makes the server reload `--model FILE` when `make retrain` or `make rollback`
-replaces that file, without a restart (practice/retrain/hot_reload.py).
+replaces that file, without a restart (practice/retrain/hot_reload.py), and runs
+`RASA_WORKERS` server processes that share one loaded model (practice/workers.py).
 
 The launcher starts the Rasa server through this module; everything else is stock
 `rasa run`, arguments included.
@@ -30,6 +31,7 @@ def install(settings: Settings) -> None:
     import rasa.core.actions.action as remote_actions
     from rasa.core.agent import Agent
 
+    from practice import workers
     from practice.retrain.hot_reload import install as install_hot_reload
     from practice.store.strict import strict_tracker_store
 
@@ -38,6 +40,8 @@ def install(settings: Settings) -> None:
     Agent._create_tracker_store = staticmethod(strict_tracker_store)
     # A promoted model (`make retrain`, `make rollback`) loads without a restart.
     install_hot_reload(settings)
+    # RASA_WORKERS processes on one port, forked after the model loads (practice/workers.py).
+    workers.install(settings.rasa_workers)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -37,6 +37,10 @@ class Settings:
     console_port: int
     allowed_origins: Tuple[str, ...]
     model_dir: Path
+    # Rasa server processes on RASA_PORT (forked after the model loads, so they share it).
+    # Above one, conversation locks go to a SQLite file beside the conversations unless
+    # LOCK_STORE_URL names Redis (docs/BENCHMARKS.md, "Settings make run uses").
+    rasa_workers: int = 1
     # The coaches' console (practice/console): sessions, lockout, what counts as low confidence.
     console_session_hours: float = 12.0
     console_lockout_attempts: int = 5
@@ -87,6 +91,13 @@ def _csv(value: str) -> Tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _default_lock_store(env: Mapping[str, str], var_dir: Path) -> Optional[str]:
+    """Several Rasa processes share their conversation locks in a file; one keeps them in memory."""
+    if max(1, int(env.get("RASA_WORKERS", "2"))) > 1:
+        return f"sqlite:///{var_dir / 'locks.db'}"
+    return None
+
+
 def load_settings(
     environ: Optional[Mapping[str, str]] = None, defaults_file: Path = DEFAULTS_FILE
 ) -> Settings:
@@ -100,7 +111,7 @@ def load_settings(
             "COACHING_APPLICATION_URL", defaults.get("coaching_application_url", "")
         ),
         database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'conversations.db'}"),
-        lock_store_url=env.get("LOCK_STORE_URL") or None,
+        lock_store_url=env.get("LOCK_STORE_URL") or _default_lock_store(env, var_dir),
         rasa_host=env.get("RASA_HOST", "0.0.0.0"),
         rasa_port=int(env.get("RASA_PORT", "5005")),
         action_server_host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
@@ -116,6 +127,7 @@ def load_settings(
             )
         ),
         model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
+        rasa_workers=max(1, int(env.get("RASA_WORKERS", "2"))),
         console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "12")),
         console_lockout_attempts=int(env.get("CONSOLE_LOCKOUT_ATTEMPTS", "5")),
         console_lockout_minutes=float(env.get("CONSOLE_LOCKOUT_MINUTES", "15")),

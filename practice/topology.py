@@ -177,6 +177,8 @@ class Topology:
         env = {
             "DATABASE_URL": self.database_url,
             "LOCK_STORE_URL": self.redis_url,
+            # nginx spreads visitors over separate Rasa processes, one worker each.
+            "RASA_WORKERS": "1",
             "RASA_HOST": "127.0.0.1",
             "ACTION_SERVER_HOST": "127.0.0.1",
             "ACTION_SERVER_PORT": str(self.ports.actions),

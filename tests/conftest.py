@@ -26,6 +26,8 @@ def stack_environment(tmp: Path, **overrides: str) -> Dict[str, str]:
     env = {
         "COACHING_APPLICATION_URL": TEST_APPLICATION_URL,
         "DATABASE_URL": f"sqlite:///{tmp / 'conversations.db'}",
+        # The Rasa workers' shared locks and rate limits, private to this stack.
+        "LOCK_STORE_URL": f"sqlite:///{tmp / 'locks.db'}",
         "RASA_HOST": "127.0.0.1",
         "RASA_PORT": str(free_port()),
         "ACTION_SERVER_PORT": str(free_port()),

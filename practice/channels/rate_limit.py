@@ -5,9 +5,11 @@ requests and refills at N per M seconds (`RATE_LIMIT_PER_SENDER`, `RATE_LIMIT_PE
 written "N/M"; "0" turns a limit off). A visitor typing normally never meets them; a
 script hammering one conversation, or one address cycling through sender ids, does.
 
-Buckets live in the server process. Behind nginx with several Rasa processes a sender's
-budget is per process; the per-client limit at the edge is nginx's `limit_req`
-(deploy/nginx.conf), which sees every request.
+Buckets live in the server process, or, when the Rasa workers of one host share a SQLite
+file (`make run` with RASA_WORKERS above one: practice/workers.py), in that file, so a
+visitor's budget is the same whichever worker answers. Behind nginx with several Rasa
+hosts or containers a sender's budget is per process; the per-client limit at the edge
+is nginx's `limit_req` (deploy/nginx.conf), which sees every request.
 
 A request from loopback that no trusted proxy forwarded comes from this machine itself
 (tests, the benchmark, a health check): it has no client address to limit, only its
@@ -22,6 +24,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Sequence, Tuple
 
 from sanic import response
@@ -30,6 +33,7 @@ from sanic.response import HTTPResponse
 
 from practice.channels.validation import ChannelError
 from practice.settings import Settings, get_settings
+from practice.store.shared_file import SharedSQLite, shared_file_of
 
 Clock = Callable[[], float]
 # Enough for every visitor of a busy day; beyond it the least recently seen are forgotten.
@@ -61,6 +65,18 @@ class Rate:
         return self.requests / self.seconds
 
 
+def spend(rate: Rate, tokens: float, last: float, now: float) -> Tuple[float, float]:
+    """Refill a bucket last seen at `last` up to `now`, then spend one token.
+
+    Returns (tokens left, wait): wait is 0.0 when the token was there, else the seconds
+    until one is back (and nothing is spent).
+    """
+    tokens = min(float(rate.requests), tokens + max(0.0, now - last) * rate.per_second)
+    if tokens >= 1.0:
+        return tokens - 1.0, 0.0
+    return tokens, (1.0 - tokens) / rate.per_second
+
+
 class TokenBuckets:
     """One token bucket per key, bounded in number."""
 
@@ -77,12 +93,7 @@ class TokenBuckets:
         """Spend one token of `key`: 0.0 if allowed, else the seconds until one is back."""
         now = self.clock()
         tokens, last = self._buckets.pop(key, (float(self.rate.requests), now))
-        tokens = min(float(self.rate.requests), tokens + (now - last) * self.rate.per_second)
-        if tokens >= 1.0:
-            tokens -= 1.0
-            wait = 0.0
-        else:
-            wait = (1.0 - tokens) / self.rate.per_second
+        tokens, wait = spend(self.rate, tokens, last, now)
         self._buckets[key] = (tokens, now)
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
@@ -91,6 +102,51 @@ class TokenBuckets:
     def __len__(self) -> int:
         """How many keys are tracked."""
         return len(self._buckets)
+
+
+class SharedTokenBuckets:
+    """Token buckets in a SQLite file that the server processes of one host share.
+
+    Each take is one write transaction. Wall-clock time, since the file outlives a
+    restart; buckets idle long enough to be full again are deleted now and then.
+    """
+
+    SWEEP_EVERY = 1000
+
+    def __init__(self, rate: Rate, path: Path, scope: str, clock: Clock = time.time) -> None:
+        """The `scope` ("sender", "client") buckets of the file at `path`."""
+        self.rate = rate
+        self.scope = scope
+        self.clock = clock
+        self.file = SharedSQLite(
+            path,
+            [
+                "CREATE TABLE IF NOT EXISTS rate_buckets (scope TEXT NOT NULL, key TEXT NOT NULL, "
+                "tokens REAL NOT NULL, last REAL NOT NULL, PRIMARY KEY (scope, key))"
+            ],
+        )
+        self._takes = 0
+
+    def take(self, key: str) -> float:
+        """Spend one token of `key`: 0.0 if allowed, else the seconds until one is back."""
+        now = self.clock()
+        with self.file.transaction() as db:
+            row = db.execute(
+                "SELECT tokens, last FROM rate_buckets WHERE scope = ? AND key = ?", (self.scope, key)
+            ).fetchone()
+            tokens, last = row if row else (float(self.rate.requests), now)
+            tokens, wait = spend(self.rate, tokens, last, now)
+            db.execute(
+                "INSERT OR REPLACE INTO rate_buckets (scope, key, tokens, last) VALUES (?, ?, ?, ?)",
+                (self.scope, key, tokens, now),
+            )
+            self._takes += 1
+            if self._takes % self.SWEEP_EVERY == 0:
+                db.execute(
+                    "DELETE FROM rate_buckets WHERE scope = ? AND last < ?",
+                    (self.scope, now - self.rate.seconds),
+                )
+        return wait
 
 
 class RateLimited(ChannelError):
@@ -151,11 +207,20 @@ class RateLimiter:
         per_sender: Rate | None,
         per_client: Rate | None,
         trusted_proxies: Iterable[str] = (),
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
+        shared_file: Path | None = None,
     ) -> None:
-        """Limits of None are off."""
-        self.senders = TokenBuckets(per_sender, clock) if per_sender else None
-        self.clients = TokenBuckets(per_client, clock) if per_client else None
+        """Limits of None are off; with `shared_file` the buckets live in that file."""
+
+        def buckets(rate: Rate | None, scope: str) -> TokenBuckets | SharedTokenBuckets | None:
+            if rate is None:
+                return None
+            if shared_file is not None:
+                return SharedTokenBuckets(rate, shared_file, scope, clock or time.time)
+            return TokenBuckets(rate, clock or time.monotonic)
+
+        self.senders = buckets(per_sender, "sender")
+        self.clients = buckets(per_client, "client")
         self.trusted_proxies = _networks(trusted_proxies)
 
     @classmethod
@@ -165,6 +230,7 @@ class RateLimiter:
             Rate.parse(settings.rate_limit_per_sender),
             Rate.parse(settings.rate_limit_per_client),
             settings.trusted_proxies,
+            shared_file=shared_file_of(settings.lock_store_url),
         )
 
     def check_keys(self, sender: str, client: str | None) -> None:

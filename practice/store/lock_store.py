@@ -1,4 +1,4 @@
-"""Per-conversation ticket locks: in memory for one process, Redis for several.
+"""Per-conversation ticket locks: in memory for one process, a file or Redis for several.
 
 Rasa processes one conversation's messages one at a time, in ticket order, through a
 lock store. Its `RedisLockStore` reads a lock, changes it in Python and writes it back in
@@ -9,7 +9,9 @@ is one optimistic Redis transaction (WATCH/MULTI/EXEC), a lock with no tickets i
 in the same step, and waiters poll at a pace set by their place in the queue instead of
 Rasa's fixed one second, so fifty queued messages take seconds rather than a minute.
 
-`LOCK_STORE_URL` (a `redis://` or `rediss://` URL) selects Redis; unset means memory.
+`LOCK_STORE_URL` selects where locks live: a `redis://` or `rediss://` URL (several hosts),
+a `sqlite:///path` file (several server processes on one host: the default of `make run`
+with RASA_WORKERS above one), or nothing (memory: one process).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import asyncio
 import json
 import logging
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, Callable, Dict, TypeVar
+from pathlib import Path
+from typing import Any, AsyncGenerator, Callable, Dict, Tuple, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from practice.settings import get_settings
+from practice.store.shared_file import SharedSQLite, shared_file_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,22 @@ def _holds(lock: TicketLock, number: int) -> bool:
     return any(t.number == number and not t.has_expired() for t in lock.tickets)
 
 
+def apply_change(
+    lock: TicketLock | None, conversation_id: str, change: Change, create: bool
+) -> Tuple[TicketLock | None, T | None]:
+    """Apply `change` to a conversation's lock (a new one when missing and `create`).
+
+    Returns the lock to store, or None when it has no tickets left (or there was none to
+    change) and must be deleted, and what `change` returned.
+    """
+    if lock is None:
+        if not create:
+            return None, None
+        lock = TicketLock(conversation_id)
+    result = change(lock)
+    return (lock if lock.tickets else None), result
+
+
 class MemoryTickets:
     """Locks in a dict: every change is atomic because one event loop runs them."""
 
@@ -55,13 +75,8 @@ class MemoryTickets:
 
     def update(self, conversation_id: str, change: Change, create: bool) -> T | None:
         """Apply `change` to the lock; keep it while it has tickets, drop it when empty."""
-        lock = self.locks.get(conversation_id)
-        if lock is None:
-            if not create:
-                return None
-            lock = TicketLock(conversation_id)
-        result = change(lock)
-        if lock.tickets:
+        lock, result = apply_change(self.locks.get(conversation_id), conversation_id, change, create)
+        if lock is not None:
             self.locks[conversation_id] = lock
         else:
             self.locks.pop(conversation_id, None)
@@ -97,15 +112,12 @@ class RedisTickets:
 
         def transaction(pipe: Any) -> T | None:
             raw = pipe.get(key)
-            if raw is None and not create:
-                pipe.multi()
-                return None
-            lock = TicketLock.from_dict(json.loads(raw)) if raw else TicketLock(conversation_id)
-            result = change(lock)
+            stored = TicketLock.from_dict(json.loads(raw)) if raw else None
+            lock, result = apply_change(stored, conversation_id, change, create)
             pipe.multi()
-            if lock.tickets:
+            if lock is not None:
                 pipe.set(key, lock.dumps(), ex=self.key_ttl)
-            else:
+            elif stored is not None:
                 pipe.delete(key)
             return result
 
@@ -116,8 +128,59 @@ class RedisTickets:
         self.red.delete(self._key(conversation_id))
 
 
+class SQLiteTickets:
+    """Locks in a SQLite file shared by the server processes of one host.
+
+    Every change is one write transaction, so only one process changes locks at a time;
+    a lock left behind by a crash holds only expired tickets (practice/store/shared_file.py).
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Keep locks in the file at `path`."""
+        self.file = SharedSQLite(
+            path,
+            ["CREATE TABLE IF NOT EXISTS locks (conversation_id TEXT PRIMARY KEY, lock TEXT NOT NULL)"],
+        )
+
+    def get(self, conversation_id: str) -> TicketLock | None:
+        """The lock of the conversation, if any."""
+        return self._read(self.file.db, conversation_id)
+
+    @staticmethod
+    def _read(db: Any, conversation_id: str) -> TicketLock | None:
+        row = db.execute("SELECT lock FROM locks WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        return TicketLock.from_dict(json.loads(row[0])) if row else None
+
+    def update(self, conversation_id: str, change: Change, create: bool) -> T | None:
+        """Apply `change` inside one write transaction; other processes wait their turn."""
+        with self.file.transaction() as db:
+            lock, result = apply_change(self._read(db, conversation_id), conversation_id, change, create)
+            if lock is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO locks (conversation_id, lock) VALUES (?, ?)",
+                    (conversation_id, lock.dumps()),
+                )
+            else:
+                db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+            return result
+
+    def delete(self, conversation_id: str) -> None:
+        """Forget the conversation's lock."""
+        self.file.db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+
+
+def tickets_backend(url: str | None, lifetime: float) -> MemoryTickets | RedisTickets | SQLiteTickets:
+    """Where the locks of `url` live: Redis, a SQLite file, or (no URL) this process's memory."""
+    if not url:
+        return MemoryTickets()
+    shared_file = shared_file_of(url)
+    if shared_file is not None:
+        return SQLiteTickets(shared_file)
+    return RedisTickets(url, lifetime)
+
+
 class PracticeLockStore(LockStore):
-    """Rasa lock store with atomic ticket changes, in memory or in Redis."""
+    """Rasa lock store with atomic ticket changes, in memory, a SQLite file or Redis."""
 
     def __init__(
         self,
@@ -125,11 +188,11 @@ class PracticeLockStore(LockStore):
         url: str | None = None,
         lifetime: float = LOCK_LIFETIME,
     ) -> None:
-        """Use Redis at `url` (default: the `LOCK_STORE_URL` setting), else memory."""
+        """Keep locks where `url` says (default: the `LOCK_STORE_URL` setting), else in memory."""
         url = url if url is not None else get_settings().lock_store_url
         self.lifetime = lifetime
-        self.backend = RedisTickets(url, lifetime) if url else MemoryTickets()
-        logger.info("Conversation locks kept in %s.", "Redis" if url else "memory")
+        self.backend = tickets_backend(url, lifetime)
+        logger.info("Conversation locks kept in %s.", type(self.backend).__name__)
         super().__init__()
 
     # Storage primitives Rasa's base class expects.

@@ -100,11 +100,12 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
 
 
 async def one_sender_in_arrival_order(target: Target, count: int = 50,
-                                      gap_seconds: float = 0.02) -> None:
+                                      gap_seconds: float = 0.02, expect_queue: bool = True) -> None:
     """Messages arriving faster than they are processed queue up and are processed (and
     stored) in the order they arrived. `gap_seconds` must be shorter than a turn (so a
     queue forms) and longer than the jitter of the path to the server (so the arrival
-    order is the sending order)."""
+    order is the sending order). Without `expect_queue`, messages may also arrive after
+    the previous one was answered (several workers: see test_concurrency.py)."""
     sender = new_sender()
     texts = numbered_messages(count, "order")
     plan = [(sender, text, index * gap_seconds) for index, text in enumerate(texts)]
@@ -115,9 +116,10 @@ async def one_sender_in_arrival_order(target: Target, count: int = 50,
     assert stored == texts, [texts.index(t) if t in texts else t for t in stored]
     answered = {t: len(body) for t, (_, body, _) in zip(texts, replies, strict=True)}
     assert_whole_turns(events, answered)
-    # A queue really formed: most messages arrived while an earlier one was in progress.
-    overlapped = sum(1 for i in range(count - 1) if replies[i][2] > (i + 1) * gap_seconds)
-    assert overlapped >= count // 2, f"only {overlapped} messages queued"
+    if expect_queue:
+        # A queue really formed: most messages arrived while an earlier one was in progress.
+        overlapped = sum(1 for i in range(count - 1) if replies[i][2] > (i + 1) * gap_seconds)
+        assert overlapped >= count // 2, f"only {overlapped} messages queued"
 
 
 async def many_senders_independent(target: Target, senders: int = 10,
@@ -129,8 +131,12 @@ async def many_senders_independent(target: Target, senders: int = 10,
     others = {new_sender(): numbered_messages(per_sender, f"v{n}") for n in range(senders)}
     plan = list(queue)
     for sender, texts in others.items():
-        # Each visitor waits for nothing but types fast: 50 ms between messages.
-        plan.extend((sender, text, 0.1 + index * 0.05) for index, text in enumerate(texts))
+        # Each visitor waits for nothing but types fast: a message every 250 ms. With
+        # several server processes a message arrives when a process reads it, and a
+        # process in the middle of the busy visitor's turns can read one later than
+        # another process reads the next; 250 ms is beyond that and faster than anyone
+        # types (the widget sends a visitor's messages one at a time anyway).
+        plan.extend((sender, text, 0.1 + index * 0.25) for index, text in enumerate(texts))
     replies = await send_all(target.rest_url, plan, context=target.ssl_context)
     assert all(status == 200 for status, _, _ in replies), [s for s, _, _ in replies]
 

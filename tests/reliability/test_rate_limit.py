@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Dict, List
 
@@ -12,6 +13,7 @@ from practice.channels.rate_limit import (
     Rate,
     RateLimited,
     RateLimiter,
+    SharedTokenBuckets,
     TokenBuckets,
     client_address,
 )
@@ -43,15 +45,39 @@ def test_nonsense_rates_are_refused(text: str) -> None:
         Rate.parse(text)
 
 
-def test_a_bucket_allows_its_burst_then_refuses_until_it_refills() -> None:
+@pytest.mark.parametrize("where", ["process", "shared file"])
+def test_a_bucket_allows_its_burst_then_refuses_until_it_refills(where: str, tmp_path: Path) -> None:
     clock = FakeClock()
-    buckets = TokenBuckets(Rate(3, 6.0), clock)  # 3 at once, then one every 2 s
+    rate = Rate(3, 6.0)  # 3 at once, then one every 2 s
+    if where == "process":
+        buckets = TokenBuckets(rate, clock)
+    else:
+        buckets = SharedTokenBuckets(rate, tmp_path / "state.db", "sender", clock)
     assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
     assert buckets.take("a") == pytest.approx(2.0)
     assert buckets.take("b") == 0.0  # other keys have their own bucket
     clock.now += 2.0
     assert buckets.take("a") == 0.0
     assert buckets.take("a") > 0
+
+
+def test_workers_sharing_a_file_share_each_budget(tmp_path: Path) -> None:
+    # Two instances on one file, as two Rasa workers of `make run` have them.
+    clock = FakeClock()
+    first, second = (SharedTokenBuckets(Rate(4, 60.0), tmp_path / "state.db", "sender", clock)
+                     for _ in range(2))
+    waits = [worker.take("visitor") for worker in (first, second, first, second, first)]
+    assert waits[:4] == [0.0] * 4
+    assert waits[4] > 0  # the fifth message is over the budget, whichever worker takes it
+    other_scope = SharedTokenBuckets(Rate(4, 60.0), tmp_path / "state.db", "client", clock)
+    assert other_scope.take("visitor") == 0.0
+
+
+def test_several_workers_keep_their_rate_limits_in_the_shared_file() -> None:
+    limiter = RateLimiter.from_settings(load_settings({"RASA_WORKERS": "2"}))
+    assert isinstance(limiter.senders, SharedTokenBuckets)
+    single = RateLimiter.from_settings(load_settings({"RASA_WORKERS": "1"}))
+    assert isinstance(single.senders, TokenBuckets)
 
 
 def test_the_number_of_buckets_is_bounded() -> None:

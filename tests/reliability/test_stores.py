@@ -33,11 +33,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def lock_store(request: pytest.FixtureRequest) -> PracticeLockStore:
+@pytest.fixture(params=["redis", "sqlite"])
+def shared_lock_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty lock store that several server processes share: Redis, or a SQLite file."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'locks.db'}"
+    url = request.getfixturevalue("redis_url")
+    PracticeLockStore(url=url).backend.red.flushdb()
+    return url
+
+
+@pytest.fixture(params=["memory", "redis", "sqlite"])
+def lock_store(request: pytest.FixtureRequest, tmp_path: Path) -> PracticeLockStore:
     """The lock store on each backend."""
     if request.param == "memory":
         return PracticeLockStore(url="")
+    if request.param == "sqlite":
+        return PracticeLockStore(url=f"sqlite:///{tmp_path / 'locks.db'}")
     store = PracticeLockStore(url=request.getfixturevalue("redis_url"))
     store.backend.red.flushdb()
     return store
@@ -89,11 +101,10 @@ async def test_an_expired_ticket_stops_waiting_with_a_lock_error() -> None:
                 pass
 
 
-def test_two_processes_never_draw_the_same_ticket(redis_url: str) -> None:
+def test_two_processes_never_draw_the_same_ticket(shared_lock_url: str) -> None:
     # Four lock store instances with their own connections stand for four server
     # processes. Rasa's own RedisLockStore draws duplicate numbers in this test.
-    stores = [PracticeLockStore(url=redis_url) for _ in range(4)]
-    stores[0].backend.red.flushdb()
+    stores = [PracticeLockStore(url=shared_lock_url) for _ in range(4)]
     drawn: List[int] = []
     guard = threading.Lock()
 
@@ -112,9 +123,8 @@ def test_two_processes_never_draw_the_same_ticket(redis_url: str) -> None:
     assert sorted(drawn) == list(range(400))
 
 
-def test_concurrent_releases_are_not_lost(redis_url: str) -> None:
-    stores = [PracticeLockStore(url=redis_url) for _ in range(4)]
-    stores[0].backend.red.flushdb()
+def test_concurrent_releases_are_not_lost(shared_lock_url: str) -> None:
+    stores = [PracticeLockStore(url=shared_lock_url) for _ in range(4)]
     tickets = [stores[0].issue_ticket("shared", 60) for _ in range(400)]
 
     def release(store: PracticeLockStore, mine: List[int]) -> None:

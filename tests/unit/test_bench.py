@@ -56,7 +56,7 @@ def level(
         "throughput": throughput,
         "p50_ms": p50,
         "p95_ms": p95,
-        "rss_mb": rss,
+        "pss_mb": rss,
         "errors": errors,
         "silent": 0,
         "requests": 300,
@@ -64,21 +64,21 @@ def level(
 
 
 def results(ours_throughput: float, ours_p95: float, ours_errors: int = 0) -> Dict[str, Any]:
-    stock_rss = {"rasa": 1300.0, "actions": 100.0, "total": 1400.0}
-    ours_rss = {"rasa": 800.0, "actions": 40.0, "console": 60.0, "total": 900.0}
+    stock_pss = {"rasa": 1300.0, "actions": 100.0, "total": 1400.0}
+    ours_pss = {"rasa": 800.0, "actions": 40.0, "console": 60.0, "total": 900.0}
     return {
         "stock": {
             "train_seconds": 80.0,
             "start_seconds": 30.0,
-            "levels": [level(1, 35, 30.0, 40.0, stock_rss), level(8, 40, 170.0, 350.0, stock_rss)],
+            "levels": [level(1, 35, 30.0, 40.0, stock_pss), level(8, 40, 170.0, 350.0, stock_pss)],
         },
         "ours": {
             "train_seconds": 14.0,
             "retrain_seconds": 6.0,
             "start_seconds": 6.0,
             "levels": [
-                level(1, 110, 9.0, 12.0, ours_rss),
-                level(8, ours_throughput, 60.0, ours_p95, ours_rss, ours_errors),
+                level(1, 110, 9.0, 12.0, ours_pss),
+                level(8, ours_throughput, 60.0, ours_p95, ours_pss, ours_errors),
             ],
         },
         "scale": {"note": "not measured: missing nginx"},
@@ -96,8 +96,8 @@ def test_every_target_is_a_ratio_against_stock_with_its_bound() -> None:
     assert verdicts["p95 latency at concurrency 8"].ratio == pytest.approx(0.2)
     assert verdicts["p95 latency at concurrency 8"].status == "PASS"
     assert verdicts["p50 latency at concurrency 1"].status == "PASS"  # 9/30 <= 1/3
-    assert verdicts["Rasa server RSS"].status == "PASS"
-    assert verdicts["all processes RSS"].ratio == pytest.approx(900 / 1400)
+    assert verdicts["Rasa server memory, PSS"].status == "PASS"
+    assert verdicts["all processes memory, PSS"].ratio == pytest.approx(900 / 1400)
     assert verdicts["start to first answer"].status == "PASS"
     assert verdicts["training from scratch"].status == "PASS"
     assert verdicts["retraining after an NLU-only change"].ratio == pytest.approx(6 / 14)
@@ -118,7 +118,7 @@ def window(p95: float, rss: float, errors: int = 0) -> Dict[str, Any]:
         "p95_ms": p95,
         "errors": errors,
         "silent": 0,
-        "rss_mb": {"total": rss},
+        "pss_mb": {"total": rss},
         "cpu_ms_per_request": {"total": 8.0},
     }
 
@@ -127,7 +127,7 @@ def window(p95: float, rss: float, errors: int = 0) -> Dict[str, Any]:
     "windows, holds",
     [
         ([window(100, 900)] * 10, True),
-        ([window(100, 900)] * 9 + [window(100, 946)], False),  # RSS grew 5.1%
+        ([window(100, 900)] * 9 + [window(100, 946)], False),  # PSS grew 5.1%
         ([window(100, 900)] * 9 + [window(100, 944)], True),  # 4.9%
         ([window(100, 900)] * 8 + [window(125, 900)] * 2, False),  # p95 drifted 25%
         ([window(100, 900)] * 8 + [window(109, 900)] * 2, True),
