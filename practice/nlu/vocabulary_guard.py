@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Set, Text
+import re
+from typing import Any, Dict, Iterable, List, Set, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -15,6 +16,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 VOCABULARY_FILE = "vocabulary.json"
+_RUN_OF_THREE = re.compile(r"([a-z])\1{2,}")
+_RUN = re.compile(r"([a-z])\1+")
 
 
 def token_keys(message: Message) -> Set[str]:
@@ -31,12 +34,21 @@ def token_keys(message: Message) -> Set[str]:
     return keys
 
 
+def spellings(key: str) -> Tuple[str, ...]:
+    """A word as typed, then with stretched letters cut short: "hellooo" ("helloo", "hello", "helo")."""
+    return key, _RUN_OF_THREE.sub(r"\1\1", key), _RUN_OF_THREE.sub(r"\1", key), _RUN.sub(r"\1", key)
+
+
 def known_share(keys: Iterable[str], vocabulary: Set[str]) -> float:
-    """The share of a message's word keys the training data has seen (0 when it has none)."""
+    """The share of a message's word keys the training data has seen (0 when it has none).
+
+    A word counts as seen when it, or it with stretched letters cut short, was in training:
+    "heyyy" and "yess" are greetings and agreements, not nonsense.
+    """
     keys = list(keys)
     if not keys:
         return 0.0
-    return sum(1 for k in keys if k in vocabulary) / len(keys)
+    return sum(1 for k in keys if any(s in vocabulary for s in spellings(k))) / len(keys)
 
 
 @DefaultV1Recipe.register(

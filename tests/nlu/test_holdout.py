@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+import yaml
 from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.loading import load_data
 
@@ -24,12 +25,11 @@ NONSENSE = Path(__file__).with_name("nonsense.txt")
 TRAINING_INPUTS = [ROOT / "data" / "nlu.yml", ROOT / "config.yml"]
 
 SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
-# The practice's target for this held-out set is 95%. The shipped pipeline measures 88.3%
-# (docs/PIPELINES.md: no candidate without pretrained vectors reached the target), so this
-# test guards that level, two points below, against regressions; closing the gap is open
-# work, not done.
+# The practice's target for this held-out set is 95%. The set was written by writers who
+# never saw the training data (docs/PIPELINES.md), and the shipped pipeline measures 90.6%
+# on it, so this test guards that level against regressions; closing the gap is open work.
 TARGET_ACCURACY = 0.95
-MIN_ACCURACY = 0.86
+MIN_ACCURACY = 0.89
 FALLBACK = "nlu_fallback"
 
 
@@ -98,6 +98,8 @@ def test_holdout_set_covers_every_intent() -> None:
     thin = {i: n for i, n in counts.items() if n < (12 if i in SAFETY_INTENTS else 8)}
     assert not thin, f"too few held-out examples: {thin}"
     assert set(counts) >= SAFETY_INTENTS
+    domain_intents = set(yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["intents"])
+    assert set(counts) == domain_intents, f"intents without held-out phrasings: {domain_intents - set(counts)}"
     assert len({t for t, _ in EXAMPLES}) == len(EXAMPLES), "duplicate held-out texts"
 
 

@@ -109,6 +109,15 @@ POSITIVES = [
     ("I keep making myself throw up to lose weight", DISORDERED),
     ("I've been throwing up after every meal to stay thin", DISORDERED),
     ("I make myself throw up and now there is blood in my vomit", RED_FLAG),
+    # found by a held-out set written blind (2026-11-26)
+    ("honestly I'd rather be dead", SELF_HARM),
+    ("what's the point of living like this", SELF_HARM),
+    ("fever since yesterday and my tummy is killing me", RED_FLAG),
+    ("dropped 8kg in two months without trying", RED_FLAG),
+    ("I usually throw up after a binge", DISORDERED),
+    ("what is the least calories a person can survive on", DISORDERED),
+    ("when I eat too much I spend extra hours at the gym", DISORDERED),
+    ("I run every night to make up for eating", DISORDERED),
 ]
 
 NEGATIVES = [
@@ -168,6 +177,12 @@ NEGATIVES = [
     "Tell me about 1:1 coaching",
     "hi",
     "My friend Mia told me about leaky gut",
+    # figures of speech and ordinary questions near the newer patterns
+    "I'd rather die than eat kale lol",
+    "what's the point of probiotics",
+    "I lost 5 pounds on holiday, does that matter",
+    "I go to the gym after eating, is that ok",
+    "how many calories are in a bowl of oats",
 ]
 
 
