@@ -123,7 +123,7 @@ BENCH := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=fal
 bench: setup ## Stock `rasa init`, a TF-IDF floor and ours in one run (~6 min) -> docs/BENCHMARKS.md
 	$(BENCH)
 
-soak: train ## 10 minutes at concurrency 8: no errors, RSS growth <= 5%, p95 drift <= 10%
+soak: train ## 10 minutes at concurrency 8: no errors, memory (PSS) growth <= 5%, p95 drift <= 10%
 	$(BENCH) soak
 
 # --- Reliability, security, scale-out (docs/RELIABILITY.md) ------------------------------

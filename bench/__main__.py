@@ -234,7 +234,7 @@ def run_all(args: argparse.Namespace) -> int:
         # The data behind docs/BENCHMARKS.md; the latest soak (`make soak`) is kept.
         if RESULTS.exists():
             soak = json.loads(RESULTS.read_text(encoding="utf-8")).get("soak")
-            if soak:
+            if soak and "pss_growth" in soak:  # a soak from before memory was PSS is stale
                 results["soak"] = soak
         RESULTS.write_text(json.dumps(results, indent=2), encoding="utf-8")
     verdicts = write_report(results, out_dir / "BENCHMARKS.md", out_dir / "benchmarks-latency.png")

@@ -141,8 +141,8 @@ def plot_latency(results: Dict[str, Any], path: Path) -> None:
 def soak_section(soak: Dict[str, Any] | None) -> List[str]:
     """The latest `make soak`, or a line saying it has not run since this benchmark."""
     lines = ["## Soak (`make soak`)", ""]
-    if not soak:
-        return [*lines, "Not run since this benchmark.", ""]
+    if not soak or "pss_growth" not in soak:
+        return [*lines, "Not run since memory is counted as PSS: run `make soak`.", ""]
     lines += [
         f"{soak['date']}: {soak['minutes']:g} min at concurrency {soak['concurrency']} on our "
         f"stack, minute by minute. **{'PASS' if soak['holds'] else 'FAIL'}**: errors or silent "

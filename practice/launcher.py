@@ -263,6 +263,10 @@ def run(settings: Settings) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C or SIGTERM (a supervisor and `timeout` both signalling) must not
+        # cut the shutdown short and leave servers running without their launcher.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nStopping ...", flush=True)
         stack.stop()
 

@@ -257,6 +257,40 @@ async def test_trackers_from_elsewhere_are_counted_as_rasa_does(sql_store: Any) 
     assert stored_rows(sql_store, sender) == ["user", "action"]
 
 
+async def test_rows_and_trackers_are_those_rasa_writes_and_reads(sql_store: Any, tmp_path: Path) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SessionStarted, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    sender = "visitor-cccccccccccccccc"
+    tracker = DialogueStateTracker(sender, [])
+    parse = {"intent": {"name": "ask_symptoms", "confidence": 0.9}, "entities": [], "text": "symptoms?"}
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                  UserUttered("symptoms?", parse_data=parse), SlotSet("crisis_disclosed", False),
+                  ActionExecuted("utter_answer_symptoms")):
+        tracker.update(event)
+    # One save of the whole conversation: both stores write every event once. (Saved turn
+    # by turn, Rasa's count of "events since the session started" writes session_started
+    # twice; test_turns_store_each_event_once_without_counting_again covers ours.)
+    for store in (sql_store, rasa_store):
+        await store.save(tracker)
+
+    def rows(store: Any) -> List[Any]:
+        with store.engine.connect() as connection:
+            return list(connection.exec_driver_sql(
+                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            ))
+
+    assert rows(sql_store) == rows(rasa_store)
+    ours, theirs = await sql_store.retrieve(sender), await rasa_store.retrieve(sender)
+    assert ours.current_state() == theirs.current_state()
+    assert (await sql_store.retrieve_full_tracker(sender)).current_state() == (
+        await rasa_store.retrieve_full_tracker(sender)
+    ).current_state()
+
+
 def message_with_features(sparse_rows: List[List[float]], dense: List[float] | None = None) -> Any:
     """A message with sentence-level sparse (and optionally dense) text features."""
     import numpy as np
