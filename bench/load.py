@@ -114,9 +114,14 @@ async def _visitor(
         sender = f"bench-{run_id}-w{worker:03d}-s{sent // MESSAGES_PER_SENDER:05d}"
         text = questions[(worker * 7 + sent) % len(questions)]
         sent += 1
+        # A visitor is a browser with a connection of its own: after its last message the
+        # connection closes, and the next visitor connects afresh (to whichever server
+        # process accepts it first), as real visitors do.
+        last_of_visitor = sent % MESSAGES_PER_SENDER == 0
+        headers = {"Connection": "close"} if last_of_visitor else None
         started = time.perf_counter()
         try:
-            async with session.post(url, json={"sender": sender, "message": text}) as response:
+            async with session.post(url, json={"sender": sender, "message": text}, headers=headers) as response:
                 body = await response.read()
                 elapsed = time.perf_counter() - started
                 if response.status != 200:

@@ -259,7 +259,9 @@ def write_report(results: Dict[str, Any], path: Path, picture: Path) -> List[Ver
         f"{meta['requests']} requests per level after {meta['warmup']} warm-up requests; each "
         "visitor takes a new sender id every ten messages and walks through "
         "`bench/questions.txt` (visitor questions written for the benchmark, not training "
-        "examples). An error is a non-200 answer or a failed request; *silent* is a 200 with "
+        "examples). Connections are kept alive within a visitor's ten messages and closed "
+        "after them, so each new visitor connects afresh, as a new browser does. An error "
+        "is a non-200 answer or a failed request; *silent* is a 200 with "
         "no message.",
         "- **Latency** is per message, from sending to the whole reply; throughput is answered "
         "messages per wall-clock second of the level.",
