@@ -47,9 +47,9 @@ STAFF, PASSWORD = "robin", "retraining staff password"
 NEW_PHRASINGS = [
     ("my gut feels like a sieve, what's going on", "ask_what_is_leaky_gut"),
     ("can sourdough bread be ok for me", "ask_gluten"),
-    ("is kefir worth drinking", "ask_probiotics"),
+    ("is kvass worth drinking", "ask_probiotics"),
     ("does pilates help my tummy", "ask_exercise"),
-    ("can you hook me up with the nutritionist", "request_coach"),
+    ("does trampolining help digestion", "ask_exercise"),
     ("could my eczema be from my gut", "ask_linked_conditions"),
 ]
 NOISE = ["asdf asdf", "test test 123"]
