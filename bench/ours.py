@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Dict, Mapping, Sequence
 
 from bench.processes import cpu_of, free_port, pss_of
-from practice.launcher import MODEL_NAME, Stack, process_environment
+from practice.launcher import MODEL_NAME, Stack, process_environment, train_command
 from practice.settings import PROJECT_ROOT, Settings, load_settings
 
 BENCH_APPLICATION_URL = "https://apply.bench-practice.example/coaching"
@@ -41,23 +40,7 @@ def _train(settings: Settings, env: Mapping[str, str], data: Path, log: Path) ->
     started = time.perf_counter()
     with log.open("ab") as output:
         subprocess.run(
-            [
-                # As the launcher trains (practice.runtime: skops before TensorFlow).
-                sys.executable,
-                "-m",
-                "practice.runtime",
-                "train",
-                "--config",
-                "config.yml",
-                "--domain",
-                "domain.yml",
-                "--data",
-                str(data),
-                "--out",
-                str(settings.model_dir),
-                "--fixed-model-name",
-                MODEL_NAME,
-            ],
+            train_command(settings.model_dir, MODEL_NAME, data),  # as the launcher trains
             cwd=PROJECT_ROOT,
             env=process_environment(settings, env),
             stdout=output,

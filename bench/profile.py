@@ -21,7 +21,7 @@ from typing import Dict, List
 
 from bench.load import first_answer, load_questions, run_level
 from bench.ours import OurAssistant
-from practice.launcher import model_path, process_environment
+from practice.launcher import model_path, process_environment, train_command
 from practice.settings import PROJECT_ROOT, load_settings
 
 OUT = PROJECT_ROOT / "var" / "bench"
@@ -185,16 +185,8 @@ def profile_train() -> Path:
                 "--outfile",
                 str(summary),
                 "-m",
-                "rasa",
-                "train",
-                "--config",
-                "config.yml",
-                "--domain",
-                "domain.yml",
-                "--data",
-                "data",
-                "--out",
-                str(workdir / "models"),
+                # `train_command` minus its interpreter: pyinstrument runs the same module.
+                *train_command(workdir / "models", "profiled")[2:],
             ],
             cwd=PROJECT_ROOT,
             env=env,

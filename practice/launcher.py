@@ -76,6 +76,19 @@ def process_environment(settings: Settings, extra: Optional[Mapping[str, str]] =
     return env
 
 
+def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data") -> List[str]:
+    """The one `rasa train` command line: every training (make train, retrain, tests, bench).
+
+    It runs through practice.runtime, which imports skops before TensorFlow: a quarter less
+    CPU for the same model (practice/performance.py). Run it in the project folder.
+    """
+    return [
+        sys.executable, "-m", "practice.runtime", "train",
+        "--config", "config.yml", "--domain", "domain.yml", "--data", str(data),
+        "--out", str(out_dir), "--fixed-model-name", model_name,
+    ]
+
+
 def train(settings: Settings, force: bool = False) -> bool:
     """Train when the model is missing or stale; returns True if it trained."""
     if not force and not model_is_stale(settings):
@@ -85,13 +98,7 @@ def train(settings: Settings, force: bool = False) -> bool:
     fingerprint = training_fingerprint()
     started = time.monotonic()
     subprocess.run(
-        [
-            # `rasa train` through practice.runtime: it imports skops before TensorFlow,
-            # a quarter less CPU for the same model (practice/performance.py).
-            sys.executable, "-m", "practice.runtime", "train",
-            "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-            "--out", str(settings.model_dir), "--fixed-model-name", MODEL_NAME,
-        ],
+        train_command(settings.model_dir, MODEL_NAME),
         cwd=PROJECT_ROOT,
         env=process_environment(settings),
         check=True,

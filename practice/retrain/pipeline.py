@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Set, 
 
 from sqlalchemy.engine import Engine
 
-from practice.launcher import process_environment, training_fingerprint
+from practice.launcher import process_environment, train_command, training_fingerprint
 from practice.retrain import store
 from practice.retrain.nlu_yaml import add_examples_to_file, read_example_files
 from practice.retrain.text import clean_example, normalise
@@ -382,22 +382,7 @@ class Retrain:
         self._say_step("Training the candidate model (usually 20-40 s)")
         train_log = self.run_dir / "train.log"
         code = _run_command(
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "train",
-                "--config",
-                "config.yml",
-                "--domain",
-                "domain.yml",
-                "--data",
-                "data",
-                "--out",
-                str(self.run_dir),
-                "--fixed-model-name",
-                "candidate",
-            ],
+            train_command(self.run_dir, "candidate"),
             self.workspace,
             train_log,
             self.env,

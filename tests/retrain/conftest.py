@@ -20,7 +20,7 @@ from typing import Dict, Iterator, Sequence, Tuple
 import pytest
 import sqlalchemy as sa
 
-from practice.launcher import process_environment, training_fingerprint
+from practice.launcher import process_environment, train_command, training_fingerprint
 from practice.retrain import pipeline, store
 from practice.settings import PROJECT_ROOT, load_settings
 
@@ -48,22 +48,7 @@ def train_into(project: Path, model_dir: Path, log: Path) -> None:
     model_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "train",
-                "--config",
-                "config.yml",
-                "--domain",
-                "domain.yml",
-                "--data",
-                "data",
-                "--out",
-                str(model_dir),
-                "--fixed-model-name",
-                "current",
-            ],
+            train_command(model_dir, "current"),
             cwd=project,
             env=process_environment(load_settings({})),
             stdout=output,
