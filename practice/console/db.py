@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
 import sqlalchemy as sa
@@ -199,6 +200,9 @@ def create_engine(database_url: str) -> Engine:
     url = sa.engine.make_url(database_url)
     kwargs: Dict[str, Any] = {"future": True}
     if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            # The console may start before Rasa creates the conversations file's folder.
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # Sanic hands queries to worker threads; each gets its own pooled connection.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         kwargs["poolclass"] = sa.pool.QueuePool
