@@ -142,6 +142,17 @@ assert agent.is_ready()
 """
 
 
+def pyinstrument(summary: Path, target: List[str], env: Dict[str, str]) -> None:
+    """Run `target` (a script or `-m module` and its arguments) under pyinstrument's text report."""
+    subprocess.run(
+        [sys.executable, "-m", "pyinstrument", "--renderer", "text", "--outfile", str(summary), *target],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def profile_startup(model: Path) -> Path:
     """pyinstrument on what `rasa run` does before it answers: imports and loading the model."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -149,22 +160,7 @@ def profile_startup(model: Path) -> Path:
     script.write_text("import rasa.cli.run, rasa.core.run\n" + STARTUP_SCRIPT, encoding="utf-8")
     summary = OUT / "profile-startup.txt"
     env = process_environment(load_settings(), {"DATABASE_URL": "sqlite:///:memory:"})
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pyinstrument",
-            "--renderer",
-            "text",
-            "--outfile",
-            str(summary),
-            str(script),
-            str(model),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-    )
+    pyinstrument(summary, [str(script), str(model)], env)
     return summary
 
 
@@ -175,24 +171,8 @@ def profile_train() -> Path:
     summary = OUT / "profile-train.txt"
     env = process_environment(load_settings(), {"RASA_CACHE_DIRECTORY": str(workdir / "cache")})
     try:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pyinstrument",
-                "--renderer",
-                "text",
-                "--outfile",
-                str(summary),
-                "-m",
-                # `train_command` minus its interpreter: pyinstrument runs the same module.
-                *train_command(workdir / "models", "profiled")[2:],
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        # `train_command` minus its interpreter: pyinstrument runs the same module.
+        pyinstrument(summary, ["-m", *train_command(workdir / "models", "profiled")[2:]], env)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary

@@ -91,11 +91,9 @@ def _csv(value: str) -> Tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def _default_lock_store(env: Mapping[str, str], var_dir: Path) -> Optional[str]:
+def _default_lock_store(rasa_workers: int, var_dir: Path) -> Optional[str]:
     """Several Rasa processes share their conversation locks in a file; one keeps them in memory."""
-    if max(1, int(env.get("RASA_WORKERS", "2"))) > 1:
-        return f"sqlite:///{var_dir / 'locks.db'}"
-    return None
+    return f"sqlite:///{var_dir / 'locks.db'}" if rasa_workers > 1 else None
 
 
 def load_settings(
@@ -106,12 +104,13 @@ def load_settings(
     defaults = _defaults_from_file(defaults_file)
     var_dir = PROJECT_ROOT / "var"
     website_port = int(env.get("WEBSITE_PORT", "8000"))
+    rasa_workers = max(1, int(env.get("RASA_WORKERS", "2")))
     return Settings(
         coaching_application_url=env.get(
             "COACHING_APPLICATION_URL", defaults.get("coaching_application_url", "")
         ),
         database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'conversations.db'}"),
-        lock_store_url=env.get("LOCK_STORE_URL") or _default_lock_store(env, var_dir),
+        lock_store_url=env.get("LOCK_STORE_URL") or _default_lock_store(rasa_workers, var_dir),
         rasa_host=env.get("RASA_HOST", "0.0.0.0"),
         rasa_port=int(env.get("RASA_PORT", "5005")),
         action_server_host=env.get("ACTION_SERVER_HOST", "127.0.0.1"),
@@ -127,7 +126,7 @@ def load_settings(
             )
         ),
         model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
-        rasa_workers=max(1, int(env.get("RASA_WORKERS", "2"))),
+        rasa_workers=rasa_workers,
         console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "12")),
         console_lockout_attempts=int(env.get("CONSOLE_LOCKOUT_ATTEMPTS", "5")),
         console_lockout_minutes=float(env.get("CONSOLE_LOCKOUT_MINUTES", "15")),

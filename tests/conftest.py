@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import pytest
 
@@ -19,6 +20,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The flags these machines need: without the background-networking ones Chromium keeps
+# trying hosts the closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def debian_chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (a `Browser`); Playwright never downloads one."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("No /usr/bin/chromium: run `make system-deps` (scripts/apt-install.sh chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def stack_environment(tmp: Path, **overrides: str) -> Dict[str, str]:

@@ -13,20 +13,10 @@ from typing import Any, Dict, Iterator, List
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.conftest import free_port
+from tests.conftest import debian_chromium, free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LAUNCHER = "Questions about leaky gut?"
@@ -134,14 +124,8 @@ def browser() -> Iterator[Browser]:
     Package scope: Playwright's sync API holds an event loop while it runs, which must be
     gone before async tests elsewhere in the same pytest run start theirs.
     """
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "No /usr/bin/chromium: run `make system-deps` (scripts/apt-install.sh chromium)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with debian_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @dataclass

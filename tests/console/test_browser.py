@@ -23,15 +23,13 @@ from pathlib import Path
 from typing import Iterator, List, Set
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from practice.settings import PROJECT_ROOT
+from tests.conftest import debian_chromium
 
 from .conftest import Seeder, postgres_url, reset_database, scenarios
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORDS = {"staff1": "staff password one", "coach1": "coach password one",
              "locky": "locky password one"}
@@ -121,12 +119,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless; Playwright never downloads a browser."""
-    if not CHROMIUM.exists():
-        pytest.fail("No /usr/bin/chromium: run scripts/apt-install.sh chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with debian_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def sign_in(browser: Browser, console: Console, username: str) -> Page:

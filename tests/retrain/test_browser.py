@@ -15,31 +15,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from practice.launcher import Stack
 from practice.retrain import store
 from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, sha256_of
 from practice.settings import PROJECT_ROOT, load_settings
-from tests.conftest import stack_environment
+from tests.conftest import debian_chromium, stack_environment
 
 from .conftest import Workspace
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 STAFF, PASSWORD = "robin", "retraining staff password"
 # New ways visitors ask things, and what they mean. The baseline model gets most of them
@@ -141,12 +130,8 @@ def running(workspace: Workspace) -> Iterator[Tuple[Stack, Dict[str, str]]]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless; Playwright never downloads a browser."""
-    if not CHROMIUM.exists():
-        pytest.fail("No /usr/bin/chromium: run scripts/apt-install.sh chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with debian_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def shot(page: Page, name: str) -> None:

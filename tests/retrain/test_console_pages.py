@@ -13,20 +13,18 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from practice.retrain import store
 from practice.settings import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.conftest import debian_chromium, free_port
 
 from .conftest import seed_user_messages
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORDS = {"sam": "staff password for sam", "casey": "coach password for casey"}
 XSS = '<img src=x onerror="alert(1)"> **bold** <script>alert(2)</script>'
 STAFF_PAGES = [
@@ -120,14 +118,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless."""
-    if not CHROMIUM.exists():
-        pytest.fail("No /usr/bin/chromium: run scripts/apt-install.sh chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
+    with debian_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def sign_in(browser: Browser, console: Console, username: str) -> Page:
