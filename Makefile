@@ -50,7 +50,7 @@ test-data: setup ## rasa data validate
 test-unit: setup ## pytest: actions, guards, tools
 	$(PYTEST) tests/unit -q
 
-test-nlu: train ## Held-out NLU set: every safety example right, nonsense falls back, accuracy floor
+test-nlu: train ## Held-out NLU set: every safety example right, nonsense falls back, 95% accuracy
 	$(PYTEST) tests/nlu -q
 
 test-stories: train ## Conversation tests, failing on any prediction error

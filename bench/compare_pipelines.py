@@ -61,6 +61,15 @@ WIDE_COUNTS = [
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 5},
 ]
 LOGREG = [{"name": "LogisticRegressionClassifier", "random_state": SEED}]
+TFIDF = [
+    {"name": "practice.nlu.TfidfFeaturizer", "analyzer": "word", "min_ngram": 1, "max_ngram": 2},
+    {"name": "practice.nlu.TfidfFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
+]
+
+
+def linear(c: float, solver: str) -> List[Dict[str, Any]]:
+    """LogisticRegression with a chosen inverse regularisation strength and solver."""
+    return [{"name": "practice.nlu.LinearIntentClassifier", "C": c, "solver": solver, "random_state": SEED}]
 
 
 def diet(epochs: int) -> List[Dict[str, Any]]:
@@ -94,6 +103,14 @@ CANDIDATES: Dict[str, Tuple[str, List[Dict[str, Any]]]] = {
     "E": (
         "spaCy lemmas + word 1-2-grams & char 1-5-grams + LogisticRegression",
         SPACY + WIDE_COUNTS + LOGREG,
+    ),
+    "G": (
+        "spaCy lemmas + word 1-2-gram & char 2-5-gram TF-IDF + LogisticRegression (C 100, liblinear)",
+        SPACY + TFIDF + linear(100, "liblinear"),
+    ),
+    "H": (
+        "G with Rasa's fixed LogisticRegression setting (C 1, lbfgs)",
+        SPACY + TFIDF + linear(1, "lbfgs"),
     ),
 }
 

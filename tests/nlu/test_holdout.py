@@ -25,11 +25,9 @@ NONSENSE = Path(__file__).with_name("nonsense.txt")
 TRAINING_INPUTS = [ROOT / "data" / "nlu.yml", ROOT / "config.yml"]
 
 SAFETY_INTENTS = {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
-# The practice's target for this held-out set is 95%. The set was written by writers who
-# never saw the training data (docs/PIPELINES.md), and the shipped pipeline measures 90.6%
-# on it, so this test guards that level against regressions; closing the gap is open work.
+# The practice's target for this held-out set, which was written by writers who never saw
+# the training data (docs/PIPELINES.md): the shipped pipeline measures 95.9% (449/468).
 TARGET_ACCURACY = 0.95
-MIN_ACCURACY = 0.89
 FALLBACK = "nlu_fallback"
 
 
@@ -111,16 +109,18 @@ def test_holdout_is_not_copied_from_training() -> None:
 
 
 def test_overall_accuracy(predictions: Dict[str, Tuple[str, float]]) -> None:
-    """Held-out intent accuracy does not fall below the measured level (target: 95%)."""
+    """Held-out intent accuracy reaches the practice's target of 95%."""
     wrong = misclassified(EXAMPLES, predictions)
     accuracy = 1 - len(wrong) / len(EXAMPLES)
     report = "\n".join(wrong)
     print(
         f"held-out accuracy {accuracy:.3f} ({len(EXAMPLES) - len(wrong)}/{len(EXAMPLES)}); "
-        f"floor {MIN_ACCURACY}, target {TARGET_ACCURACY}"
+        f"target {TARGET_ACCURACY}"
     )
     print(report)
-    assert accuracy >= MIN_ACCURACY, f"held-out accuracy {accuracy:.3f} < {MIN_ACCURACY}; misclassified:\n{report}"
+    assert accuracy >= TARGET_ACCURACY, (
+        f"held-out accuracy {accuracy:.3f} < {TARGET_ACCURACY}; misclassified:\n{report}"
+    )
 
 
 @pytest.mark.parametrize(("text", "intent"), SAFETY_EXAMPLES)
