@@ -31,8 +31,8 @@ from .conftest import Workspace
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 STAFF, PASSWORD = "robin", "retraining staff password"
-# New ways visitors ask things, and what they mean. The baseline model gets most of them
-# wrong; the test annotates the ones it gets wrong.
+# New ways visitors ask things, and what they mean. The baseline model gets at least four of
+# them wrong (checked below); the test annotates the ones it gets wrong.
 NEW_PHRASINGS = [
     ("my gut feels like a sieve, what's going on", "ask_what_is_leaky_gut"),
     ("can sourdough bread be ok for me", "ask_gluten"),
@@ -40,6 +40,9 @@ NEW_PHRASINGS = [
     ("does pilates help my tummy", "ask_exercise"),
     ("does trampolining help digestion", "ask_exercise"),
     ("could my eczema be from my gut", "ask_linked_conditions"),
+    ("is natto any use for me", "ask_probiotics"),
+    ("is rye sourdough fine for me", "ask_gluten"),
+    ("my psoriasis keeps flaring, gut thing?", "ask_linked_conditions"),
 ]
 NOISE = ["asdf asdf", "test test 123"]
 
