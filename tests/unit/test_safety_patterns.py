@@ -95,6 +95,7 @@ POSITIVES = [
     ("laxatives after every meal", DISORDERED),
     ("I'm starving myself to get thin", DISORDERED),
     ("I stopped eating so I can lose weight faster", DISORDERED),
+    ("i stopped eating so that i'd fit into my dress", DISORDERED),
     ("I haven't eaten in four days", DISORDERED),
     ("I'm skipping meals to lose weight", DISORDERED),
     ("I think I have an eating disorder", DISORDERED),
@@ -183,6 +184,8 @@ NEGATIVES = [
     "I lost 5 pounds on holiday, does that matter",
     "I go to the gym after eating, is that ok",
     "how many calories are in a bowl of oats",
+    "should i stop eating so much sugar and junk food for my gut",
+    "I want to stop eating so late at night",
 ]
 
 
