@@ -61,10 +61,16 @@ WIDE_COUNTS = [
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 5},
 ]
 LOGREG = [{"name": "LogisticRegressionClassifier", "random_state": SEED}]
-TFIDF = [
-    {"name": "practice.nlu.TfidfFeaturizer", "analyzer": "word", "min_ngram": 1, "max_ngram": 2},
-    {"name": "practice.nlu.TfidfFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
-]
+
+
+def tfidf(use_lemma: bool) -> List[Dict[str, Any]]:
+    """Word 1-2-gram and char 2-5-gram TF-IDF over lemmas or over the words as typed."""
+    return [
+        {"name": "practice.nlu.TfidfFeaturizer", "analyzer": analyzer, "min_ngram": low, "max_ngram": high,
+         "use_lemma": use_lemma}
+        for analyzer, low, high in (("word", 1, 2), ("char_wb", 2, 5))
+    ]
+
 
 
 def linear(c: float, solver: str) -> List[Dict[str, Any]]:
@@ -105,12 +111,16 @@ CANDIDATES: Dict[str, Tuple[str, List[Dict[str, Any]]]] = {
         SPACY + WIDE_COUNTS + LOGREG,
     ),
     "G": (
-        "spaCy lemmas + word 1-2-gram & char 2-5-gram TF-IDF + LogisticRegression (C 100, liblinear)",
-        SPACY + TFIDF + linear(100, "liblinear"),
+        "spaCy words + word 1-2-gram & char 2-5-gram TF-IDF + LogisticRegression (C 100, liblinear)",
+        SPACY + tfidf(use_lemma=False) + linear(100, "liblinear"),
     ),
     "H": (
         "G with Rasa's fixed LogisticRegression setting (C 1, lbfgs)",
-        SPACY + TFIDF + linear(1, "lbfgs"),
+        SPACY + tfidf(use_lemma=False) + linear(1, "lbfgs"),
+    ),
+    "I": (
+        "G over spaCy lemmas instead of the words as typed",
+        SPACY + tfidf(use_lemma=True) + linear(100, "liblinear"),
     ),
 }
 

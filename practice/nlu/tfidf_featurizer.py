@@ -1,4 +1,4 @@
-"""TF-IDF sentence features over the lemmas of a message: words or character n-grams."""
+"""TF-IDF sentence features over a message's tokens (lemmas or words): word or character n-grams."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ ANALYZERS = ("word", "char_wb")
 WORD_PATTERN = r"(?u)\b\w+\b"
 
 
-def lemma_text(message: Message) -> str:
-    """The message's tokens as lower-cased lemmas (the token text where there is none)."""
+def token_text(message: Message, use_lemma: bool) -> str:
+    """The message's tokens, lower-cased: their lemmas or the words as typed."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    return " ".join(str(token.get("lemma") or token.text).lower() for token in tokens)
+    return " ".join((token.lemma if use_lemma else token.text).lower() for token in tokens)
 
 
 @DefaultV1Recipe.register(
@@ -59,6 +59,7 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
             "min_ngram": 1,
             "max_ngram": 2,
             "sublinear_tf": True,
+            "use_lemma": True,
         }
 
     def __init__(
@@ -136,7 +137,7 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the vocabulary and smoothed inverse document frequencies of the examples."""
-        texts = [lemma_text(m) for m in training_data.training_examples if m.get(TEXT)]
+        texts = [self._text(m) for m in training_data.training_examples if m.get(TEXT)]
         counter = self._count_vectorizer()
         try:
             counts = counter.fit_transform(texts)
@@ -153,8 +154,12 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
             )
         return self._resource
 
+    def _text(self, message: Message) -> str:
+        """What this featurizer reads of a message: lemmas or words, lower-cased."""
+        return token_text(message, bool(self._config["use_lemma"]))
+
     def _features(self, texts: List[str]) -> scipy.sparse.csr_matrix:
-        """Unit-length TF-IDF rows for lemma texts (in place on the count rows: this runs per message)."""
+        """Unit-length TF-IDF rows for token texts (in place on the count rows: this runs per message)."""
         rows = self._counter.transform(texts).tocsr()
         if self._config["sublinear_tf"]:
             rows.data = np.log(rows.data) + 1.0  # sklearn's sublinear tf: 1 + log(tf)
@@ -171,7 +176,7 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
         with_text = [m for m in messages if m.get(TEXT) is not None]
         if not with_text:
             return
-        rows = self._features([lemma_text(m) for m in with_text])
+        rows = self._features([self._text(m) for m in with_text])
         if len(with_text) == 1:  # a visitor's message: no row slicing
             self.add_features_to_message(None, rows, TEXT, with_text[0])
             return

@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from practice.nlu import LinearIntentClassifier, TfidfFeaturizer
-from practice.nlu.tfidf_featurizer import WORD_PATTERN, lemma_text
+from practice.nlu.tfidf_featurizer import WORD_PATTERN, token_text
 
 EXAMPLES = [
     ("how much fibre should I eat a day", "ask_fiber_amount"),
@@ -79,12 +79,12 @@ def test_features_equal_sklearns_tfidf(storage: LocalModelStorage, analyzer: str
     texts = [text for text, _ in EXAMPLES] + ["Journal and gluten, gluten again"]
     pattern = {"token_pattern": WORD_PATTERN} if analyzer == "word" else {}
     expected = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, **pattern)
-    expected.fit([lemma_text(m) for m in data.training_examples])
+    expected.fit([token_text(m, use_lemma=True) for m in data.training_examples])
     for text in texts:
         message = tokenized(text)
         component.process([message])
         got = sentence_row(message)
-        want = expected.transform([lemma_text(message)]).toarray().ravel()
+        want = expected.transform([token_text(message, use_lemma=True)]).toarray().ravel()
         assert np.allclose(got, want), text
         assert np.isclose(np.linalg.norm(got), 1.0)
 
