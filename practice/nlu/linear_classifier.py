@@ -42,6 +42,10 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        """`C` must be positive."""
-        if float(config.get("C", 1.0)) <= 0:
-            raise InvalidConfigException("LinearIntentClassifier needs C > 0")
+        """`C` must be a positive number."""
+        try:
+            positive = float(config.get("C", 1.0)) > 0
+        except (TypeError, ValueError):
+            positive = False
+        if not positive:
+            raise InvalidConfigException("LinearIntentClassifier needs a number C > 0")

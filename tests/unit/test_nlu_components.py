@@ -180,7 +180,8 @@ def test_classifier_trains_saves_loads_and_predicts(storage: LocalModelStorage) 
     assert rankings[0][0][0] == "ask_fiber_amount"
 
 
-def test_non_positive_c_is_refused() -> None:
-    """C must be positive."""
+@pytest.mark.parametrize("c", [0, -1, "strong", None])
+def test_c_that_is_not_a_positive_number_is_refused(c: Any) -> None:
+    """C must be a positive number: a typo fails with a clear message, not a traceback."""
     with pytest.raises(InvalidConfigException):
-        LinearIntentClassifier.validate_config({"C": 0})
+        LinearIntentClassifier.validate_config({"C": c})
