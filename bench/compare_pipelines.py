@@ -72,7 +72,6 @@ def tfidf(use_lemma: bool) -> List[Dict[str, Any]]:
     ]
 
 
-
 def linear(c: float, solver: str) -> List[Dict[str, Any]]:
     """LogisticRegression with a chosen inverse regularisation strength and solver."""
     return [{"name": "practice.nlu.LinearIntentClassifier", "C": c, "solver": solver, "random_state": SEED}]
