@@ -16,8 +16,8 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "practice.yml"
-# The practice's article, shared by every checkout (the only source of health facts).
-DEFAULT_ARTICLE = PROJECT_ROOT.parent / "shared" / "article" / "leaky-gut.md"
+# The practice's article, a file of the repository (the only source of health facts).
+DEFAULT_ARTICLE = PROJECT_ROOT / "content" / "leaky-gut.md"
 
 
 @dataclass(frozen=True)
