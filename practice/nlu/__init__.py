@@ -1,8 +1,18 @@
 """NLU graph components of the practice: features, classifier and the guards around it."""
 
 from practice.nlu.linear_classifier import LinearIntentClassifier
+from practice.nlu.question_parts import QuestionMerger, QuestionSplitter
 from practice.nlu.safety_guard import SafetyGuard
 from practice.nlu.tfidf_featurizer import TfidfFeaturizer
+from practice.nlu.visitor_context import VisitorContext
 from practice.nlu.vocabulary_guard import VocabularyGuard
 
-__all__ = ["LinearIntentClassifier", "SafetyGuard", "TfidfFeaturizer", "VocabularyGuard"]
+__all__ = [
+    "LinearIntentClassifier",
+    "QuestionMerger",
+    "QuestionSplitter",
+    "SafetyGuard",
+    "TfidfFeaturizer",
+    "VisitorContext",
+    "VocabularyGuard",
+]
