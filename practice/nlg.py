@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional, Text
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from practice.answers import annotate
 from practice.settings import get_settings
 
 
@@ -30,4 +31,6 @@ class PracticeNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         """Generate the response with the practice's placeholders filled in."""
         kwargs.setdefault("application_url", get_settings().coaching_application_url)
-        return await super().generate(utter_action, tracker, output_channel, **kwargs)
+        response = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        # Answers from the article carry their section's link (content/answers.yml).
+        return annotate(utter_action, response)

@@ -69,6 +69,9 @@ class Settings:
     # the widget talks to (unset: the page's own host name on RASA_PORT).
     article_path: Path = DEFAULT_ARTICLE
     chat_server_url: Optional[str] = None
+    # Where visitors read the article: the "From the article" links of answers point to
+    # its section anchors (practice/answers.py). Default: the demo site's article page.
+    article_url: str = "http://127.0.0.1:8000/"
 
     @property
     def action_server_url(self) -> str:
@@ -145,6 +148,9 @@ def load_settings(
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
         chat_server_url=(env.get("CHAT_SERVER_URL") or "").rstrip("/") or None,
+        article_url=(
+            env.get("ARTICLE_URL") or f"http://127.0.0.1:{website_port}/"
+        ).split("#", 1)[0],
     )
 
 
