@@ -140,6 +140,17 @@ class WebsiteOutputChannel(CollectingOutputChannel):
         self.messages.append(widget_message(message))
 
 
+def _finite(value: Any) -> Optional[float]:
+    """A JSON number as a finite float; None for anything else (booleans, 1e999, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _same_time(a: Any, b: Any) -> bool:
     return isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) < 1e-6
 
@@ -296,16 +307,16 @@ class WebsiteInput(InputChannel):
         helpful = body.get("helpful")
         if not isinstance(helpful, bool):
             raise ChannelError(400, "invalid_field", "'helpful' must be true or false.")
-        stamp = body.get("timestamp")
-        if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not math.isfinite(stamp):
+        stamp = _finite(body.get("timestamp"))
+        if stamp is None:
             raise ChannelError(400, "invalid_field", "'timestamp' must be the message's timestamp.")
         async with agent.lock_store.lock(sender):
             tracker = await agent.processor.get_tracker(sender)
             if not tracker.events:
                 raise ChannelError(404, "unknown_conversation", "No such conversation.")
-            if not rated_answer(tracker, utter_action, float(stamp)):
+            if not rated_answer(tracker, utter_action, stamp):
                 raise ChannelError(404, "unknown_message", "No such answer in this conversation.")
-            verdict = {"utter_action": utter_action, "helpful": helpful, "timestamp": float(stamp)}
+            verdict = {"utter_action": utter_action, "helpful": helpful, "timestamp": stamp}
             tracker.update(SlotSet(FEEDBACK_SLOT, verdict))
             await agent.processor.save_tracker(tracker)
         return {"recorded": True}

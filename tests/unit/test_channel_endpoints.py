@@ -390,6 +390,7 @@ async def test_feedback_on_an_answer_is_validated_and_stored(
         (dict(verdict, helpful=None), 400),
         (dict(verdict, timestamp="3.25"), 400),
         (dict(verdict, timestamp=True), 400),
+        (dict(verdict, timestamp=10**400), 400),
         (dict(verdict, utter_action="<script>"), 400),
         (dict(verdict, utter_action=None), 400),
         (dict(verdict, timestamp=9.0), 404),  # no such message
