@@ -98,7 +98,8 @@
   function articleUrl(value) {
     try {
       var url = new URL(value, document.baseURI);
-      return url.protocol === "https:" || url.origin === location.origin ? url : null;
+      var own = url.protocol === "http:" && url.origin === location.origin;
+      return url.protocol === "https:" || own ? url : null;
     } catch (e) { return null; }
   }
   function initials(name) {
