@@ -22,9 +22,25 @@ from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from practice.answers import annotate
 from practice.settings import Settings, get_settings
 
 LANGUAGE_SLOT = "language"
+# What kind of message each non-answer response is, for the widget (it hides the apply
+# control after a safety message) and the console.
+_KINDS = {
+    "utter_report_red_flag_symptoms": "safety",
+    "utter_express_self_harm": "safety",
+    "utter_mention_disordered_eating": "safety",
+    "utter_closing_care": "safety",
+    "utter_request_coach_care": "safety",
+    "utter_offer_coaching": "offer",
+    "utter_closing": "offer",
+    "utter_request_coach": "offer",
+    "utter_please_rephrase": "fallback",
+    "utter_fallback_to_application": "fallback",
+    "utter_language_notice": "notice",
+}
 # Responses whose food list an allergy or sensitivity shortens.
 FOOD_LIST_RESPONSES = frozenset({"utter_ask_foods_to_eat"})
 _EXAMPLES = re.compile(r"\s*\(e\.g\.,\s*(?P<items>[^)]*)\)")
@@ -135,4 +151,7 @@ class PracticeNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             response["text"] = without_foods(
                 response["text"], allergy.get("leave_out") or [], allergy.get("foods") or []
             )
-        return response
+        if utter_action in _KINDS:
+            response["kind"] = _KINDS[utter_action]
+        # Answers from the article carry their section's link (content/answers.yml).
+        return annotate(utter_action, response)

@@ -73,6 +73,9 @@ class Settings:
     crisis_line: str = "988 (the 988 Suicide & Crisis Lifeline)"
     emergency_number: str = "911"
     eating_disorder_line: str = "the ANAD Eating Disorders Helpline at 1-888-375-7767"
+    # Where visitors read the article: the "From the article" links of answers point to
+    # its section anchors (practice/answers.py). Default: the demo site's article page.
+    article_url: str = "http://127.0.0.1:8000/"
 
     @property
     def action_server_url(self) -> str:
@@ -152,6 +155,9 @@ def load_settings(
         crisis_line=env.get("CRISIS_LINE") or Settings.crisis_line,
         emergency_number=env.get("EMERGENCY_NUMBER") or Settings.emergency_number,
         eating_disorder_line=env.get("EATING_DISORDER_LINE") or Settings.eating_disorder_line,
+        article_url=(
+            env.get("ARTICLE_URL") or f"http://127.0.0.1:{website_port}/"
+        ).split("#", 1)[0],
     )
 
 
