@@ -17,6 +17,7 @@ The order of a turn:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -90,6 +91,7 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
         "fiber_increase": "fiber_increase", "fiber_amount": "fiber_increase",
     },
     "more": {
+        "coaching": "apply", "apply": "after_applying",
         "what_is_leaky_gut": "immune_reaction", "immune_reaction": "linked_conditions",
         "symptoms": "linked_conditions", "causes": "what_to_do", "foods_to_eat": "foods_to_avoid",
         "foods_to_avoid": "foods_to_eat", "fiber_amount": "fiber_increase",
@@ -98,6 +100,25 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
 }
 # What a follow-up with no covered answer is about, for "the article doesn't cover ...".
 _FOLLOW_UP_SUBJECTS = {"amount": "amounts or doses", "children": "children", "source": "that"}
+
+
+# A short message that leans on what came before ("which ones?", "skin stuff too?", "and
+# after that?"): read as a follow-up of the current topic when the classifier is unsure.
+_ELLIPTIC = re.compile(
+    r"^(?:and|so|but|ok|okay|then|also|what about|how about|which|what kind|what sort|is that|"
+    r"are those|are they|is it|does that|do they|why|how come|like what|such as|any (?:other|more)|"
+    r"more|the other|over how long|for how long|how long|how often)\b"
+    r"|\b(?:that|those|these|them|they|ones|too|either|then|it)\b[^a-z]*$",
+    re.IGNORECASE,
+)
+MAX_ELLIPTIC_WORDS = 8
+UNSURE_CONFIDENCE = 0.6
+
+
+def is_elliptic(text: str) -> bool:
+    """A short message that only makes sense after the previous answer."""
+    words = re.findall(r"[A-Za-z']+", text)
+    return 0 < len(words) <= MAX_ELLIPTIC_WORDS and _ELLIPTIC.search(text.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,8 @@ class Understanding:
     safety: Tuple[str, ...] = ()
     situation: Tuple[str, ...] = ()
     language: str = "en"
+    confidence: float = 1.0
+    elliptic: bool = False
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""
@@ -263,6 +286,15 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     if now.intent == "greet" and not now.parts:
         plan.add("utter_greet")
         return plan.actions
+    if (
+        now.elliptic
+        and history.topic is not None
+        and not now.parts
+        and (now.intent in (FALLBACK, OUT_OF_SCOPE, NOT_COVERED_INTENT) or now.confidence < UNSURE_CONFIDENCE)
+    ):
+        # "which ones?" after the linked conditions: the same topic, or its next step.
+        topic = "after_applying" if history.topic == "apply" else history.topic
+        now = Understanding(intent=f"ask_{topic}", situation=now.situation, language=now.language)
     for kind in ("pregnancy", "breastfeeding", "child", "allergy", "condition", "medication"):
         if kind in now.situation:
             plan.add(f"utter_situation_{kind}")

@@ -20,6 +20,7 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
+    is_elliptic,
     plan_turn,
     topic_of_intent,
 )
@@ -27,7 +28,9 @@ from practice.dialogue.plan import (
 
 def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     """The planner's view of one parsed message (the keys the NLU components add)."""
-    intent = ((parse_data or {}).get("intent") or {}).get("name") or FALLBACK
+    parse_data = parse_data or {}
+    intent_data = parse_data.get("intent") or {}
+    intent = intent_data.get("name") or FALLBACK
     parts = tuple(
         Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or []
     )
@@ -42,6 +45,8 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         safety=tuple(kinds),
         situation=tuple(s.get("kind") for s in parse_data.get("situation") or [] if s.get("kind")),
         language=parse_data.get("language") or "en",
+        confidence=float(intent_data.get("confidence") or 0.0),
+        elliptic=is_elliptic(parse_data.get("text") or ""),
     )
 
 

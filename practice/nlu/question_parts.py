@@ -65,12 +65,13 @@ MIN_PART_WORDS = 2
 # a question word ("what causes it and how do I fix it?").
 _QUESTION_START = (
     r"(?:what|what's|whats|how|why|when|where|which|who|is|are|can|could|should|do|does|did|"
-    r"will|would|any|tell me|also|and)"
+    r"will|would|any|tell me|also|and|then)"
 )
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
-    rf"(?:,\s*|\s+)(?:and also|and|also|plus|oh and|but also|as well as|&)\s+(?={_QUESTION_START}\b)"
-    rf"|,\s*(?=(?:what|how|why|where|which|when)\b)|\s*;\s*",
+    rf"(?:,\s*|\s+)(?:and also|and then|and|also|plus|oh and|but also|as well as|then|&)\s+"
+    rf"(?={_QUESTION_START}\b)"
+    rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z']+")
@@ -81,14 +82,25 @@ def split_questions(text: str) -> List[str]:
     pieces: List[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         pieces.extend(p.strip(" ,") for p in _JOIN.split(sentence) if p and p.strip(" ,"))
-    questions = [p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS]
+    questions = [
+        p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
+    ]
     if len(questions) < 2:
         return [text]
-    # Statements before a question are context for it ("I'm bloated all the time. What
-    # causes that?"): only pieces that ask something count as parts.
-    asked = [q for q in questions if _asks(q)]
+    # Statements before a question are its context ("I have IBS. Is fiber ok for me?"):
+    # they go with the question that follows them; only pieces that ask count as parts.
+    asked: List[str] = []
+    context: List[str] = []
+    for piece in questions:
+        if _asks(piece):
+            asked.append(" ".join(context + [piece]))
+            context = []
+        else:
+            context.append(piece)
     if len(asked) < 2:
         return [text]
+    if context:
+        asked[-1] = " ".join([asked[-1]] + context)
     return asked[:MAX_PARTS]
 
 
