@@ -53,9 +53,9 @@ test-unit: setup ## pytest: actions, guards, tools
 test-nlu: train ## Held-out NLU set: every safety example right, nonsense falls back, 95% accuracy
 	$(PYTEST) tests/nlu -q
 
-test-stories: train ## Conversation tests, failing on any prediction error
-	$(RASA) test core --model models/current.tar.gz --stories tests/test_stories.yml \
-	  --fail-on-prediction-errors --out var/results/core
+test-stories: train ## Conversation tests through the served runtime (NLU on each message too)
+	$(PY) -m practice.runtime test core --model models/current.tar.gz --stories tests/test_stories.yml \
+	  --e2e --fail-on-prediction-errors --out var/results/core
 
 test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
 	$(PYTEST) tests/e2e -q

@@ -213,7 +213,12 @@ def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[st
     if intent == "request_coach":
         plan.add(REQUEST_COACH)
         return
+    if intent in ("ask_topics", "affirm"):
+        plan.add("utter_topics")
+        return
     follow_up = follow_up_of_intent(intent)
+    if follow_up == "children" and "child" in situation:
+        return  # the acknowledgement says the article does not cover children
     if follow_up is not None:
         target, _subject = resolve_follow_up(follow_up, history.topic)
         if target is None:
@@ -222,8 +227,7 @@ def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[st
         intent = f"ask_{target}"
     topic = topic_of_intent(intent)
     if topic == "fiber_amount" and "child" in situation:
-        plan.add(NOT_COVERED)  # the article's 25-30 g is for adults
-        return
+        return  # the article's 25-30 g is for adults: the acknowledgement says so
     if topic is not None:
         plan.add(f"utter_ask_{topic}", answer=topic in ARTICLE_TOPICS)
         return
@@ -300,8 +304,7 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
             plan.add(f"utter_situation_{kind}")
     for part in now.questions():
         _answer(plan, part, history, now.situation)
-    understood = [a for a in plan.actions if not a.startswith("utter_situation_")]
-    if not understood:
+    if not plan.actions:
         if now.intent == OUT_OF_SCOPE or any(p.intent == OUT_OF_SCOPE for p in now.questions()):
             plan.add("utter_out_of_scope")
         else:

@@ -41,6 +41,10 @@ def answer_keys(turn: Turn) -> List[str]:
     for action in turn.actions:
         if action.startswith("utter_ask_") and action[len("utter_ask_"):] in ARTICLE_TOPICS + COACHING_TOPICS:
             key = action[len("utter_ask_"):]
+        elif action == "utter_situation_child":
+            # "The article is written for adults and doesn't cover children ..."
+            keys.extend(k for k in ("situation_child", "not_covered") if k not in keys)
+            continue
         elif action.startswith("utter_situation_"):
             key = "situation_" + action[len("utter_situation_"):]
         elif action in SAFETY_RESPONSES:
