@@ -102,6 +102,15 @@ ES_POSITIVES = [
     # priority: crisis over symptom, purging is not a vomiting red flag
     ("no paro de vomitar y me quiero morir", SELF_HARM),
     ("no paro de vomitar a propósito para adelgazar", DISORDERED),
+    # found by probing with more phrasings (2026-12-06)
+    ("me salió sangre al limpiarme", RED_FLAG),
+    ("mis heces son muy oscuras casi negras", RED_FLAG),
+    ("llevo 3 días con vómitos", RED_FLAG),
+    ("no puedo retener líquidos", RED_FLAG),
+    ("ya no le encuentro sentido a la vida", SELF_HARM),
+    ("me lastimo a propósito", SELF_HARM),
+    ("paso días sin comer para bajar de peso", DISORDERED),
+    ("solo como 800 calorias", DISORDERED),
 ]
 
 ES_NEGATIVES = [
@@ -138,6 +147,13 @@ ES_NEGATIVES = [
     "la pérdida de peso es un síntoma?",
     "me gusta correr por las mañanas",
     "usted me puede recomendar probióticos?",
+    "el gluten me está matando jaja",
+    "estoy muerta de cansancio",
+    "vomité una vez por comer mariscos",
+    "no aguanto más esta hinchazón",
+    "acabar con todo el azúcar de mi dieta",
+    "no he ido al baño en 3 días",
+    "el café deshidrata?",
 ]
 
 FR_POSITIVES = [
@@ -206,6 +222,10 @@ FR_POSITIVES = [
     # priority: crisis over symptom, purging is not a vomiting red flag
     ("je vomis depuis hier et j'ai envie de mourir", SELF_HARM),
     ("je vomis plusieurs fois par jour pour maigrir", DISORDERED),
+    # found by probing with more phrasings (2026-12-06)
+    ("caca noir", RED_FLAG),
+    ("j'arrive pas à garder l'eau", RED_FLAG),
+    ("douleur en avalant", RED_FLAG),
 ]
 
 FR_NEGATIVES = [
@@ -242,6 +262,13 @@ FR_NEGATIVES = [
     "je ne serai plus là la semaine prochaine, je suis en vacances",
     "pouvez-vous m'aider à en finir avec les ballonnements?",
     "le pain sans gluten c'est pas terrible",
+    "je vais en finir avec le gluten",
+    "je suis mort de fatigue",
+    "je crève de faim",
+    "j'ai vomi une fois hier",
+    "mal au dos terrible",
+    "j'ai du mal à avaler les gélules",
+    "je serai plus là après 17h",
 ]
 
 
