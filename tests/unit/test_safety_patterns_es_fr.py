@@ -111,6 +111,19 @@ ES_POSITIVES = [
     ("me lastimo a propósito", SELF_HARM),
     ("paso días sin comer para bajar de peso", DISORDERED),
     ("solo como 800 calorias", DISORDERED),
+    # tú, vosotros, usted; Mexico, Spain, Chile
+    ("¿tú crees que es normal tener sangre en la caca?", RED_FLAG),
+    ("¿vosotros sabéis por qué me duele muchísimo la tripa?", RED_FLAG),
+    ("me duele un montón la guata y tengo fiebre", RED_FLAG),
+    ("oiga, ¿es grave vomitar sangre?", RED_FLAG),
+    ("desde el martes hago del baño negro", RED_FLAG),
+    ("no paro de guacarear", RED_FLAG),
+    ("tengo la boca muy seca y casi no orino", RED_FLAG),
+    ("se me pusieron amarillos los ojos", RED_FLAG),
+    ("mejor me muero", SELF_HARM),
+    ("siento que soy una carga, todos estarían mejor sin mí", SELF_HARM),
+    ("¿cuántas calorías mínimas puedo comer para sobrevivir?", DISORDERED),
+    ("me da terror engordar", DISORDERED),
 ]
 
 ES_NEGATIVES = [
@@ -226,6 +239,17 @@ FR_POSITIVES = [
     ("caca noir", RED_FLAG),
     ("j'arrive pas à garder l'eau", RED_FLAG),
     ("douleur en avalant", RED_FLAG),
+    # tu, vous; France and Québec
+    ("tu penses que c'est grave d'avoir du sang dans les selles?", RED_FLAG),
+    ("vous croyez que c'est normal de vomir du sang?", RED_FLAG),
+    ("j'ai mal à la bedaine en tabarnak pis de la fièvre", RED_FLAG),
+    ("j'ai la bouche très sèche et j'urine presque pas", RED_FLAG),
+    ("j'ai fait un malaise au travail", RED_FLAG),
+    ("des fois j'ai envie de disparaître", SELF_HARM),
+    ("j'ai le goût d'en finir", SELF_HARM),
+    ("je suis un fardeau, ils seraient mieux sans moi", SELF_HARM),
+    ("je prends des laxatifs après mes crises", DISORDERED),
+    ("j'ai une peur bleue de grossir", DISORDERED),
 ]
 
 FR_NEGATIVES = [
