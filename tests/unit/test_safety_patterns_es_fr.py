@@ -7,10 +7,13 @@ tests hold however SafetyGuard comes to read the files.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from pathlib import Path
-from typing import List
+from typing import List, Tuple
 
 import pytest
+import yaml
 
 from practice.nlu.safety_guard import SafetyRule, load_safety_rules, match_safety_intent
 from tests.unit.test_safety_patterns import NEGATIVES as ENGLISH_NEGATIVES
@@ -327,8 +330,6 @@ def test_french_ordinary_text_is_left_alone(fr: List[SafetyRule], text: str) -> 
 
 
 def _strip_accents(text: str) -> str:
-    import unicodedata
-
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
@@ -355,6 +356,38 @@ def test_english_and_the_language_set_are_left_alone(
     chat = [json.loads(line)["text"] for line in LANGUAGE_SET.read_text("utf-8").splitlines() if line.strip()]
     wrong = {t: match_safety_intent(rules, t) for t in [*ENGLISH_NEGATIVES, *chat]}
     assert {t: m for t, m in wrong.items() if m is not None} == {}
+
+
+def _english_examples() -> List[Tuple[str, str]]:
+    """(intent, text) of every example in data/nlu.yml and tests/nlu/holdout.yml."""
+    root = Path(__file__).resolve().parents[2]
+    examples = []
+    for file in (root / "data" / "nlu.yml", root / "tests" / "nlu" / "holdout.yml"):
+        for item in yaml.safe_load(file.read_text("utf-8")).get("nlu", []):
+            for line in (item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
+                    examples.append((item.get("intent"), text))
+    return examples
+
+
+@pytest.mark.parametrize("language", ["es", "fr"])
+def test_english_training_data_gets_no_wrong_intent(
+    es: List[SafetyRule], fr: List[SafetyRule], language: str
+) -> None:
+    """On the ~3,900 English examples the files fire only on cognates, with the labelled intent.
+
+    ("suicidal", "anorexic" are the same words in Spanish and French.)
+    """
+    rules = es if language == "es" else fr
+    examples = _english_examples()
+    assert len(examples) > 1000
+    wrong = {}
+    for intent, text in examples:
+        found = match_safety_intent(rules, text)
+        if found is not None and found["intent"] != intent:
+            wrong[text] = (intent, found)
+    assert wrong == {}
 
 
 @pytest.mark.parametrize("file", ["safety_patterns_es.yml", "safety_patterns_fr.yml"])
