@@ -40,7 +40,7 @@ CANDIDATES: Dict[str, str] = {
     "lingua-6": "lingua 2.1.1, EN ES FR DE PT IT, high accuracy",
     "lingua-6-low": "lingua 2.1.1, EN ES FR DE PT IT, low accuracy mode",
     "lingua-all": "lingua 2.1.1, all 75 languages, high accuracy",
-    "ours": "LanguageDetector: lingua-6 + short-message word list + margin 0.1 over English",
+    "ours": "LanguageDetector: lingua-6 + short-message word list + French elisions + margin 0.1 over English",
     "ours-low": "LanguageDetector on lingua-6-low (same rules)",
     "rules-py3langid-6": "LanguageDetector's rules (decide()) on py3langid-6's probabilities",
 }
@@ -118,7 +118,7 @@ def _ours(low: bool) -> Callable[[str], str]:
 def _rules_on_py3langid() -> Callable[[str], str]:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    from practice.nlu.language_detector import LanguageDetector, decide, words_of
+    from practice.nlu.language_detector import LanguageDetector, decide, has_french_elision, words_of
 
     identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
     identifier.set_languages(SIX)
@@ -128,7 +128,7 @@ def _rules_on_py3langid() -> Callable[[str], str]:
         words = words_of(text)
         if not words:
             return "en"
-        short = len(words) <= config["short_max_words"] and text.isascii()
+        short = len(words) <= config["short_max_words"] and text.isascii() and not has_french_elision(text)
         confidences = {} if short else dict(identifier.rank(text))
         return decide(
             text, words, confidences, config["languages"], config["min_margin"], config["short_max_words"]

@@ -12,6 +12,8 @@ visitor costs more than a missing one to a visitor who can still read the Englis
 - messages of at most `short_max_words` words are decided by a small word list
   ("hola", "merci", "danke"...) and are otherwise English when they are plain ASCII
   ("ok", "thx", "k", "nvm" are all n-gram noise to a detector);
+- a message with a French elision at the start of a word ("c'est", "l'intestin", "j'ai")
+  is French when the detector puts French above English, margin or not ("et l'avocat");
 - a longer message gets another language only when the detector's confidence in it is
   at least `min_margin` above its confidence in English ("is dulce de leche too much
   sugar" stays English).
@@ -51,11 +53,19 @@ SHORT_WORDS: Mapping[str, str] = {
 }
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# French elision at the start of a word: c'est, l'intestin, j'ai, d'accord, qu'est, n'a, s'il.
+# English contractions put the apostrophe after a word (it's, don't, I'd); "c'mon" is English.
+_FRENCH_ELISION = re.compile(r"(?<![\w'])(?:c|l|j|d|qu|n|s|m|t)'(?!mon\b)[^\W\d_]")
 
 
 def words_of(text: str) -> List[str]:
     """The lower-cased words of a text (letters, with an inner apostrophe kept)."""
     return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def has_french_elision(text: str) -> bool:
+    """Whether a word of the text starts with a French elided article or pronoun (l', j', c'...)."""
+    return _FRENCH_ELISION.search(text.lower().replace("\u2019", "'")) is not None
 
 
 def short_message_language(words: Sequence[str], languages: Sequence[str]) -> Optional[str]:
@@ -84,8 +94,12 @@ def decide(
         listed = short_message_language(words, languages)
         if listed is not None:
             return listed, 1.0
-        if text.isascii():
-            return DEFAULT_LANGUAGE, confidences.get(DEFAULT_LANGUAGE, 0.0)
+    if "fr" in languages and has_french_elision(text) and confidences.get("fr", 0.0) > confidences.get(
+        DEFAULT_LANGUAGE, 0.0
+    ):
+        return "fr", confidences["fr"]
+    if len(words) <= short_max_words and text.isascii():
+        return DEFAULT_LANGUAGE, confidences.get(DEFAULT_LANGUAGE, 0.0)
     if not confidences:
         return DEFAULT_LANGUAGE, 0.0
     best = max(confidences, key=confidences.__getitem__)
@@ -147,7 +161,7 @@ class LanguageDetector(GraphComponent):
         words = words_of(text)
         if not words:
             return DEFAULT_LANGUAGE, 0.0
-        if len(words) <= self._short_max_words and text.isascii():
+        if len(words) <= self._short_max_words and text.isascii() and not has_french_elision(text):
             # Decided without the detector: the word list, else English.
             return decide(text, words, {}, self._languages, self._min_margin, self._short_max_words)
         confidences = {

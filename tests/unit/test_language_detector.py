@@ -63,6 +63,9 @@ CASES = [
     ("can i drink cafe con leche", "en"),
     ("my friend Jose said bone broth helps", "en"),
     ("what about pain au chocolat lol", "en"),
+    ("my friend D'Angelo said fiber helps", "en"),
+    ("I'd like to know if it's ok", "en"),
+    ("c'mon lol", "en"),
     ("", "en"),
     ("???", "en"),
     ("12345", "en"),
@@ -85,6 +88,9 @@ CASES = [
     ("combien de fibres par jour", "fr"),
     ("je veux des infos sur le coaching svp", "fr"),
     ("chu constipé depuis des jours", "fr"),
+    ("et l'avocat", "fr"),
+    ("j'ai faim", "fr"),
+    ("le kefir c'est bon pour l'intestin", "fr"),
     # others in the configured set
     ("danke", "de"),
     ("ich habe bauchschmerzen nach dem essen", "de"),
@@ -124,12 +130,15 @@ DECISIONS = [
     # (words, confidences, margin, short_max_words) -> language
     ("le kefir", {"en": 0.1, "fr": 0.9}, 0.1, 2, "en"),  # short and ASCII, no listed word
     ("le kéfir", {"en": 0.1, "fr": 0.9}, 0.1, 2, "fr"),  # short but not ASCII: the detector
-    ("kefir c'est bon", {"en": 0.46, "fr": 0.54}, 0.1, 2, "en"),  # within the margin
-    ("kefir c'est bon", {"en": 0.2, "fr": 0.8}, 0.1, 2, "fr"),
-    ("kefir c'est bon", {"en": 0.45, "fr": 0.55}, 0.0, 2, "fr"),  # no margin
+    ("le kefir est bon", {"en": 0.46, "fr": 0.54}, 0.1, 2, "en"),  # within the margin
+    ("le kefir est bon", {"en": 0.2, "fr": 0.8}, 0.1, 2, "fr"),
+    ("le kefir est bon", {"en": 0.45, "fr": 0.55}, 0.0, 2, "fr"),  # no margin
     ("buenas", {}, 0.1, 2, "es"),  # the word list
     ("merci", {}, 0.1, 0, "en"),  # word list off, no detector answer
     ("what is it", {"en": 0.6, "es": 0.4}, 0.1, 2, "en"),
+    ("et l'avocat", {"en": 0.4, "fr": 0.45}, 0.1, 2, "fr"),  # elision: French above English is enough
+    ("et l'avocat", {"en": 0.5, "fr": 0.45}, 0.1, 2, "en"),
+    ("c'mon then", {"en": 0.4, "fr": 0.45}, 0.1, 2, "en"),  # not an elision: short ASCII rule
 ]
 
 
