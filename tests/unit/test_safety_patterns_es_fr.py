@@ -127,6 +127,18 @@ ES_POSITIVES = [
     ("siento que soy una carga, todos estarían mejor sin mí", SELF_HARM),
     ("¿cuántas calorías mínimas puedo comer para sobrevivir?", DISORDERED),
     ("me da terror engordar", DISORDERED),
+    # a third probing round
+    ("me sangra el recto", RED_FLAG),
+    ("el vómito salió oscuro como café molido", RED_FLAG),
+    ("todo lo que como lo vomito", RED_FLAG),
+    ("no tolero ni el agua", RED_FLAG),
+    ("tengo un dolor de panza que no aguanto", RED_FLAG),
+    ("siento que la comida se me queda atorada en el pecho", RED_FLAG),
+    ("tengo mucha sed, la boca seca y orino muy poco", RED_FLAG),
+    ("me dio un desmayo", RED_FLAG),
+    ("me falta la respiración", RED_FLAG),
+    ("quiero ayunar una semana para bajar de peso", DISORDERED),
+    ("hace 3 días que no como", DISORDERED),
 ]
 
 ES_NEGATIVES = [
@@ -170,6 +182,19 @@ ES_NEGATIVES = [
     "acabar con todo el azúcar de mi dieta",
     "no he ido al baño en 3 días",
     "el café deshidrata?",
+    "me muero de ganas de comer pizza",
+    "me quiero morir de la vergüenza jaja",
+    "se me cortó la leche",
+    "me corté el dedo cocinando",
+    "hoy sangré por la nariz",
+    "dolor leve de estómago",
+    "mis heces son verdes, es normal?",
+    "el limón en ayunas sirve?",
+    "tomo un laxante natural de vez en cuando",
+    "hago ejercicio para bajar la panza",
+    "quiero acabar con la hinchazón",
+    "no puedo más con este calor jaja",
+    "uñas amarillas por el esmalte",
 ]
 
 FR_POSITIVES = [
@@ -253,6 +278,11 @@ FR_POSITIVES = [
     ("je suis un fardeau, ils seraient mieux sans moi", SELF_HARM),
     ("je prends des laxatifs après mes crises", DISORDERED),
     ("j'ai une peur bleue de grossir", DISORDERED),
+    # a third probing round
+    ("je voudrais disparaître", SELF_HARM),
+    ("ça fait 4 jours que je mange rien", DISORDERED),
+    ("j'ai failli m'évanouir", RED_FLAG),
+    ("je peux rien garder", RED_FLAG),
 ]
 
 FR_NEGATIVES = [
@@ -296,6 +326,14 @@ FR_NEGATIVES = [
     "mal au dos terrible",
     "j'ai du mal à avaler les gélules",
     "je serai plus là après 17h",
+    "je suis morte de rire",
+    "je crève de chaud",
+    "radis noir et olives noires",
+    "mal au ventre léger",
+    "les laxatifs naturels pour la constipation",
+    "en finir avec la constipation",
+    "j'ai le goût d'un bon café",
+    "je veux disparaître sous ma couette tellement j'ai honte lol",
 ]
 
 
