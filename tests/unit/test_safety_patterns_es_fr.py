@@ -435,3 +435,22 @@ def test_same_intents_in_the_same_order(file: str) -> None:
     rules = load_safety_rules(NLU / file)
     assert [rule.intent for rule in rules] == english == [SELF_HARM, RED_FLAG, DISORDERED]
     assert all(rule.patterns for rule in rules)
+
+
+def test_english_rules_agree_with_the_spanish_and_french_tables() -> None:
+    """All files can run on every message: the English rules never contradict these tables.
+
+    On the Spanish and French positives they match nothing or the same intent; on the
+    negatives they match nothing.
+    """
+    english = load_safety_rules()
+    contradictions = {}
+    for text, intent in [*ES_POSITIVES, *FR_POSITIVES]:
+        found = match_safety_intent(english, text)
+        if found is not None and found["intent"] != intent:
+            contradictions[text] = found
+    for text in [*ES_NEGATIVES, *FR_NEGATIVES]:
+        found = match_safety_intent(english, text)
+        if found is not None:
+            contradictions[text] = found
+    assert contradictions == {}
