@@ -140,7 +140,7 @@ class LanguageDetector(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], detector: Any) -> None:
         """Keep the settings and the built lingua detector."""
-        self._languages = list(config["languages"])
+        self._languages = [str(code).lower() for code in config["languages"]]
         self._min_margin = float(config["min_margin"])
         self._short_max_words = int(config["short_max_words"])
         self._detector = detector
