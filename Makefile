@@ -71,7 +71,7 @@ $(LANG_CANDIDATES): bench/languages-candidates.txt | $(INSTALLED)
 	$(PY) -m pip install --quiet --no-deps --upgrade --target build/lang-candidates -r bench/languages-candidates.txt
 	touch $@
 
-bench-languages: setup $(LANG_CANDIDATES) ## Language identifiers on bench/data/languages.jsonl (~1 min) -> docs/LANGUAGES.md
+bench-languages: setup $(LANG_CANDIDATES) ## Language identifiers on bench/data/languages.jsonl (~2 min) -> docs/LANGUAGES.md
 	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(PY) -m bench.compare_languages --write-docs
 
 # ---- the website widget (docs/WIDGET.md) ------------------------------------------------
