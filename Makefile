@@ -72,6 +72,17 @@ test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
 lint: setup ## ruff
 	$(PY) -m ruff check practice actions tests bench scripts
 
+# ---- language identification (docs/LANGUAGES.md) ----------------------------------------
+.PHONY: bench-languages
+LANG_CANDIDATES := build/lang-candidates/.installed
+
+$(LANG_CANDIDATES): bench/languages-candidates.txt | $(INSTALLED)
+	$(PY) -m pip install --quiet --no-deps --upgrade --target build/lang-candidates -r bench/languages-candidates.txt
+	touch $@
+
+bench-languages: setup $(LANG_CANDIDATES) ## Language identifiers on bench/data/languages.jsonl (~2 min) -> docs/LANGUAGES.md
+	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(PY) -m bench.compare_languages --write-docs
+
 # ---- the website widget (docs/WIDGET.md) ------------------------------------------------
 .PHONY: browser-deps test-browser widget-size
 BROWSER_DEPS := tests/browser/node_modules/axe-core/axe.min.js
