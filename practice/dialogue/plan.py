@@ -18,7 +18,7 @@ The order of a turn:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 # --- intents and the responses that answer them ---------------------------------------------
@@ -113,6 +113,9 @@ _ELLIPTIC = re.compile(
 )
 MAX_ELLIPTIC_WORDS = 8
 UNSURE_CONFIDENCE = 0.6
+# "thx", "ok bye" read as another language by the detector are still understood.
+DIALOGUE_ACTS = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge")
+SURE_CONFIDENCE = 0.9
 
 
 def is_elliptic(text: str) -> bool:
@@ -191,7 +194,9 @@ def resolve_follow_up(follow_up: str, topic: Optional[str]) -> Tuple[Optional[st
     if follow_up == "children":
         return None, "children"
     if topic is None:
-        return None, None
+        # Nothing said yet to follow up on: the questions that stand on their own.
+        alone = {"source": "foods_to_eat", "how": "what_to_do"}.get(follow_up)
+        return alone, None
     targets = _FOLLOW_UP_TARGETS.get(follow_up, {})
     if topic in targets:
         target = targets[topic]
@@ -283,7 +288,9 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         )
         return _care_plan(now, care).actions
     plan = TurnPlan()
-    if now.language != "en":
+    if now.language != "en" and not (
+        now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE
+    ):
         # Not understood: a notice in the visitor's language, never the application link.
         plan.add(LANGUAGE_NOTICE)
         return plan.actions
@@ -304,6 +311,10 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
             plan.add(f"utter_situation_{kind}")
     for part in now.questions():
         _answer(plan, part, history, now.situation)
+        # A later question of the same message follows up on the earlier ones.
+        answered = [a for a in plan.actions if a.startswith("utter_ask_")]
+        if answered and topic_of_intent(answered[-1][len("utter_"):]) is not None:
+            history = replace(history, topic=answered[-1][len("utter_ask_"):])
     if not plan.actions:
         if now.intent == OUT_OF_SCOPE or any(p.intent == OUT_OF_SCOPE for p in now.questions()):
             plan.add("utter_out_of_scope")

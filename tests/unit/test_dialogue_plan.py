@@ -140,3 +140,19 @@ def test_a_message_not_in_english_gets_the_notice_and_no_link() -> None:
 )
 def test_elliptic_messages_are_recognised(text: str, elliptic: bool) -> None:
     assert is_elliptic(text) is elliptic
+
+
+def test_a_sure_dialogue_act_is_understood_whatever_language_the_detector_saw() -> None:
+    assert said("thank", History(offered=True), language="it", confidence=0.95) == ["utter_closing"]
+    assert said("thank", History(offered=True), language="it", confidence=0.5) == ["utter_language_notice"]
+
+
+def test_a_later_question_of_a_message_follows_up_on_the_earlier_one() -> None:
+    now = Understanding(
+        intent="ask_fiber_amount", parts=(Part("ask_fiber_amount"), Part("ask_followup_how"))
+    )
+    assert plan_turn(now, History()) == ["utter_ask_fiber_amount", "utter_ask_fiber_increase", OFFER]
+
+
+def test_a_follow_up_that_stands_on_its_own_is_answered_without_a_topic() -> None:
+    assert said("ask_followup_source", History(offered=True)) == ["utter_ask_foods_to_eat"]
