@@ -83,8 +83,13 @@ def load_agent(model: Path, action_url: str) -> Any:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
     from practice import performance
 
+    configure_structlog(logging.WARNING)  # Rasa logs every message at debug level otherwise
     performance.install()
     return Agent.load(
         str(model),
