@@ -46,8 +46,9 @@ def install(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Install the fixes, then hand the command line to Rasa's own entry point."""
-    from practice import performance
+    from practice import performance, quiet
 
+    quiet.install()  # library deprecation warnings off the terminal (practice/quiet.py)
     performance.preload()  # before anything imports TensorFlow
     install(get_settings())
     performance.install()

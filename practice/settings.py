@@ -69,6 +69,8 @@ class Settings:
     # the widget talks to (unset: the page's own host name on RASA_PORT).
     article_path: Path = DEFAULT_ARTICLE
     chat_server_url: Optional[str] = None
+    # Where `make run` records each process's state and restarts (`make status` reads it).
+    status_file: Path = PROJECT_ROOT / "var" / "run-status.json"
 
     @property
     def action_server_url(self) -> str:
@@ -145,6 +147,7 @@ def load_settings(
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
         chat_server_url=(env.get("CHAT_SERVER_URL") or "").rstrip("/") or None,
+        status_file=Path(env.get("RUN_STATUS_FILE", str(var_dir / "run-status.json"))),
     )
 
 
