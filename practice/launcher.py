@@ -437,7 +437,11 @@ def status(settings: Settings) -> int:
 def health(settings: Settings, name: str) -> int:
     """Exit 0 if the named service answers on its ready URL (a container health check)."""
     chosen = services(settings, {}, only=[name])
-    return 0 if chosen and chosen[0].is_ready() else 1
+    if not chosen:
+        return 1
+    # A service listening on every interface (in a container) is checked on loopback.
+    chosen[0].ready_url = chosen[0].ready_url.replace("//0.0.0.0:", "//127.0.0.1:")
+    return 0 if chosen[0].is_ready() else 1
 
 
 def serve(settings: Settings, name: str) -> int:

@@ -215,6 +215,11 @@ def test_make_status_shows_each_process_and_its_restarts(launcher: Launcher) -> 
         line = next(x for x in done.stdout.splitlines() if x.split()[:1] == [name])
         assert line.split()[1] == "running"
     assert "1 replaced" in done.stdout  # the Rasa worker above
+    # The containers' health check is the same readiness check.
+    for name in ("actions", "rasa", "website", "console"):
+        health = subprocess.run([sys.executable, "-m", "practice.launcher", "health", name],
+                                cwd=PROJECT_ROOT, env=launcher.env, timeout=30)
+        assert health.returncode == 0, name
 
 
 def test_a_second_run_names_who_holds_the_ports_and_stops(launcher: Launcher, tmp_path: Path) -> None:
@@ -248,6 +253,9 @@ def test_sigkill_of_the_launcher_leaves_no_process_and_frees_the_ports(launcher:
         time.sleep(0.1)
     assert launcher.remaining() == [], "left running after the launcher was killed"
     assert launcher.taken_ports() == []
+    done = subprocess.run([sys.executable, "-m", "practice.launcher", "status"], cwd=PROJECT_ROOT,
+                          env=launcher.env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 3 and "Launcher: not running" in done.stdout, done.stdout
 
 
 def assert_orderly_stop(launcher: Launcher, note: str) -> None:
