@@ -97,25 +97,38 @@ def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data
 
 
 def train(settings: Settings, force: bool = False,
-          should_stop: Callable[[], bool] = lambda: False) -> bool:
+          should_stop: Callable[[], bool] = lambda: False, log_file: Optional[Path] = None) -> bool:
     """Train when the model is missing or stale; returns True if it trained.
 
     `should_stop` is polled while training runs: when it turns true the training process
-    is stopped and False returned (the launcher's SIGINT/SIGTERM).
+    is stopped and False returned (the launcher's SIGINT/SIGTERM). With `log_file`, the
+    training's own output goes there (`make run` keeps its terminal to one screen) and
+    its last lines are printed only if it fails.
     """
     if not force and not model_is_stale(settings):
         print(f"Model is up to date: {model_path(settings)}")
         return False
-    print("Training the assistant (the model is missing or its data changed) ...", flush=True)
+    where = f" (its output: {log_file})" if log_file else ""
+    print(f"Training the assistant (the model is missing or its data changed){where} ...", flush=True)
     fingerprint = training_fingerprint()
     started = time.monotonic()
-    process = subprocess.Popen(
-        train_command(settings.model_dir, MODEL_NAME),
-        cwd=PROJECT_ROOT,
-        env=process_environment(settings),
-        preexec_fn=pdeathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
-        start_new_session=True,
-    )
+    output = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        output = log_file.open("wb")
+    try:
+        process = subprocess.Popen(
+            train_command(settings.model_dir, MODEL_NAME),
+            cwd=PROJECT_ROOT,
+            env=process_environment(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            preexec_fn=pdeathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
+            start_new_session=True,
+        )
+    finally:
+        if output is not None:
+            output.close()
     while process.poll() is None:
         if should_stop():
             os.killpg(process.pid, signal.SIGTERM)
@@ -127,6 +140,9 @@ def train(settings: Settings, force: bool = False,
             return False
         time.sleep(0.2)
     if process.returncode != 0:
+        if log_file is not None:
+            tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+            print("\n".join(tail))
         raise subprocess.CalledProcessError(process.returncode, process.args)
     _fingerprint_file(settings).write_text(fingerprint + "\n")
     print(f"Trained in {time.monotonic() - started:.0f} s: {model_path(settings)}")
@@ -370,7 +386,8 @@ def run(settings: Settings, stop: Optional[_StopRequest] = None) -> int:
     code = 0
     try:
         try:
-            train(settings, should_stop=lambda: bool(stop))
+            train(settings, should_stop=lambda: bool(stop),
+                  log_file=settings.status_file.with_name("train.log"))
         except subprocess.CalledProcessError as error:
             print(f"Training failed (exit code {error.returncode}); its output is above.")
             return 1

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import signal
@@ -19,8 +18,9 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 PR_SET_PDEATHSIG = 1
-# Loaded here, in the parent: the forked child only calls the function.
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library this Python is linked with, looked up here in the parent: the forked child
+# only calls the function. (Not ctypes.util.find_library: it runs ldconfig in a subprocess.)
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:

@@ -290,6 +290,22 @@ def test_sigterm_at_random_moments_of_start_up_is_an_orderly_stop(tmp_path: Path
             launcher.kill()
 
 
+def test_sigterm_during_training_is_an_orderly_stop(tmp_path: Path) -> None:
+    # A fresh clone trains first: an empty MODEL_DIR makes this run train too.
+    seed = int(os.environ.get("SUPERVISION_SEED", str(int(time.time()))))
+    delay = random.Random(seed).uniform(0.5, 4.0)
+    launcher = start_launcher(tmp_path / "training", MODEL_DIR=str(tmp_path / "models"))
+    try:
+        launcher.wait_for(lambda: "Training the assistant" in launcher.text(), 60, "training")
+        time.sleep(delay)
+        launcher.process.send_signal(signal.SIGTERM)
+        assert_orderly_stop(launcher, f"seed {seed}: SIGTERM {delay:.1f} s into training")
+        assert not (tmp_path / "models" / "current.fingerprint").exists()
+        assert "Starting:" not in launcher.text()
+    finally:
+        launcher.kill()
+
+
 def test_sigterm_and_sigint_during_shutdown_keep_it_orderly(tmp_path: Path) -> None:
     seed = int(os.environ.get("SUPERVISION_SEED", str(int(time.time()))))
     delay = random.Random(seed).uniform(0.0, 1.5)
