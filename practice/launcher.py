@@ -390,7 +390,8 @@ def run(settings: Settings, stop: Optional[_StopRequest] = None) -> int:
                   log_file=settings.status_file.with_name("train.log"))
         except subprocess.CalledProcessError as error:
             print(f"Training failed (exit code {error.returncode}); its output is above.")
-            return 1
+            code = 1
+            return code
         if stop:
             return 0
         supervisor = Supervisor(
@@ -416,7 +417,8 @@ def run(settings: Settings, stop: Optional[_StopRequest] = None) -> int:
             time.sleep(0.25)
         return code
     finally:
-        print(f"\nStopping{' (the Rasa server cannot start)' if code else ''} ...", flush=True)
+        why = " (the Rasa server cannot start)" if supervisor is not None and supervisor.fatal else ""
+        print(f"\nStopping{why} ...", flush=True)
         if supervisor is not None:
             supervisor.stop()
         print("Stopped.", flush=True)

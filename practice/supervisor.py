@@ -220,8 +220,10 @@ class Supervisor:
             entry.next_start = now + BACKOFF_CAP
             entry.state = "failing"
             return
+        meanwhile = ("no visitor is answered until it is back" if name == ESSENTIAL
+                     else "the others keep serving")
         self.say(f"{name} {entry.last_exit} {when} ({times} since start); "
-                 f"restarting it in {delay:.0f} s, the others keep serving.")
+                 f"restarting it in {delay:.0f} s, {meanwhile}.")
         entry.state = "backoff"
 
     def _check_workers(self) -> bool:
