@@ -123,7 +123,7 @@ def train(settings: Settings, force: bool = False,
             env=process_environment(settings),
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
-            preexec_fn=pdeathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
+            preexec_fn=pdeathsig_preexec(),  # only prctl runs in the child
             start_new_session=True,
         )
     finally:
@@ -158,6 +158,9 @@ class Service:
     ready_url: str
     env: Dict[str, str] = field(default_factory=dict)
     process: Optional[subprocess.Popen] = None
+    # Killed by the kernel when the process that started it dies (PR_SET_PDEATHSIG).
+    # `make topology-up` starts processes meant to outlive it: False there.
+    die_with_parent: bool = True
 
     def start(self, log_dir: Optional[Path]) -> None:
         """Start the process, its output to the terminal or to `log_dir/<name>.log`."""
@@ -175,7 +178,7 @@ class Service:
                 # Its own process group (Ctrl-C reaches the launcher only, which stops
                 # them in order), and killed by the kernel if the launcher dies.
                 start_new_session=True,
-                preexec_fn=pdeathsig_preexec(),  # noqa: PLW1509 - only prctl runs in the child
+                preexec_fn=pdeathsig_preexec() if self.die_with_parent else None,
             )
         finally:
             if output is not None:
@@ -251,11 +254,14 @@ class Stack:
     """The running processes, started together and stopped together."""
 
     def __init__(self, settings: Settings, extra_env: Optional[Mapping[str, str]] = None,
-                 only: Optional[Iterable[str]] = None, log_dir: Optional[Path] = None) -> None:
+                 only: Optional[Iterable[str]] = None, log_dir: Optional[Path] = None,
+                 die_with_parent: bool = True) -> None:
         """Describe the stack; nothing starts until `start()`."""
         self.settings = settings
         self.log_dir = log_dir
         self.services = services(settings, process_environment(settings, extra_env), only)
+        for service in self.services:
+            service.die_with_parent = die_with_parent
 
     def start(self, timeout: float = 180.0) -> None:
         """Start every service and wait until each answers, or raise."""
