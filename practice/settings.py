@@ -41,6 +41,8 @@ class Settings:
     # Above one, conversation locks go to a SQLite file beside the conversations unless
     # LOCK_STORE_URL names Redis (docs/BENCHMARKS.md, "Settings make run uses").
     rasa_workers: int = 1
+    # Where `make run` records each process's state and restarts (`make status` reads it).
+    status_file: Path = PROJECT_ROOT / "var" / "run-status.json"
     # The coaches' console (practice/console): sessions, lockout, what counts as low confidence.
     console_session_hours: float = 12.0
     console_lockout_attempts: int = 5
@@ -69,8 +71,6 @@ class Settings:
     # the widget talks to (unset: the page's own host name on RASA_PORT).
     article_path: Path = DEFAULT_ARTICLE
     chat_server_url: Optional[str] = None
-    # Where `make run` records each process's state and restarts (`make status` reads it).
-    status_file: Path = PROJECT_ROOT / "var" / "run-status.json"
 
     @property
     def action_server_url(self) -> str:
@@ -129,6 +129,7 @@ def load_settings(
         ),
         model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
         rasa_workers=rasa_workers,
+        status_file=Path(env.get("RUN_STATUS_FILE", str(var_dir / "run-status.json"))),
         console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "12")),
         console_lockout_attempts=int(env.get("CONSOLE_LOCKOUT_ATTEMPTS", "5")),
         console_lockout_minutes=float(env.get("CONSOLE_LOCKOUT_MINUTES", "15")),
@@ -147,7 +148,6 @@ def load_settings(
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
         chat_server_url=(env.get("CHAT_SERVER_URL") or "").rstrip("/") or None,
-        status_file=Path(env.get("RUN_STATUS_FILE", str(var_dir / "run-status.json"))),
     )
 
 
