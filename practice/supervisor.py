@@ -209,14 +209,15 @@ class Supervisor:
                 self.say(f"{name} {entry.last_exit} {when}. {self.fatal}")
                 entry.state = "failing"
                 return
-            if entry.state != "failing":
+            if entry.failed_starts == GIVE_UP_AFTER:
                 self.say(
                     f"{name} {entry.last_exit} {when}: it failed to start {entry.failed_starts} "
                     f"times in a row. The others keep serving; retrying every "
                     f"{BACKOFF_CAP:.0f} s. Its output above says why."
                 )
             else:
-                self.say(f"{name} {entry.last_exit} {when} again; next try in {delay:.0f} s.")
+                self.say(f"{name} {entry.last_exit} {when} again ({entry.failed_starts} failed "
+                         f"starts in a row); next try in {BACKOFF_CAP:.0f} s.")
             entry.next_start = now + BACKOFF_CAP
             entry.state = "failing"
             return

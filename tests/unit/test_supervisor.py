@@ -83,7 +83,9 @@ def test_a_service_failing_at_start_is_reported_and_retried_the_others_untouched
     assert any("console exited with code 3 before it answered: it failed to start 5 times" in s
                for s in said), said
     # It is still retried (every 30 s), and the status file says all of it.
-    run_until(sup, clock, lambda: console.starts > supervisor.GIVE_UP_AFTER)
+    run_until(sup, clock, lambda: console.starts > supervisor.GIVE_UP_AFTER + 1)
+    assert any("console exited with code 3 before it answered again (6 failed starts in a row); "
+               "next try in 30 s." in s for s in said), said
     status = json.loads((tmp_path / "s.json").read_text())
     entry = next(s for s in status["services"] if s["name"] == "console")
     assert entry["state"] in ("starting", "failing") and entry["restarts"] >= 5
