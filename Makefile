@@ -10,13 +10,16 @@ SPACY_MODEL := build/spacy-en/meta.json
 SYSTEM_PACKAGES := chromium postgresql redis-server nginx openssl
 
 .DEFAULT_GOAL := help
-.PHONY: help run setup train test test-data test-unit test-nlu test-stories test-e2e lint lock system-deps
+.PHONY: help run status setup train test test-data test-unit test-nlu test-stories test-e2e lint lock system-deps
 
 help: ## List the commands
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-run: setup ## Set up what is missing, train if stale, start every process (Ctrl-C stops all)
+run: setup ## Set up what is missing, train if stale, start every process and restart any that dies (Ctrl-C stops all)
 	$(PY) -m practice.launcher run
+
+status: ## What `make run` is running: each process's state, pid and restarts (var/run-status.json)
+	@$(PY) -m practice.launcher status || true
 
 setup: $(INSTALLED) $(SPACY_MODEL) ## Create .venv (Python 3.10) and install the locked dependencies
 

@@ -74,8 +74,9 @@ def install_test_parse_data() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Install the fixes, then hand the command line to Rasa's own entry point."""
-    from practice import performance
+    from practice import performance, quiet
 
+    quiet.install()  # library deprecation warnings off the terminal (practice/quiet.py)
     performance.preload()  # before anything imports TensorFlow
     install(get_settings())
     performance.install()

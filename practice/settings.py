@@ -41,6 +41,8 @@ class Settings:
     # Above one, conversation locks go to a SQLite file beside the conversations unless
     # LOCK_STORE_URL names Redis (docs/BENCHMARKS.md, "Settings make run uses").
     rasa_workers: int = 1
+    # Where `make run` records each process's state and restarts (`make status` reads it).
+    status_file: Path = PROJECT_ROOT / "var" / "run-status.json"
     # The coaches' console (practice/console): sessions, lockout, what counts as low confidence.
     console_session_hours: float = 12.0
     console_lockout_attempts: int = 5
@@ -134,6 +136,7 @@ def load_settings(
         ),
         model_dir=Path(env.get("MODEL_DIR", str(PROJECT_ROOT / "models"))),
         rasa_workers=rasa_workers,
+        status_file=Path(env.get("RUN_STATUS_FILE", str(var_dir / "run-status.json"))),
         console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "12")),
         console_lockout_attempts=int(env.get("CONSOLE_LOCKOUT_ATTEMPTS", "5")),
         console_lockout_minutes=float(env.get("CONSOLE_LOCKOUT_MINUTES", "15")),

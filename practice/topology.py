@@ -246,7 +246,8 @@ class Topology:
         self._start_redis()
 
     def _spawn(self, name: str, argv: List[str], port: int) -> None:
-        service = Service(name, argv, f"tcp://127.0.0.1:{port}", dict(os.environ))
+        service = Service(name, argv, f"tcp://127.0.0.1:{port}", dict(os.environ),
+                          die_with_parent=False)  # `up` returns, they stay (`down` stops them)
         service.start(self.log_dir)
         self.services[name] = service
         _wait_for_port(port, service, timeout=30)
@@ -255,12 +256,14 @@ class Topology:
         names = ["actions", "rasa", "console", "website"]
         settings = load_settings(self.environment())
         # The launcher's own command for each (the same as `make run` and the containers).
+        # They outlive `topology up`, which returns; `topology down` stops them.
         base = Stack(settings, extra_env=self.environment(), only=[n for n in names if n != "rasa"],
-                     log_dir=self.log_dir)
+                     log_dir=self.log_dir, die_with_parent=False)
         rasa = []
         for index, port in enumerate(self.ports.rasa, start=1):
             env = {**self.environment(), "RASA_PORT": str(port)}
-            stack = Stack(load_settings(env), extra_env=env, only=["rasa"], log_dir=self.log_dir)
+            stack = Stack(load_settings(env), extra_env=env, only=["rasa"], log_dir=self.log_dir,
+                          die_with_parent=False)
             stack.services[0].name = f"rasa-{index}"
             rasa.extend(stack.services)
         order = [s for s in base.services if s.name == "actions"] + rasa + [

@@ -121,6 +121,18 @@ def test_compose_runs_the_tested_topology(compose: Dict[str, Any], production: E
         assert services[name]["command"][-2:] == ["serve", name]
 
 
+def test_every_service_restarts_and_has_a_health_check(compose: Dict[str, Any]) -> None:
+    # Production parity with `make run`'s supervision (docs/RELIABILITY.md, "Supervision").
+    for name, service in compose["services"].items():
+        assert service.get("restart") in ("unless-stopped", "always"), name
+        test = (service.get("healthcheck") or {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+        if service.get("command", [])[:3] == ["python", "-m", "practice.launcher"]:
+            # The app's own check, for the very service the container serves.
+            assert test[1:] == ["python", "-m", "practice.launcher", "health",
+                                service["command"][-1]], name
+
+
 def test_compose_settings_match_the_edge_and_keep_things_private(
     compose: Dict[str, Any], production: Edge
 ) -> None:

@@ -59,7 +59,7 @@ def _sockets(kind: str) -> List[Tuple[str, int, str, int, str, str]]:
 def _address(text: str, kind: str) -> Tuple[str, int]:
     hex_ip, hex_port = text.split(":")
     raw = bytes.fromhex(hex_ip)
-    if kind == "tcp":
+    if kind in ("tcp", "udp"):  # IPv4 tables; tcp6 and udp6 hold IPv6
         ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
     else:  # 4 little-endian 32-bit words
         words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
