@@ -80,11 +80,10 @@ def action_server() -> Iterator[str]:
 
 def load_agent(model: Path, action_url: str) -> Any:
     """The assistant as production loads it: our NLG, the action server, the runtime patches."""
-    from rasa.core.agent import Agent
-    from rasa.utils.endpoints import EndpointConfig
-
     import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.log_utils import configure_structlog
 
     from practice import performance
