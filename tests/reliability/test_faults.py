@@ -26,7 +26,9 @@ from tests.reliability.client import (
 
 # Words NLU has never seen: nlu_fallback, so the turn needs the custom fallback action.
 MISS = "blorp zzkq"
-ANOTHER_MISS = "flib flob wibble"
+# (Made-up words the language detector keeps as English: others read as Italian or German
+# get the "I answer in English" notice, which is no miss.)
+ANOTHER_MISS = "zxcv plink"
 REPLY_BUDGET_SECONDS = 5.0
 
 
@@ -56,20 +58,34 @@ def assert_answered_with_the_link(reply: Reply) -> None:
     assert reply.seconds < REPLY_BUDGET_SECONDS, f"took {reply.seconds:.1f} s"
 
 
-def test_with_the_action_server_up_the_fallback_action_answers(stack: Stack) -> None:
-    # The control for the two tests below: the action's own words are there.
-    reply = say(stack, MISS, new_sender())
-    assert_answered_with_the_link(reply)
+def assert_asked_to_rephrase(reply: Reply) -> None:
+    # A first miss helps the visitor rephrase and carries no offer (docs/WIDGET.md).
+    assert reply.status == 200, reply.body
     assert first_text("utter_please_rephrase") in " ".join(reply.text.split())
+    assert TEST_APPLICATION_URL not in reply.text
+    assert reply.seconds < REPLY_BUDGET_SECONDS, f"took {reply.seconds:.1f} s"
+
+
+def test_with_the_action_server_up_the_fallback_action_answers(stack: Stack) -> None:
+    # The control for the two tests below: the action's own words, then its handover.
+    sender = new_sender()
+    assert_asked_to_rephrase(say(stack, MISS, sender))
+    second = say(stack, ANOTHER_MISS, sender)
+    assert_answered_with_the_link(second)
+    assert first_text("utter_fallback_to_application") in " ".join(second.text.split())
 
 
 def test_action_server_down_still_answers_with_the_link(stack: Stack) -> None:
     actions = next(s for s in stack.services if s.name == "actions")
     actions.stop()
     try:
-        reply = say(stack, MISS, new_sender())
-        assert_answered_with_the_link(reply)
-        assert first_text("utter_please_rephrase") not in " ".join(reply.text.split())
+        sender = new_sender()
+        # The dialogue asks to rephrase itself when the action said nothing ...
+        assert_asked_to_rephrase(say(stack, MISS, sender))
+        # ... and the second miss still ends with the link.
+        second = say(stack, ANOTHER_MISS, sender)
+        assert_answered_with_the_link(second)
+        assert first_text("utter_fallback_to_application") not in " ".join(second.text.split())
     finally:
         restart(stack, "actions")
 
@@ -79,9 +95,10 @@ def test_hung_action_server_still_answers_with_the_link_in_time(stack: Stack) ->
     actions.stop()
     hung = HangingServer(int(stack.env["ACTION_SERVER_PORT"]))
     try:
-        reply = say(stack, MISS, new_sender())
+        sender = new_sender()
+        assert_asked_to_rephrase(say(stack, MISS, sender))
         assert hung.accepted >= 1, "Rasa never called the action server"
-        assert_answered_with_the_link(reply)
+        assert_answered_with_the_link(say(stack, ANOTHER_MISS, sender))
     finally:
         hung.close()
         restart(stack, "actions")
