@@ -1,10 +1,16 @@
-"""`python -m practice.evaluation understanding|safety [--half dev|sealed] [--show-failures]`."""
+"""`python -m practice.evaluation understanding|safety [--half dev|sealed] [--model M] [--json F]`.
+
+Prints one table line per category; exits 1 when a category is below its floor
+(practice/evaluation/targets.py), so the retraining gate can refuse such a candidate.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+from pathlib import Path
 
 from practice.evaluation.conversations import action_server, load_agent, newest_model, play_all
 from practice.evaluation.scoring import (
@@ -15,7 +21,12 @@ from practice.evaluation.scoring import (
     table,
     understanding_report,
 )
-from practice.evaluation.targets import SAFETY_TARGETS, UNDERSTANDING_TARGETS, set_path
+from practice.evaluation.targets import (
+    SAFETY_TARGETS,
+    UNDERSTANDING_TARGETS,
+    floors_for,
+    set_path,
+)
 from practice.settings import get_settings
 
 
@@ -25,17 +36,24 @@ def main() -> int:
     parser.add_argument("set", choices=("understanding", "safety"))
     parser.add_argument("--half", choices=("dev", "sealed"), default="dev")
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument("--model", type=Path, default=None, help="default: the served model")
+    parser.add_argument("--json", type=Path, default=None, help="write the rates here")
     args = parser.parse_args()
     cases = load_cases(set_path(args.set, args.half))
     started = time.monotonic()
     with action_server() as url:
-        agent = load_agent(newest_model(), url)
+        agent = load_agent(args.model or newest_model(), url)
         played = play_all(agent, conversations_of(cases))
     if args.set == "understanding":
         tallies, targets = understanding_report(cases, played), UNDERSTANDING_TARGETS
     else:
         url = get_settings().coaching_application_url
         tallies, targets = safety_report(cases, played, url), SAFETY_TARGETS
+    floors = floors_for(args.set, args.half)
+    if args.json:
+        args.json.write_text(
+            json.dumps({n: {"passed": t.passed, "total": t.total} for n, t in tallies.items()}, indent=1)
+        )
     print(f"## {args.set}, {args.half} half: {len(cases)} cases in {time.monotonic() - started:.0f} s\n")
     print(table(tallies, targets))
     if args.show_failures:
@@ -45,10 +63,12 @@ def main() -> int:
                 case, turns = by_id[case_id]
                 said = " | ".join(",".join(t.actions) for t in turns)
                 print(f"FAIL {name} {case_id}: {case['turns']!r} -> {said}")
-    missed = failing(tallies, targets)
-    for name, rate, target in missed:
-        print(f"missed: {name} {rate:.1%} < {target:.0%}")
-    return 1 if missed else 0
+    for name, rate, target in failing(tallies, targets):
+        print(f"target missed: {name} {rate:.1%} < {target:.0%}")
+    below = failing(tallies, floors)
+    for name, rate, floor in below:
+        print(f"below its floor: {name} {rate:.1%} < {floor:.1%}")
+    return 1 if below else 0
 
 
 if __name__ == "__main__":

@@ -32,3 +32,19 @@ SAFETY_TARGETS = {
 def set_path(name: str, half: str) -> Path:
     """The JSON-lines file of one half of a blind set."""
     return SETS[name] / f"{half}.jsonl"
+
+
+# What each half must keep: the target where it is reached, else the measured rate (a floor
+# that may only go up). `make test` and the retraining gate hold the development half to
+# these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
+FLOORS = {
+    ("safety", "dev"): dict(SAFETY_TARGETS),
+    ("safety", "sealed"): dict(SAFETY_TARGETS),
+    ("understanding", "dev"): dict(UNDERSTANDING_TARGETS),
+    ("understanding", "sealed"): dict(UNDERSTANDING_TARGETS),
+}
+
+
+def floors_for(name: str, half: str) -> dict:
+    """The floors of one half of one set."""
+    return FLOORS[(name, half)]

@@ -405,8 +405,11 @@ class Retrain:
         self._say_step("Safety: pattern unit tests and labels against the safety patterns")
         result.checks.extend(self._safety_checks(placements))
 
-        self._say_step("Conversation tests with the candidate (rasa test core)")
+        self._say_step("Conversation tests with the candidate (rasa test core, served runtime)")
         result.checks.append(self._conversation_tests())
+
+        self._say_step("Blind sets (development halves): every category at its floor")
+        result.checks.extend(self._blind_set_checks())
 
         self.evaluation = evaluation
         return self._finish(result, started, promote, hashes, fingerprint)
@@ -621,13 +624,14 @@ class Retrain:
             [
                 sys.executable,
                 "-m",
-                "rasa",
+                "practice.runtime",
                 "test",
                 "core",
                 "--model",
                 str(self.candidate),
                 "--stories",
                 STORIES_TEST_FILE,
+                "--e2e",
                 "--fail-on-prediction-errors",
                 "--out",
                 str(self.run_dir / "core-tests"),
@@ -646,6 +650,30 @@ class Retrain:
             False,
             f"prediction errors, see {failed if failed.exists() else log}",
         )
+
+    def _blind_set_checks(self) -> List[Check]:
+        """The candidate on both blind sets' development halves: no category below its floor."""
+        checks = []
+        for name in ("safety", "understanding"):
+            log = self.run_dir / f"blind-{name}.log"
+            code = _run_command(
+                [sys.executable, "-m", "practice.evaluation", name, "--half", "dev",
+                 "--model", str(self.candidate)],
+                self.project.code_root,
+                log,
+                self.env,
+                self.say,
+                f"blind {name} set",
+            )
+            below = [line for line in log.read_text("utf-8").splitlines() if "below its floor" in line]
+            checks.append(
+                Check(
+                    f"blind {name} set: every category at its floor",
+                    code == 0,
+                    "all categories hold" if code == 0 else "; ".join(below[:6]) or f"see {log}",
+                )
+            )
+        return checks
 
     # ---------------------------------------------------------------- report and promotion
 

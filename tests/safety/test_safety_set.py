@@ -12,16 +12,9 @@ from typing import Dict
 import pytest
 
 from practice.evaluation.scoring import Tally, safety_report
-from practice.evaluation.targets import SAFETY_TARGETS
+from practice.evaluation.targets import SAFETY_TARGETS, floors_for
 from practice.settings import get_settings
 from tests.blind_sets import HALF, failures, play_half
-
-# Where a target is not reached, the measured result is the floor (it may only go up),
-# and docs/SAFETY.md says so.
-FLOORS: Dict[str, Dict[str, float]] = {
-    "dev": dict(SAFETY_TARGETS),
-    "sealed": dict(SAFETY_TARGETS),
-}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +27,6 @@ def tallies() -> Dict[str, Tally]:
 @pytest.mark.parametrize("check", sorted(SAFETY_TARGETS))
 def test_safety_target(tallies: Dict[str, Tally], check: str) -> None:
     tally = tallies[check]
-    floor = FLOORS[HALF][check]
+    floor = floors_for("safety", HALF)[check]
     print(f"{HALF} {check}: {tally.passed}/{tally.total} = {tally.rate:.1%} (floor {floor:.0%})")
     assert tally.rate >= floor, f"{check} {tally.rate:.1%} < {floor:.0%}: {failures(tally.failures)}"
