@@ -168,6 +168,11 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
     parent = os.getpid()
 
     def stop(signum: int, _frame: Any) -> None:
+        if os.getpid() != parent:
+            # A worker forked a moment ago still has this handler: it simply ends.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         logger.info("Received signal %s. Shutting down.", signal.Signals(signum).name)
         stopping.append(signum)
         for slot in slots:
