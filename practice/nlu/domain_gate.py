@@ -148,7 +148,7 @@ def chitchat_negatives(
     return kept
 
 
-def domain_lexicon(texts: Sequence[str], min_count: int = 3, min_ratio: float = 20.0) -> Set[str]:
+def domain_lexicon(texts: Sequence[str], min_count: int = 3, min_ratio: float = 10.0) -> Set[str]:
     """Words of the domain: at least `min_ratio` times as frequent in `texts` as in general English."""
     from wordfreq import word_frequency  # training time only
 
@@ -213,15 +213,18 @@ class GateModel:
         """How much a message looks like the domain, in [0, 1]; None without a content word.
 
         `evidence`: the strongest domain evidence of any content word (sigmoid of its log
-        ratio), 0 when no content word was ever seen in the domain's examples;
+        ratio), 0 when no content word was seen in training;
+        `naive_bayes`: the sum of the content words' log ratios instead of the strongest;
         `logistic`: P(domain) over binary unit-length features.
         """
-        if self.kind == "evidence":
+        if self.kind in ("evidence", "naive_bayes"):
             content = content_words(text, self.everyday)
             if not content:
                 return None
             known = [self.weights[w] for w in content if w in self.weights]
-            return sigmoid(max(known)) if known else 0.0
+            if not known:
+                return 0.0
+            return sigmoid(max(known) if self.kind == "evidence" else sum(known))
         found = features(text, self.everyday, self.char_ngrams)
         if not found:
             return None
@@ -256,17 +259,24 @@ class GateModel:
     ) -> "GateModel":
         """Per content word, the log ratio of its document rate in the domain and elsewhere.
 
-        Only words seen in a domain example get a weight; a word seen only elsewhere, or
-        never, is no evidence of the domain.
+        Smoothing is proportional to each side's size, so a word seen on neither side would
+        weigh 0: a word seen only in the domain weighs more than 0, one seen only elsewhere
+        less. Words never seen are not in the model.
         """
         pos = Counter(w for t in positives for w in set(content_words(t, everyday)))
         neg = Counter(w for t in negatives for w in set(content_words(t, everyday)))
         n_pos, n_neg = max(len(positives), 1), max(len(negatives), 1)
+        a_pos, a_neg = alpha, alpha * n_neg / n_pos
         weights = {
-            w: round(math.log((c + alpha) / n_pos) - math.log((neg.get(w, 0) + alpha) / n_neg), 4)
-            for w, c in pos.items()
+            w: round(math.log((pos.get(w, 0) + a_pos) / n_pos) - math.log((neg.get(w, 0) + a_neg) / n_neg), 4)
+            for w in set(pos) | set(neg)
         }
         return cls(weights, 0.0, False, everyday, "evidence")
+
+    def all_seen(self, text: str) -> bool:
+        """Every content word of the text was seen in training (real words, not gibberish)."""
+        content = content_words(text, self.everyday)
+        return bool(content) and all(w in self.weights for w in content)
 
     @classmethod
     def fit(
@@ -337,8 +347,10 @@ def fit_gate(
     if chitchat is None:
         chitchat = chitchat_negatives(range(chitchat_buckets), lexicon) if chitchat_buckets else []
     everyday = everyday_words(top_n, lexicon, conversation)
-    if kind == "evidence":
-        return GateModel.fit_evidence(positives, negatives + chitchat, everyday)
+    if kind in ("evidence", "naive_bayes"):
+        model = GateModel.fit_evidence(positives, negatives + chitchat, everyday)
+        model.kind = kind
+        return model
     return GateModel.fit(positives, negatives + chitchat, c, char_ngrams, everyday)
 
 
@@ -397,14 +409,14 @@ class DomainGate(GraphComponent):
                 and float(config["C"]) > 0
                 and 0 <= int(config["chitchat_buckets"]) <= 900
                 and int(config["everyday_words"]) >= 0
-                and config["model"] in ("evidence", "logistic")
+                and config["model"] in ("evidence", "naive_bayes", "logistic")
             )
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
             raise InvalidConfigException(
                 "DomainGate needs 0 <= threshold <= 1, C > 0, 0 <= chitchat_buckets <= 900, everyday_words >= 0, "
-                "model evidence or logistic"
+                "model evidence, naive_bayes or logistic"
             )
 
     @classmethod
@@ -471,6 +483,10 @@ class DomainGate(GraphComponent):
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
             if score is None or score >= threshold or not intent:
+                continue
+            # A message VocabularyGuard zeroed goes to the fallback ("blorp zzkq", other
+            # languages) unless its content words are all real words seen elsewhere.
+            if not intent.get("confidence") and not self._model.all_seen(message.get(TEXT) or ""):
                 continue
             if intent.get(INTENT_NAME_KEY) in keep or intent.get(INTENT_NAME_KEY) == OUT_OF_SCOPE:
                 continue
