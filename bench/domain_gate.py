@@ -10,8 +10,8 @@ threshold) it measures, with the same functions the component uses:
 - chitchat held-out: chitchat buckets 900-999 (filtered alike), never trained on;
 - dev: tests/understanding/dev.jsonl (the development half, read for error analysis), the
   last turn of each case: off_topic caught, every other category kept.
-The threshold is chosen on CV only: the one catching most CV negatives and held-out chitchat while keeping >= 95.5% of the CV domain
-examples (CV); the dev numbers report, they do not choose.
+The setting is chosen without the dev set: the one catching most CV negatives and held-out
+chitchat while keeping >= 95.5% of the CV domain examples; the dev numbers report only.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ CANDIDATES = {
     "G2": {"buckets": 100, "char": True, "C": 10.0, "what": "logistic, G1 + char 3-5-grams"},
     "N0": {**EVIDENCE, "buckets": 0, "what": "per-word evidence, hand-written out_of_scope only"},
     "N1": {**EVIDENCE, "buckets": 100, "what": "per-word evidence, + chitchat 10%"},
-    "B1": {**EVIDENCE, "kind": "naive_bayes", "buckets": 100, "what": "naive Bayes (sum of word evidence), + chitchat 10%"},
+    "B1": {**EVIDENCE, "kind": "naive_bayes", "buckets": 100, "what": "naive Bayes (sum of evidence), + chitchat 10%"},
     "B2": {**EVIDENCE, "kind": "naive_bayes", "buckets": 300, "what": "naive Bayes, + chitchat 30%"},
     "B3": {**EVIDENCE, "kind": "naive_bayes", "buckets": 900, "what": "naive Bayes, + chitchat 90%"},
     "N2": {**EVIDENCE, "buckets": 300, "what": "per-word evidence, + chitchat 30%"},

@@ -44,6 +44,7 @@ SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "me
 NOT_DOMAIN_INTENTS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
 
 _WORD = re.compile(r"[a-z0-9]+")
+_DOUBLED = re.compile(r"([a-z])\1")
 # Intents whose words are about the conversation or the service, not a topic ("thanks",
 # "awesome", "schedule a call", "are you human"): their words that are not domain words
 # are everyday words too, so they are never evidence either way.
@@ -86,7 +87,10 @@ def words(text: str) -> List[str]:
 
 def is_everyday(word: str, everyday: Set[str]) -> bool:
     """A number, or an everyday word as typed or with stretched letters cut ("byeee", "sooo")."""
-    return word.isdigit() or any(s in everyday for s in spellings(word))
+    if word in everyday or word.isdigit():
+        return True
+    # Only a word with a doubled letter has shorter spellings to try (the common case is fast).
+    return _DOUBLED.search(word) is not None and any(s in everyday for s in spellings(word))
 
 
 def features(text: str, everyday: Set[str], char_ngrams: bool = True) -> Set[str]:
@@ -273,10 +277,10 @@ class GateModel:
         }
         return cls(weights, 0.0, False, everyday, "evidence")
 
-    def all_seen(self, text: str) -> bool:
-        """Every content word of the text was seen in training (real words, not gibberish)."""
+    def mostly_seen(self, text: str) -> bool:
+        """At least half the content words were seen in training (real words, not gibberish)."""
         content = content_words(text, self.everyday)
-        return bool(content) and all(w in self.weights for w in content)
+        return bool(content) and 2 * sum(w in self.weights for w in content) >= len(content)
 
     @classmethod
     def fit(
@@ -482,16 +486,17 @@ class DomainGate(GraphComponent):
             score = self._model.score(message.get(TEXT) or "")
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
-            if score is None or score >= threshold or not intent:
+            if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in keep:
                 continue
             # A message VocabularyGuard zeroed goes to the fallback ("blorp zzkq", other
-            # languages) unless its content words are all real words seen elsewhere.
-            if not intent.get("confidence") and not self._model.all_seen(message.get(TEXT) or ""):
+            # languages) unless most of its content words are real words seen in training.
+            if not intent.get("confidence") and not self._model.mostly_seen(message.get(TEXT) or ""):
                 continue
-            if intent.get(INTENT_NAME_KEY) in keep or intent.get(INTENT_NAME_KEY) == OUT_OF_SCOPE:
-                continue
-            # Sure enough to pass FallbackClassifier: the gate decided, not the classifier.
+            # Sure enough to pass FallbackClassifier: the gate decided (an out_of_scope the
+            # classifier was unsure of is confirmed), not the classifier.
             confidence = round(max(1.0 - score, 0.5), 4)
+            if intent.get(INTENT_NAME_KEY) == OUT_OF_SCOPE:
+                confidence = max(confidence, float(intent.get("confidence") or 0.0))
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": confidence}, add_to_output=True)
             message.set(

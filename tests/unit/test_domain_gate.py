@@ -149,10 +149,14 @@ def test_messages_without_content_words_are_not_judged(storage: LocalModelStorag
 
 
 def test_gibberish_the_vocabulary_guard_zeroed_stays_for_the_fallback(storage: LocalModelStorage) -> None:
-    """Confidence 0 and words never seen anywhere: left for nlu_fallback; real words elsewhere: out of scope."""
+    """Confidence 0 and mostly words never seen: left for nlu_fallback; mostly real words: out of scope."""
     component = trained(storage)
     assert run(component, "blorp zzkq", "ask_gluten", 0.0).get(INTENT)["name"] == "ask_gluten"
     assert run(component, "bank mortgage", "ask_gluten", 0.0).get(INTENT)["name"] == "out_of_scope"
+    assert run(component, "bank blorp", "out_of_scope", 0.0).get(INTENT)["confidence"] >= 0.5
+    assert run(component, "blorp zzkq bank", "out_of_scope", 0.0).get(INTENT)["confidence"] == 0.0
+    assert run(component, "bank mortgage", "out_of_scope", 0.2).get(INTENT)["confidence"] >= 0.5
+    assert run(component, "bank mortgage", "out_of_scope", 0.99).get(INTENT)["confidence"] == 0.99
 
 
 def test_saved_as_json_and_loaded_alike(storage: LocalModelStorage) -> None:
