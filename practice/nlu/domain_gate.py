@@ -38,6 +38,8 @@ from practice.nlu.vocabulary_guard import spellings
 MODEL_FILE = "domain_gate.json"
 OUT_OF_SCOPE = "out_of_scope"
 DOMAIN_SCORE = "domain_score"
+# The classifier's own intent, kept for the logs when the gate replaces it.
+CLASSIFIER_INTENT = "classifier_intent"
 # Never overridden here; the SafetyGuard after the fallback forces them from patterns too.
 SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 # Intents that are not domain evidence: their examples are neither positives nor negatives.
@@ -481,12 +483,15 @@ class DomainGate(GraphComponent):
         if self._model is None:
             return messages
         threshold = float(self._config["threshold"])
-        keep = SAFETY_INTENTS | set(self._config["keep_intents"])
+        acts = set(self._config["keep_intents"])
         for message in messages:
             score = self._model.score(message.get(TEXT) or "")
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
-            if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in keep:
+            if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in SAFETY_INTENTS:
+                continue
+            # A dialogue act is kept unless VocabularyGuard zeroed it (then it was no finding).
+            if intent.get(INTENT_NAME_KEY) in acts and intent.get("confidence"):
                 continue
             # A message VocabularyGuard zeroed goes to the fallback ("blorp zzkq", other
             # languages) unless most of its content words are real words seen in training.
@@ -497,12 +502,20 @@ class DomainGate(GraphComponent):
             confidence = round(max(1.0 - score, 0.5), 4)
             if intent.get(INTENT_NAME_KEY) == OUT_OF_SCOPE:
                 confidence = max(confidence, float(intent.get("confidence") or 0.0))
+            # The classifier's guesses stay below, in their order, scaled into what is left,
+            # so FallbackClassifier's ambiguity check sees out_of_scope ahead; its own pick
+            # is kept as it was for the logs.
             ranking = message.get(INTENT_RANKING_KEY) or []
+            message.set(CLASSIFIER_INTENT, dict(intent), add_to_output=True)
             message.set(INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": confidence}, add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,
                 [{INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": confidence}]
-                + [r for r in ranking if r.get(INTENT_NAME_KEY) != OUT_OF_SCOPE],
+                + [
+                    {**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)}
+                    for r in ranking
+                    if r.get(INTENT_NAME_KEY) != OUT_OF_SCOPE
+                ],
                 add_to_output=True,
             )
         return messages

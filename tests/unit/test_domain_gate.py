@@ -10,6 +10,7 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -18,6 +19,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 import practice.nlu
 from practice.nlu import domain_gate
 from practice.nlu.domain_gate import (
+    CLASSIFIER_INTENT,
     DOMAIN_SCORE,
     MODEL_FILE,
     DomainGate,
@@ -119,6 +121,17 @@ def test_off_topic_becomes_out_of_scope_with_the_ranking_kept(storage: LocalMode
     assert names == ["out_of_scope", "ask_what_is_leaky_gut", "ask_symptoms"]
     assert 0.0 <= message.get(DOMAIN_SCORE) < 0.5
     assert DOMAIN_SCORE in message.as_dict(only_output_properties=True)
+    assert message.get(CLASSIFIER_INTENT) == {"name": "ask_what_is_leaky_gut", "confidence": 0.9}
+    confidences = [r["confidence"] for r in message.get(INTENT_RANKING_KEY)]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_fallback_classifier_after_the_gate_keeps_out_of_scope(storage: LocalModelStorage) -> None:
+    """The classifier's confident guess below must not make the prediction look ambiguous."""
+    message = run(trained(storage), "my bank mortgage rate", "ask_what_is_leaky_gut", 0.99)
+    fallback = FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.35,
+                                   "ambiguity_threshold": 0.0})
+    assert fallback.process([message])[0].get(INTENT)["name"] == "out_of_scope"
 
 
 def test_domain_questions_pass(storage: LocalModelStorage) -> None:
@@ -138,6 +151,13 @@ def test_safety_intents_and_dialogue_acts_are_never_overridden(storage: LocalMod
     message = run(trained(storage), "bank mortgage flight", intent)
     assert message.get(INTENT)["name"] == intent
     assert message.get(DOMAIN_SCORE) < 0.5
+
+
+def test_a_dialogue_act_the_vocabulary_guard_zeroed_is_no_finding(storage: LocalModelStorage) -> None:
+    """Zero confidence and real words of elsewhere: out of scope; a zeroed safety intent stays."""
+    component = trained(storage)
+    assert run(component, "bank mortgage", "greet", 0.0).get(INTENT)["name"] == "out_of_scope"
+    assert run(component, "bank mortgage", SAFETY, 0.0).get(INTENT)["name"] == SAFETY
 
 
 def test_messages_without_content_words_are_not_judged(storage: LocalModelStorage) -> None:
