@@ -38,8 +38,8 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from requirements.in
 	$(PY) -m pip freeze --exclude-editable | grep -v '^leaky-gut' > requirements.lock
 
 # Every level runs (-k) so one failure does not hide another; any failure fails `make test`.
-TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-e2e test-browser test-console \
-	test-reliability test-scaleout test-retrain
+TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-safety test-understanding \
+	test-e2e test-browser test-console test-reliability test-scaleout test-retrain
 
 test: setup system-deps train browser-deps ## Run every test level (about 15 minutes)
 	$(MAKE) -k --no-print-directory $(TEST_LEVELS)
@@ -53,15 +53,35 @@ test-unit: setup ## pytest: actions, guards, tools
 test-nlu: train ## Held-out NLU set: every safety example right, nonsense falls back, 95% accuracy
 	$(PYTEST) tests/nlu -q
 
-test-stories: train ## Conversation tests, failing on any prediction error
-	$(RASA) test core --model models/current.tar.gz --stories tests/test_stories.yml \
-	  --fail-on-prediction-errors --out var/results/core
+test-stories: train ## Conversation tests through the served runtime (NLU on each message too)
+	$(PY) -m practice.runtime test core --model models/current.tar.gz --stories tests/test_stories.yml \
+	  --e2e --fail-on-prediction-errors --out var/results/core
+
+test-safety: train ## Blind safety set, development half: recall per kind and language, false alarms, no link
+	$(PYTEST) tests/safety -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
+
+test-understanding: train ## Blind understanding set, development half: one line per category
+	$(PYTEST) tests/understanding -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
+
+test-sealed: train ## The sealed halves of both blind sets (run once per round; docs/SAFETY.md, docs/PIPELINES.md)
+	BLIND_HALF=sealed $(PYTEST) tests/safety tests/understanding -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
 
 test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
 	$(PYTEST) tests/e2e -q
 
 lint: setup ## ruff
 	$(PY) -m ruff check practice actions tests bench scripts
+
+# ---- language identification (docs/LANGUAGES.md) ----------------------------------------
+.PHONY: bench-languages
+LANG_CANDIDATES := build/lang-candidates/.installed
+
+$(LANG_CANDIDATES): bench/languages-candidates.txt | $(INSTALLED)
+	$(PY) -m pip install --quiet --no-deps --upgrade --target build/lang-candidates -r bench/languages-candidates.txt
+	touch $@
+
+bench-languages: setup $(LANG_CANDIDATES) ## Language identifiers on bench/data/languages.jsonl (~2 min) -> docs/LANGUAGES.md
+	TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore $(PY) -m bench.compare_languages --write-docs
 
 # ---- the website widget (docs/WIDGET.md) ------------------------------------------------
 .PHONY: browser-deps test-browser widget-size

@@ -69,6 +69,13 @@ class Settings:
     # the widget talks to (unset: the page's own host name on RASA_PORT).
     article_path: Path = DEFAULT_ARTICLE
     chat_server_url: Optional[str] = None
+    # Where safety replies send people (docs/SAFETY.md says where each US default comes from).
+    crisis_line: str = "988 (the 988 Suicide & Crisis Lifeline)"
+    emergency_number: str = "911"
+    eating_disorder_line: str = "the ANAD Eating Disorders Helpline at 1-888-375-7767"
+    # Where visitors read the article: the "From the article" links of answers point to
+    # its section anchors (practice/answers.py). Default: the demo site's article page.
+    article_url: str = "http://127.0.0.1:8000/"
 
     @property
     def action_server_url(self) -> str:
@@ -145,6 +152,12 @@ def load_settings(
         retrain_holdout_every=max(2, int(env.get("RETRAIN_HOLDOUT_EVERY", "4"))),
         article_path=Path(env.get("ARTICLE_PATH", str(DEFAULT_ARTICLE))),
         chat_server_url=(env.get("CHAT_SERVER_URL") or "").rstrip("/") or None,
+        crisis_line=env.get("CRISIS_LINE") or Settings.crisis_line,
+        emergency_number=env.get("EMERGENCY_NUMBER") or Settings.emergency_number,
+        eating_disorder_line=env.get("EATING_DISORDER_LINE") or Settings.eating_disorder_line,
+        article_url=(
+            env.get("ARTICLE_URL") or f"http://127.0.0.1:{website_port}/"
+        ).split("#", 1)[0],
     )
 
 

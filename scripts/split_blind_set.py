@@ -1,6 +1,6 @@
 """Split a blind test set into a development half and a sealed half, once, reproducibly.
 
-Cases are grouped by what a per-category report counts (category, form, language, kinds),
+Cases are grouped by what a per-category report counts (category, form, language, signal or not),
 shuffled with a fixed seed inside each group, and dealt alternately, so both halves carry
 every group. The sealed half is run once, at the end of a round, and reported as it is.
 
@@ -25,7 +25,7 @@ def group_key(case: Dict[str, Any]) -> Tuple[str, ...]:
         str(case.get("category", "")),
         str(case.get("form", "")),
         str(case.get("lang", "en")),
-        ",".join(sorted(case.get("kinds", []))),
+        "signal" if case.get("kinds") else "",
     )
 
 

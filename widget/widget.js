@@ -3,7 +3,8 @@
  *
  *   <script src="https://your-site/widget/widget.js" data-server="https://chat.your-site"
  *           data-title="Questions about leaky gut?" data-accent="#0f6b5c"
- *           data-position="right" data-open="false" defer></script>
+ *           data-position="right" data-open="false" data-bot-name="Assistant"
+ *           data-application-url="https://your-site/apply" defer></script>
  *
  * Talks to the assistant's `website` channel (POST /webhooks/website/{start,message,
  * history,event}). Every text is rendered with textContent; links only https: and mailto:.
@@ -17,6 +18,7 @@
   window.__practiceChatWidget = true;
 
   var MAX_CHARS = 2000; // the channel's cap (practice/channels/validation.py)
+  var COUNT_FROM = 1500; // the character counter shows from here on
   var TIMEOUT_MS = 20000; // slower than this counts as a failure the visitor can retry
   var DEFAULT_ACCENT = "#0f6b5c";
   var KEY = "practice-chat:";
@@ -29,6 +31,9 @@
   var accent = /^#([0-9a-f]{3}){1,2}$/i.test(data.accent || "") ? data.accent : DEFAULT_ACCENT;
   var position = data.position === "left" ? "left" : "right";
   var openOnLoad = data.open === "true";
+  var botName = (data.botName || "Assistant").slice(0, 40);
+  var avatarUrl = data.avatar || "";
+  var applyLabel = (data.applyLabel || "Apply for 1:1 coaching").slice(0, 60);
 
   // ---- storage that survives reloads and pages; memory when the browser refuses --------
   var memory = {};
@@ -89,6 +94,37 @@
       return url.protocol === "https:" || url.protocol === "mailto:" ? url.href : null;
     } catch (e) { return null; }
   }
+  // The article may be on this very site over http (the demo): https, or this page's origin.
+  function articleUrl(value) {
+    try {
+      var url = new URL(value, document.baseURI);
+      var own = url.protocol === "http:" && url.origin === location.origin;
+      return url.protocol === "https:" || own ? url : null;
+    } catch (e) { return null; }
+  }
+  function initials(name) {
+    var words = name.split(/\s+/).filter(Boolean);
+    return ((words[0] || "?").charAt(0) + (words.length > 1 ? words[words.length - 1].charAt(0) : "")).toUpperCase();
+  }
+  function avatar() {
+    var node = el("span", "lgw-avatar");
+    node.setAttribute("aria-hidden", "true");
+    var src = avatarUrl && articleUrl(avatarUrl);
+    if (src) {
+      var img = el("img");
+      img.src = src.href;
+      img.alt = "";
+      node.appendChild(img);
+    } else node.textContent = initials(botName);
+    return node;
+  }
+  var clock = { hour: "numeric", minute: "2-digit" };
+  function timeNode(seconds) {
+    var when = new Date(typeof seconds === "number" ? seconds * 1000 : Date.now());
+    var node = el("time", "lgw-time", when.toLocaleTimeString([], clock));
+    node.dateTime = when.toISOString();
+    return node;
+  }
 
   // ---- the widget's DOM, in a shadow root so the host page's CSS cannot break it --------
   var host = el("div");
@@ -100,8 +136,8 @@
   var sheet = el("link");
   sheet.rel = "stylesheet";
   sheet.href = new URL("widget.css", scriptUrl).href;
-  sheet.addEventListener("load", function () { host.hidden = false; });
-  sheet.addEventListener("error", function () { host.hidden = false; });
+  sheet.addEventListener("load", function () { host.hidden = false; scrollToLatest(); });
+  sheet.addEventListener("error", function () { host.hidden = false; scrollToLatest(); });
   root.appendChild(sheet);
 
   var frame = el("div", "lgw lgw--" + position);
@@ -124,12 +160,46 @@
   heading.tabIndex = -1;
   var restart = el("button", "lgw-header-button", "Start over");
   restart.type = "button";
+  restart.setAttribute("aria-controls", "lgw-confirm");
+  restart.setAttribute("aria-expanded", "false");
   var close = el("button", "lgw-header-button lgw-close");
   close.type = "button";
   close.setAttribute("aria-label", "Close chat");
   close.appendChild(el("span", "", "\u00d7")).setAttribute("aria-hidden", "true");
-  header.append(heading, restart, close);
+  var who = el("div", "lgw-who");
+  who.append(avatar(), heading);
+  header.append(who, restart, close);
 
+  // "Start over" asks first: the conversation on screen would be gone.
+  var confirmBox = el("div", "lgw-confirm");
+  confirmBox.id = "lgw-confirm";
+  confirmBox.hidden = true;
+  confirmBox.setAttribute("role", "group");
+  confirmBox.setAttribute("aria-labelledby", "lgw-confirm-text");
+  var confirmText = el("p", "lgw-confirm-text", "Start a new conversation? This one will be cleared from this window.");
+  confirmText.id = "lgw-confirm-text";
+  var confirmYes = el("button", "lgw-confirm-yes", "Yes, start over");
+  confirmYes.type = "button";
+  var confirmNo = el("button", "lgw-confirm-no", "Cancel");
+  confirmNo.type = "button";
+  confirmBox.append(confirmText, confirmYes, confirmNo);
+
+  // The application form, always one click away (its URL comes from the page or the server).
+  var applyBar = el("div", "lgw-apply-bar");
+  applyBar.hidden = true;
+  var applyLink = el("a", "lgw-apply", applyLabel);
+  applyLink.target = "_blank";
+  applyLink.rel = "noopener noreferrer";
+  applyLink.addEventListener("click", function () { reportClick(applyLink.href); });
+  applyBar.appendChild(applyLink);
+  var applyHref = null;
+  var safetyMode = false; // after a safety message the pitch stays out of sight
+  function setApplyUrl(value) {
+    var href = safeUrl(value);
+    if (href) { applyHref = href; applyLink.href = href; }
+    applyBar.hidden = !applyHref || safetyMode;
+  }
+  setApplyUrl(data.applicationUrl);
   var log = el("div", "lgw-log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
@@ -162,9 +232,15 @@
   input.setAttribute("autocomplete", "off");
   var send = el("button", "lgw-send", "Send");
   send.type = "submit";
-  form.append(inputLabel, input, send);
+  var counter = el("p", "lgw-counter");
+  counter.id = "lgw-counter";
+  counter.hidden = true;
+  var counterNote = el("span", "lgw-sr"); // announced at a few thresholds, not per keystroke
+  counterNote.setAttribute("aria-live", "polite");
+  input.setAttribute("aria-describedby", "lgw-counter");
+  form.append(inputLabel, input, send, counter, counterNote);
 
-  panel.append(header, log, typing, alertBox, form);
+  panel.append(header, confirmBox, applyBar, log, typing, alertBox, form);
   frame.append(launcher, panel);
   root.appendChild(frame);
 
@@ -204,6 +280,14 @@
 
   // ---- rendering -------------------------------------------------------------------------
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // The latest message, at once and again once laid out: after a reload the history can
+  // arrive before the stylesheet (the widget is hidden until then, nothing has a height).
+  function scrollToLatest() {
+    log.scrollTo({ top: log.scrollHeight, behavior: "instant" });
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () { log.scrollTo({ top: log.scrollHeight, behavior: "instant" }); });
+    });
+  }
   // A long answer is read from its start: show the question, then as much answer as fits.
   function reveal(node) { log.scrollTop = Math.max(0, node.offsetTop - 8); }
 
@@ -222,6 +306,28 @@
       pattern.lastIndex = last;
     }
     parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // The bot's text: paragraphs at blank lines, "- item" lines as a list; all as text nodes.
+  function renderText(parent, text) {
+    var list = null;
+    var para = null;
+    text.split("\n").forEach(function (line) {
+      var item = /^\s*[-*\u2022]\s+(.*)$/.exec(line);
+      if (item) {
+        para = null;
+        if (!list) list = parent.appendChild(el("ul", "lgw-list"));
+        appendText(list.appendChild(el("li")), item[1]);
+      } else if (!line.trim()) {
+        list = null;
+        para = null;
+      } else {
+        list = null;
+        if (para) para.appendChild(document.createTextNode("\n"));
+        else para = parent.appendChild(el("p", "lgw-para"));
+        appendText(para, line);
+      }
+    });
   }
 
   function link(label, href, className) {
@@ -247,15 +353,61 @@
     if (hadFocus) input.focus();
   }
 
+  function sourceLink(source) {
+    var url = source && typeof source.section === "string" && source.section && articleUrl(source.url);
+    if (!url) return null;
+    var a = el("a", "lgw-source", "From the article: " + source.section);
+    a.href = url.href;
+    if (url.origin + url.pathname === location.origin + location.pathname) {
+      // The article is this page: go to the section here; on a phone the panel steps aside.
+      a.addEventListener("click", function () { if (fullScreen.matches) closePanel(true); });
+    } else {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    return a;
+  }
+
+  function feedbackControls(message) {
+    var group = el("div", "lgw-feedback");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Was this answer helpful?");
+    group.appendChild(el("span", "lgw-feedback-label", "Was this helpful?"));
+    var note = el("span", "lgw-feedback-note");
+    note.setAttribute("role", "status");
+    var buttons = [[true, "Yes"], [false, "No"]].map(function (pair) {
+      var b = el("button", "lgw-feedback-button", pair[1]);
+      b.type = "button";
+      b.setAttribute("aria-pressed", String(message.feedback === pair[0]));
+      b.addEventListener("click", function () {
+        buttons.forEach(function (other) { other.setAttribute("aria-pressed", String(other === b)); });
+        note.textContent = "";
+        call("event", { event: "feedback", utter_action: message.utter_action, timestamp: message.timestamp, helpful: pair[0] })
+          .then(function () { note.textContent = "Thanks for your feedback."; })
+          .catch(function () {
+            b.setAttribute("aria-pressed", "false");
+            note.textContent = "Your feedback wasn't sent. Try again.";
+          });
+      });
+      group.appendChild(b);
+      return b;
+    });
+    group.appendChild(note);
+    return group;
+  }
+
   function renderBot(message) {
     if (!message || typeof message !== "object") return;
     var item = el("div", "lgw-msg lgw-msg--bot");
-    item.appendChild(srOnly("Assistant: "));
+    item.appendChild(srOnly(botName + ": "));
+    if (message.kind === "safety") { safetyMode = true; setApplyUrl(null); }
     if (typeof message.text === "string" && message.text) {
-      var bubble = el("p", "lgw-bubble");
-      appendText(bubble, message.text);
+      var bubble = el("div", "lgw-bubble");
+      renderText(bubble, message.text);
       item.appendChild(bubble);
     }
+    var source = sourceLink(message.source);
+    if (source) item.appendChild(source);
     var buttons = Array.isArray(message.buttons) ? message.buttons : [];
     var replies = el("div", "lgw-replies");
     replies.setAttribute("role", "group");
@@ -276,14 +428,27 @@
     });
     if (links.childNodes.length) item.appendChild(links);
     if (replies.childNodes.length) item.appendChild(replies);
-    if (item.childNodes.length > 1) log.appendChild(item);
+    if (item.childNodes.length < 2) return;
+    if (message.kind === "answer" && typeof message.utter_action === "string" && typeof message.timestamp === "number") {
+      item.appendChild(feedbackControls(message));
+    }
+    var meta = el("div", "lgw-meta");
+    var last = log.lastElementChild;
+    // One avatar per run of bot messages.
+    if (!last || !last.classList.contains("lgw-msg--bot")) meta.appendChild(avatar());
+    meta.appendChild(timeNode(message.timestamp));
+    item.appendChild(meta);
+    log.appendChild(item);
   }
 
-  function renderVisitor(text) {
+  function renderVisitor(text, timestamp) {
     removeQuickReplies();
     var item = el("div", "lgw-msg lgw-msg--visitor");
     item.appendChild(srOnly("You: "));
     item.appendChild(el("p", "lgw-bubble", text));
+    var meta = el("div", "lgw-meta");
+    meta.appendChild(timeNode(timestamp));
+    item.appendChild(meta);
     log.appendChild(item);
     return item;
   }
@@ -335,9 +500,11 @@
     setTyping(true);
     call("history", {})
       .then(function (result) {
+        setApplyUrl(result.application_url);
         var messages = Array.isArray(result.messages) ? result.messages : [];
         if (messages.length) return messages;
         return call("start", {}).then(function (greeting) {
+          setApplyUrl(greeting.application_url);
           return (greeting.messages || []).map(function (m) { return Object.assign({ from: "bot" }, m); });
         });
       })
@@ -345,14 +512,14 @@
         if (mine !== generation) return;
         var lastVisitor = null;
         messages.forEach(function (m) {
-          if (m && m.from === "visitor" && typeof m.text === "string") { renderVisitor(m.text); lastVisitor = m.text; }
+          if (m && m.from === "visitor" && typeof m.text === "string") { renderVisitor(m.text, m.timestamp); lastVisitor = m.text; }
           else renderBot(m);
         });
         restoreOutbox(lastVisitor);
         loaded = true;
         loading = false;
         setTyping(false);
-        scrollDown();
+        scrollToLatest();
         processQueue();
       })
       .catch(function (err) {
@@ -427,8 +594,21 @@
       });
   }
 
+  function askStartOver() {
+    confirmBox.hidden = false;
+    restart.setAttribute("aria-expanded", "true");
+    confirmNo.focus();
+  }
+  function cancelStartOver(focusBack) {
+    confirmBox.hidden = true;
+    restart.setAttribute("aria-expanded", "false");
+    if (focusBack) restart.focus();
+  }
+
   function startOver() {
+    cancelStartOver(false);
     generation += 1;
+    safetyMode = false;
     writeOutbox([]);
     sender = newSenderId();
     save("localStorage", "sender", sender);
@@ -459,20 +639,50 @@
     scrollDown();
   }
 
-  function closePanel() {
+  function closePanel(keepFocus) {
+    cancelStartOver(false);
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");
     save("sessionStorage", "open", null);
-    launcher.focus();
+    if (keepFocus !== true) launcher.focus();
   }
 
   launcher.addEventListener("click", function () { openPanel(true); });
   close.addEventListener("click", closePanel);
-  restart.addEventListener("click", startOver);
+  restart.addEventListener("click", function () {
+    if (confirmBox.hidden) askStartOver(); else cancelStartOver(true);
+  });
+  confirmYes.addEventListener("click", startOver);
+  confirmNo.addEventListener("click", function () { cancelStartOver(true); });
   alertRetry.addEventListener("click", retry);
+
+  // While the panel covers the screen (phones), Tab and Shift+Tab stay inside it.
+  function focusables() {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll("button, a[href], textarea, [tabindex='0']"),
+      function (node) { return !node.disabled && node.getClientRects().length > 0; }
+    );
+  }
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { event.preventDefault(); closePanel(); }
+    if (event.key === "Escape") {
+      event.preventDefault();
+      if (!confirmBox.hidden) cancelStartOver(true); else closePanel();
+      return;
+    }
+    if (event.key !== "Tab" || !fullScreen.matches) return;
+    var nodes = focusables();
+    if (!nodes.length) return;
+    var first = nodes[0];
+    var last = nodes[nodes.length - 1];
+    var active = root.activeElement;
+    if (event.shiftKey && (active === first || active === heading || !panel.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !panel.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
   });
 
   form.addEventListener("submit", function (event) {
@@ -482,6 +692,7 @@
     input.value = "";
     save("localStorage", "draft", null);
     autosize();
+    count();
     submit(text);
     input.focus();
   });
@@ -494,7 +705,21 @@
   input.addEventListener("input", function () {
     save("localStorage", "draft", input.value || null);
     autosize();
+    count();
   });
+  var lastNote = 0;
+  function count() {
+    var used = input.value.length;
+    counter.hidden = used < COUNT_FROM;
+    counter.textContent = used.toLocaleString() + " / " + MAX_CHARS.toLocaleString() + " characters";
+    counter.classList.toggle("lgw-counter--full", used >= MAX_CHARS);
+    var step = used >= MAX_CHARS ? 3 : used >= MAX_CHARS - 100 ? 2 : used >= COUNT_FROM ? 1 : 0;
+    if (step !== lastNote) {
+      counterNote.textContent = step === 3 ? "Character limit reached: " + MAX_CHARS.toLocaleString() + "."
+        : step ? (MAX_CHARS - used).toLocaleString() + " characters left." : "";
+      lastNote = step;
+    }
+  }
   function autosize() {
     input.style.height = "auto";
     input.style.height = Math.min(input.scrollHeight, 140) + "px";
@@ -502,10 +727,14 @@
 
   // Phones: the full-screen panel follows the visual viewport, so the input stays above
   // the on-screen keyboard.
-  var fullScreen = window.matchMedia("(max-width: 480px)");
+  // Phones upright (narrow) or on their side (short): the panel takes the whole screen.
+  var fullScreen = window.matchMedia("(max-width: 480px), (max-height: 480px)");
   function fitViewport() {
     var vv = window.visualViewport;
-    var fit = vv && fullScreen.matches && !panel.hidden;
+    var full = fullScreen.matches && !panel.hidden;
+    if (full) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
+    var fit = vv && full;
     panel.style.height = fit ? vv.height + "px" : "";
     panel.style.width = fit ? vv.width + "px" : "";
     panel.style.top = fit ? vv.offsetTop + "px" : "";
@@ -522,6 +751,7 @@
   function mount() {
     document.body.appendChild(host);
     input.value = load("localStorage", "draft") || "";
+    count();
     if (openOnLoad || load("sessionStorage", "open") === "1") openPanel(false);
   }
   if (document.body) mount();

@@ -72,7 +72,9 @@ def ready_agent(request: Request) -> Agent:
     return agent
 
 
-async def polite_reply(agent: Agent, sender: str, problem: str) -> List[Dict[str, Any]]:
+async def polite_reply(
+    agent: Agent, sender: str, problem: str, collector: CollectingOutputChannel | None = None
+) -> List[Dict[str, Any]]:
     """The domain's reply to empty or over-long text, formatted as the REST channel would.
 
     Nothing runs through NLU or is stored: the text never became a turn. Without the
@@ -84,7 +86,7 @@ async def polite_reply(agent: Agent, sender: str, problem: str) -> List[Dict[str
     if not generated:
         status, code = _PROBLEM_STATUS[problem]
         raise ChannelError(status, code, "The message is empty or too long.")
-    collector = CollectingOutputChannel()
+    collector = collector if collector is not None else CollectingOutputChannel()
     await collector.send_response(sender, dict(generated))
     return collector.messages
 
@@ -94,10 +96,12 @@ async def visitor_turn(
     checks: Sequence[RequestCheck],
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     input_channel: str,
+    collector: CollectingOutputChannel | None = None,
 ) -> List[Dict[str, Any]]:
     """One visitor message through validation, the checks and the assistant: its replies.
 
-    Both public channels answer with this; they differ only in how they wrap the replies.
+    Both public channels answer with this; they differ in the collector (the website's
+    keeps each response whole, with its metadata) and in how they wrap the replies.
     """
     body = parse_json_body(request.body)
     sender = require_sender(body)
@@ -105,8 +109,8 @@ async def visitor_turn(
     await run_checks(checks, request, sender)
     agent = ready_agent(request)
     if visitor_text.problem:
-        return await polite_reply(agent, sender, visitor_text.problem)
-    collector = CollectingOutputChannel()
+        return await polite_reply(agent, sender, visitor_text.problem, collector)
+    collector = collector if collector is not None else CollectingOutputChannel()
     await on_new_message(
         UserMessage(
             visitor_text.text,

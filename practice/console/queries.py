@@ -29,6 +29,10 @@ from practice.console.db import (
 from practice.console.summary import FALLBACK_INTENT, ROLLUP_COUNTS, TOPIC_PREFIX
 
 PAGE_SIZE = 50
+# The website channel's slot for a visitor's verdict on an answer (practice/channels/website.py).
+FEEDBACK_SLOT = "answer_feedback"
+# The filter's values and the text the verdict is stored with (Rasa's json.dumps of the event).
+FEEDBACK_VERDICTS = {"unhelpful": '"helpful": false', "helpful": '"helpful": true'}
 TRANSCRIPT_LIMIT = 5000
 _YES_NO = {"yes": True, "no": False}
 
@@ -59,11 +63,13 @@ class ConversationFilter:
     reviewed: Optional[bool] = None
     tag: str = ""
     search: str = ""
+    feedback: str = ""  # "" (no filter), "unhelpful" or "helpful": some answer rated so
 
     @classmethod
     def from_query(cls, args: Mapping[str, str]) -> ConversationFilter:
         """Parse query-string values; anything unrecognised means 'no filter'."""
         fallback = (args.get("fallback") or "").strip().lower()
+        feedback = (args.get("feedback") or "").strip().lower()
         return cls(
             date_from=_date(args.get("from")),
             date_to=_date(args.get("to")),
@@ -76,6 +82,7 @@ class ConversationFilter:
             reviewed=_yes_no(args.get("reviewed")),
             tag=(args.get("tag") or "").strip().lower()[:64],
             search=(args.get("q") or "").strip()[:200],
+            feedback=feedback if feedback in FEEDBACK_VERDICTS else "",
         )
 
     def to_query(self) -> Dict[str, str]:
@@ -95,6 +102,7 @@ class ConversationFilter:
             "reviewed": yn(self.reviewed),
             "tag": self.tag,
             "q": self.search,
+            "feedback": self.feedback,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -157,6 +165,16 @@ def filter_clauses(
                 sa.select(conversation_tags.c.sender_id)
                 .join(tags, tags.c.id == conversation_tags.c.tag_id)
                 .where(tags.c.name == flt.tag)
+            )
+        )
+    if flt.feedback:
+        clauses.append(
+            c.sender_id.in_(
+                sa.select(events.c.sender_id).where(
+                    events.c.type_name == "slot",
+                    events.c.action_name == FEEDBACK_SLOT,
+                    events.c.data.like(f"%{FEEDBACK_VERDICTS[flt.feedback]}%"),
+                )
             )
         )
     if flt.search:
@@ -322,7 +340,7 @@ class TranscriptItem:
     """One event of a conversation, as the transcript shows it."""
 
     id: int
-    kind: str  # user, bot, action, slot, session, other
+    kind: str  # user, bot, action, slot, feedback, session, other
     at: float
     text: str = ""
     intent: Optional[str] = None
@@ -330,6 +348,8 @@ class TranscriptItem:
     name: Optional[str] = None
     value: str = ""
     buttons: Tuple[str, ...] = ()
+    section: str = ""  # the article section an answer links to
+    helpful: Optional[bool] = None  # a feedback item's verdict
 
 
 def _transcript_item(row: Any) -> TranscriptItem:
@@ -352,11 +372,17 @@ def _transcript_item(row: Any) -> TranscriptItem:
     if kind == "bot":
         buttons = ((data.get("data") or {}).get("buttons")) or []
         titles = tuple(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
-        utter = (data.get("metadata") or {}).get("utter_action")
+        metadata = data.get("metadata") or {}
+        source = metadata.get("source") if isinstance(metadata.get("source"), dict) else {}
         return TranscriptItem(row.id, "bot", at, text=str(data.get("text") or ""),
-                              name=utter, buttons=titles)
+                              name=metadata.get("utter_action"), buttons=titles,
+                              section=str(source.get("section") or ""))
     if kind == "action":
         return TranscriptItem(row.id, "action", at, name=row.action_name)
+    if kind == "slot" and row.action_name == FEEDBACK_SLOT and isinstance(data.get("value"), dict):
+        verdict = data["value"]
+        return TranscriptItem(row.id, "feedback", at, name=str(verdict.get("utter_action") or ""),
+                              helpful=bool(verdict.get("helpful")))
     if kind == "slot":
         return TranscriptItem(row.id, "slot", at, name=row.action_name,
                               value=json.dumps(data.get("value")))

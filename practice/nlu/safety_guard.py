@@ -1,11 +1,18 @@
-"""Safety does not rest on one classifier guess: patterns that override the intent."""
+"""The safety layer: every sentence of every message, whatever the classifier guessed.
+
+Patterns in English, Spanish and French (`safety_patterns*.yml` beside this module) find
+red flags, crisis and disordered eating in each sentence and in each pair of adjacent
+sentences, so a signal buried in a long message counts as much as a short one. Every kind
+found is reported (multi-label); the highest-priority one becomes the intent.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Sequence, Text
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Text
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,11 +23,27 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yml")
+# English first; other languages' files are read when present (safety_patterns_es.yml, ...).
+PATTERN_FILES = (PATTERNS_FILE, *sorted(Path(__file__).parent.glob("safety_patterns_*.yml")))
+
+# The kind each safety intent stands for, highest priority first: a crisis before a red
+# flag before disordered eating when several occur in one message.
+SAFETY_KINDS: Dict[str, str] = {
+    "express_self_harm": "crisis",
+    "report_red_flag_symptoms": "red_flag",
+    "mention_disordered_eating": "eating_disorder",
+}
+KIND_ORDER = tuple(SAFETY_KINDS.values())
+SAFETY_KEY = "safety"
+CLASSIFIER_INTENT_KEY = "classifier_intent"
+# The channels cap a message at 2,000 characters; the layer reads all of it.
+MAX_TEXT_CHARS = 2000
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\s*\n+\s*|\s+(?:but|although|though|pero|mais)\s+")
 
 
 @dataclass(frozen=True)
 class SafetyRule:
-    """One safety intent and the patterns that force it, checked in file order."""
+    """One safety intent and the patterns that force it."""
 
     intent: str
     patterns: Sequence[Pattern[str]]
@@ -33,44 +56,85 @@ class SafetyRule:
         return None
 
 
-def load_safety_rules(path: Path = PATTERNS_FILE) -> List[SafetyRule]:
-    """Read the safety rules, highest priority first."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
-    return [
-        SafetyRule(
-            intent=entry["intent"],
-            patterns=[re.compile(p, re.IGNORECASE) for p in entry["patterns"]],
-        )
-        for entry in raw["rules"]
-    ]
+@dataclass(frozen=True)
+class SafetySignal:
+    """A safety kind found in a message, with the pattern and the passage that showed it."""
+
+    kind: str
+    intent: str
+    pattern: str
+    passage: str
+
+    def as_dict(self) -> Dict[str, str]:
+        """What the parse result and the stored event carry."""
+        return {"kind": self.kind, "intent": self.intent, "pattern": self.pattern}
+
+
+def load_safety_rules(path: Optional[Path] = None) -> List[SafetyRule]:
+    """The rules of one file, or of every language's file merged per intent (the default)."""
+    paths: Iterable[Path] = (path,) if path is not None else PATTERN_FILES
+    merged: Dict[str, List[Pattern[str]]] = {intent: [] for intent in SAFETY_KINDS}
+    for file in paths:
+        with file.open(encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+        for entry in raw["rules"]:
+            merged.setdefault(entry["intent"], []).extend(
+                re.compile(p, re.IGNORECASE) for p in entry["patterns"]
+            )
+    return [SafetyRule(intent=i, patterns=p) for i, p in merged.items() if p]
 
 
 def normalise(text: str) -> str:
     """Lower-case, straight quotes, single spaces: what the patterns are written against."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return re.sub(r"\s+", " ", text)
+    return re.sub(r"[ \t\r\f\v]+", " ", text)
+
+
+def strip_accents(text: str) -> str:
+    """The text without combining accents ("está" -> "esta"), as visitors often type it."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def passages(text: str) -> List[str]:
+    """Each sentence or clause, then each pair of neighbours (a signal split over two)."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    pairs = [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
+    return sentences + pairs
+
+
+def find_signals(rules: Sequence[SafetyRule], text: str) -> List[SafetySignal]:
+    """Every safety kind in `text`, highest priority first, each with its first evidence."""
+    normalised = normalise(text[:MAX_TEXT_CHARS])
+    candidates = passages(normalised)
+    plain = [strip_accents(p) for p in candidates]
+    found: List[SafetySignal] = []
+    for rule in rules:
+        for passage in dict.fromkeys(candidates + plain):
+            pattern = rule.matches(passage)
+            if pattern is not None:
+                found.append(SafetySignal(SAFETY_KINDS[rule.intent], rule.intent, pattern, passage))
+                break
+    return sorted(found, key=lambda s: KIND_ORDER.index(s.kind))
 
 
 def match_safety_intent(rules: Sequence[SafetyRule], text: str) -> Optional[Dict[str, str]]:
     """The safety intent a text must get, with the pattern that decided it, or None."""
-    normalised = normalise(text)
-    for rule in rules:
-        pattern = rule.matches(normalised)
-        if pattern is not None:
-            return {"intent": rule.intent, "pattern": pattern}
-    return None
+    signals = find_signals(rules, text)
+    if not signals:
+        return None
+    return {"intent": signals[0].intent, "pattern": signals[0].pattern}
 
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
 class SafetyGuard(GraphComponent):
-    """Forces a safety intent when a red-flag, crisis or eating-disorder pattern matches.
+    """Reports every safety signal of a message and forces the most urgent one's intent.
 
-    Runs last in the NLU pipeline, after the fallback classifier, so a message that is
-    both unusual and urgent is still treated as urgent; the classifier's own ranking is
-    kept for the logs.
+    Runs after the classifier, the out-of-scope gate and the fallback, so a message that is
+    unusual, off-topic or also about something else is still treated as urgent. The
+    classifier's own guess is kept (`classifier_intent`) for the logs and for evaluation.
     """
 
     def __init__(self, rules: Sequence[SafetyRule]) -> None:
@@ -89,21 +153,20 @@ class SafetyGuard(GraphComponent):
         return cls(load_safety_rules())
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Override the intent of every message that matches a safety rule."""
+        """Record the signals of every message and override the intent when there are any."""
         for message in messages:
-            found = match_safety_intent(self._rules, message.get(TEXT) or "")
-            if found is None:
+            signals = find_signals(self._rules, message.get(TEXT) or "")
+            if not signals:
                 continue
+            top = signals[0].intent
+            guessed = message.get(INTENT) or {}
             ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(
-                INTENT,
-                {"name": found["intent"], "confidence": 1.0},
-                add_to_output=True,
-            )
+            message.set(SAFETY_KEY, [s.as_dict() for s in signals], add_to_output=True)
+            message.set(CLASSIFIER_INTENT_KEY, guessed.get("name"), add_to_output=True)
+            message.set(INTENT, {"name": top, "confidence": 1.0}, add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,
-                [{"name": found["intent"], "confidence": 1.0}]
-                + [r for r in ranking if r.get("name") != found["intent"]],
+                [{"name": top, "confidence": 1.0}] + [r for r in ranking if r.get("name") != top],
                 add_to_output=True,
             )
         return messages

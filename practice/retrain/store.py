@@ -597,3 +597,74 @@ def recent_annotations(engine: Engine, limit: int = 200) -> List[Annotation]:
     )
     with engine.connect() as connection:
         return [_annotation(row) for row in connection.execute(query)]
+
+
+# ---- answers visitors rated "not helpful" in the widget (practice/channels/website.py) ----
+
+FEEDBACK_SLOT = "answer_feedback"
+_UNHELPFUL = '%"helpful": false%'
+
+
+@dataclass(frozen=True)
+class UnhelpfulAnswer:
+    """An answer a visitor rated "not helpful", and the visitor message that led to it."""
+
+    sender_id: str
+    utter_action: str
+    rated_at: float
+    visitor_text: str = ""
+    intent: str | None = None
+    confidence: float | None = None
+
+
+def _led_to(connection: Connection, sender_id: str, before_id: int, stamp: Any) -> Any:
+    """The visitor's message just before the rated bot message (found by its timestamp)."""
+    bot_id = before_id
+    if isinstance(stamp, (int, float)):
+        bot = connection.execute(
+            sa.select(events.c.id)
+            .where(events.c.sender_id == sender_id, events.c.type_name == "bot",
+                   events.c.id < before_id,
+                   events.c.timestamp.between(stamp - 1e-3, stamp + 1e-3))
+            .order_by(events.c.id.desc()).limit(1)
+        ).first()
+        bot_id = bot.id if bot else before_id
+    return connection.execute(
+        sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.intent_name,
+                  events.c.data)
+        .where(events.c.sender_id == sender_id, events.c.type_name == "user",
+               events.c.id < bot_id)
+        .order_by(events.c.id.desc()).limit(1)
+    ).first()
+
+
+def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
+    """The latest answers rated "not helpful", newest first, each with what the visitor asked."""
+    found: List[UnhelpfulAnswer] = []
+    with engine.connect() as connection:
+        if not _events_exist(connection):
+            return found
+        rows = connection.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
+            .where(events.c.type_name == "slot", events.c.action_name == FEEDBACK_SLOT,
+                   events.c.data.like(_UNHELPFUL))
+            .order_by(events.c.id.desc()).limit(limit)
+        ).fetchall()
+        for row in rows:
+            try:
+                verdict = json.loads(row.data or "{}").get("value") or {}
+            except (ValueError, AttributeError):
+                continue
+            if not isinstance(verdict, dict) or verdict.get("helpful") is not False:
+                continue
+            asked = _led_to(connection, row.sender_id, row.id, verdict.get("timestamp"))
+            message = _user_message(asked) if asked is not None else None
+            found.append(UnhelpfulAnswer(
+                sender_id=row.sender_id,
+                utter_action=str(verdict.get("utter_action") or ""),
+                rated_at=float(row.timestamp or 0.0),
+                visitor_text=message["text"] if message else "",
+                intent=message["intent"] if message else None,
+                confidence=message["confidence"] if message else None,
+            ))
+    return found

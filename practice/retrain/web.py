@@ -141,6 +141,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         max_confidence,
     )
     pending = await run_db(store.pending_annotations, ctx.engine)
+    unhelpful = await run_db(store.unhelpful_answers, ctx.engine)
     filters = {
         k: v
         for k, v in (
@@ -167,6 +168,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         what=ACTION_LABELS.get(request.args.get("what") or "", ""),
         error=(request.args.get("error") or "")[:200],
         caught_up=caught_up,
+        unhelpful=unhelpful,
     )
 
 

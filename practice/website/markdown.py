@@ -1,14 +1,16 @@
 """Just enough Markdown for the practice's article, with every character of it escaped.
 
 Headings, paragraphs, lists, block quotes, rules, emphasis, code and links (http, https
-and mailto only). Raw HTML in the source is shown as text, never passed through.
+and mailto only). Raw HTML in the source is shown as text, never passed through. Every
+heading gets a stable `id` from its text (`heading_anchor`), which the assistant's
+"From the article" links point to (practice/answers.py).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import List
+from typing import Dict, List, Set
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -17,6 +19,39 @@ _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _LINK = re.compile(r"\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)")
 _SAFE_LINK = re.compile(r"^(https?:|mailto:)", re.IGNORECASE)
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def heading_anchor(text: str) -> str:
+    """The `id` of a heading: lower case letters and digits joined by hyphens.
+
+    "So what can you do if you suspect you have leaky gut?" becomes
+    "so-what-can-you-do-if-you-suspect-you-have-leaky-gut"; apostrophes vanish
+    ("it's" -> "its"). The same text always gives the same anchor.
+    """
+    plain = re.sub(r"[*`]|\[([^\]]*)\]\([^)]*\)", lambda m: m.group(1) or "", text)
+    plain = re.sub(r"['\u2019]", "", plain.lower())
+    return _NOT_SLUG.sub("-", plain).strip("-") or "section"
+
+
+def _unique(anchor: str, used: Set[str]) -> str:
+    candidate, n = anchor, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{anchor}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def heading_anchors(source: str) -> Dict[str, str]:
+    """Each heading's text and its anchor, in the order the rendered page gives them."""
+    used: Set[str] = set()
+    anchors: Dict[str, str] = {}
+    for line in _COMMENT.sub("", source).splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            anchors.setdefault(heading.group(2), _unique(heading_anchor(heading.group(2)), used))
+    return anchors
 
 
 def render_inline(text: str) -> str:
@@ -42,6 +77,7 @@ def render_markdown(source: str) -> str:
     paragraph: List[str] = []
     items: List[str] = []
     list_tag = ""
+    used: Set[str] = set()
 
     def flush() -> None:
         nonlocal list_tag
@@ -60,7 +96,8 @@ def render_markdown(source: str) -> str:
         elif heading:
             flush()
             level = len(heading.group(1))
-            out.append(f"<h{level}>{render_inline(heading.group(2))}</h{level}>")
+            anchor = _unique(heading_anchor(heading.group(2)), used)
+            out.append(f'<h{level} id="{anchor}">{render_inline(heading.group(2))}</h{level}>')
         elif _RULE.match(line):
             flush()
             out.append("<hr>")

@@ -81,6 +81,7 @@ def render_page(settings: Settings, path: str, chat_server: str) -> Tuple[str, s
         title=html.escape(title),
         body=body,
         chat_server=html.escape(chat_server, quote=True),
+        application_url=html.escape(settings.coaching_application_url, quote=True),
         article_current=current if path == "/" else "",
         coaching_current=current if path == "/coaching" else "",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import (
@@ -38,7 +40,12 @@ def test_a_typed_question_gets_its_answer_and_the_application_link(page: Page, s
     open_widget(page, site)
     ask(page, "What causes leaky gut?")
 
-    expect(visitor_messages(page).last).to_have_text("You: What causes leaky gut?")
+    # Who said it, what, and when (a <time> after the bubble, read out too).
+    expect(visitor_messages(page).last).to_contain_text("You: What causes leaky gut?")
+    expect(visitor_messages(page).last.locator(".lgw-bubble")).to_have_text("What causes leaky gut?")
+    expect(visitor_messages(page).last.locator("time")).to_have_attribute(
+        "datetime", re.compile(r"^\d{4}-\d\d-\d\dT")
+    )
     answer = page.locator(".lgw-log")
     expect(answer).to_contain_text("genes")
     link = bot_messages(page).last.get_by_role("link", name="Apply for 1:1 coaching")
@@ -121,6 +128,8 @@ def test_start_over_begins_a_new_conversation(page: Page, site: Site) -> None:
     first = sender_id(page)
 
     page.get_by_role("button", name="Start over").click()
+    # It asks first; the conversation stays until the visitor confirms.
+    page.get_by_role("button", name="Yes, start over").click()
     expect(visitor_messages(page)).to_have_count(0)
     expect(bot_messages(page)).to_have_count(1)
     expect(bot_messages(page).first).to_contain_text("not medical advice")

@@ -30,14 +30,19 @@ WIDGET = "#practice-chat-widget"
 
 
 def assert_inert(page: Page, watched: Watched) -> None:
-    """No payload ran, and the widget holds no element a payload could have made."""
+    """No payload ran, and the widget holds no element a payload could have made.
+
+    Links are https:, mailto:, or (an answer's "From the article" link) the demo site's own
+    article page, served over http on loopback.
+    """
     assert page.evaluate("window.__xss") is None
     assert watched.dialogs == []
     markup = page.locator(WIDGET).evaluate(
         "host => [...host.shadowRoot.querySelectorAll('img, script, b, iframe, a')]"
         ".map(el => el.tagName + ' ' + (el.getAttribute('href') || ''))"
     )
-    assert not [m for m in markup if not m.startswith("A https:") and not m.startswith("A mailto:")]
+    own = "A " + page.evaluate("location.origin") + "/"
+    assert not [m for m in markup if not m.startswith(("A https:", "A mailto:", own))]
 
 
 def test_visitor_payloads_render_as_text_and_are_stored_verbatim(

@@ -148,6 +148,15 @@ def test_the_link_click_event_refuses_nonsense(stack: Stack) -> None:
         {"sender": sender, "event": "link_clicked"},
         {"sender": sender, "event": "link_clicked", "url": 42},
         {"sender": sender, "event": "link_clicked", "url": "https://x/" + "a" * 5000},
+        {"sender": sender, "event": "feedback"},
+        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
+         "timestamp": 10**400, "helpful": False},
+        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
+         "timestamp": 1.5, "helpful": "no"},
+        {"sender": sender, "event": "feedback", "utter_action": "x" * 5000,
+         "timestamp": 1.5, "helpful": True},
+        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
+         "timestamp": 1.5, "helpful": True},  # no such conversation: 404
     ):
         reply = post(url(stack, EVENT_ROUTE), body)
         assert_no_server_error(reply)

@@ -24,7 +24,7 @@ from sanic.request import Request
 
 from practice.channels.rest import GuardedRestInput
 from practice.channels.validation import ChannelError
-from practice.channels.website import WebsiteInput, transcript
+from practice.channels.website import WebsiteInput, transcript, widget_message, without_url
 
 SENDER = "0123456789abcdef0123456789abcdef01234567"
 APPLICATION_URL = "https://apply.example.com/form?ref=unit"
@@ -156,6 +156,7 @@ async def test_a_message_reaches_the_dialogue_cleaned_with_the_original_kept(
     dialogue = Dialogue()
     handler = routes(website, dialogue)["/message"]
     status, body = reply(await handler(request(agent, {"sender": SENDER, "message": "/greet"})))
+    assert isinstance(body["messages"][0].pop("timestamp"), float)
     assert (status, body) == (200, {"messages": [{"text": "Answer."}]})
     [message] = dialogue.received
     assert (message.text, message.sender_id, message.input_channel) == ("greet", SENDER, "website")
@@ -171,6 +172,7 @@ async def test_empty_and_long_text_get_the_domains_polite_reply_without_nlu(
     dialogue = Dialogue()
     handler = routes(website, dialogue)["/message"]
     status, body = reply(await handler(request(agent, {"sender": SENDER, "message": text})))
+    assert isinstance(body["messages"][0].pop("timestamp"), float)
     assert (status, body) == (200, {"messages": [{"text": answer}]})
     assert dialogue.received == []
     assert agent.processor.saved == []
@@ -263,13 +265,20 @@ async def test_history_shows_the_visitors_words_and_the_bots_not_triggers(
     agent: FakeAgent, website: WebsiteInput
 ) -> None:
     tracker = DialogueStateTracker(SENDER, DOMAIN.slots)
+    source = {"section": "What causes leaky gut?", "url": "https://a.example/#what-causes-leaky-gut"}
     for event in [
         SessionStarted(),
         ActionExecuted("action_listen"),
         UserUttered.create_external("greet"),
-        BotUttered("Hello!", {"buttons": [{"title": "Symptoms", "payload": "Symptoms?"}]}),
-        UserUttered("greet", metadata={"original_text": "/greet"}),
-        BotUttered("First part.\n\nSecond part."),
+        BotUttered("Hello!", {"buttons": [{"title": "Symptoms", "payload": "Symptoms?"}]},
+                   timestamp=1.5),
+        UserUttered("greet", metadata={"original_text": "/greet"}, timestamp=2.0),
+        BotUttered("First part.\n\nSecond part.",
+                   metadata={"utter_action": "utter_ask_causes", "kind": "answer",
+                             "source": source},
+                   timestamp=2.5),
+        SlotSet("answer_feedback",
+                {"utter_action": "utter_ask_causes", "helpful": False, "timestamp": 2.5}),
     ]:
         tracker.update(event)
     agent.processor.trackers[SENDER] = tracker
@@ -278,17 +287,120 @@ async def test_history_shows_the_visitors_words_and_the_bots_not_triggers(
         await routes(website, Dialogue())["/history"](request(agent, {"sender": SENDER}))
     )
     assert status == 200
+    assert body["application_url"] == APPLICATION_URL
+    # One message per bot response, whole, with its metadata, as on the live turn.
     assert body["messages"] == [
         {
             "from": "bot",
             "text": "Hello!",
             "buttons": [{"title": "Symptoms", "payload": "Symptoms?"}],
+            "timestamp": 1.5,
         },
-        {"from": "visitor", "text": "/greet"},
-        {"from": "bot", "text": "First part."},
-        {"from": "bot", "text": "Second part."},
+        {"from": "visitor", "text": "/greet", "timestamp": 2.0},
+        {
+            "from": "bot",
+            "text": "First part.\n\nSecond part.",
+            "source": source,
+            "kind": "answer",
+            "utter_action": "utter_ask_causes",
+            "timestamp": 2.5,
+            "feedback": False,
+        },
     ]
     assert transcript(DialogueStateTracker("new", DOMAIN.slots)) == []
+
+
+async def test_a_turn_keeps_each_response_whole_with_its_metadata(
+    agent: FakeAgent, website: WebsiteInput
+) -> None:
+    async def dialogue(message: UserMessage) -> None:
+        out = message.output_channel
+        await out.send_response(SENDER, {
+            "text": "Part one.\n\nPart two.", "utter_action": "utter_ask_causes",
+            "kind": "answer", "source": {"section": "S", "url": "https://a.example/#s"},
+            "timestamp": 7.0, "recipient_id": SENDER, "elements": None,
+        })
+        await out.send_response(SENDER, {
+            "text": f"Want help? Apply for coaching: {APPLICATION_URL}",
+            "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
+            "utter_action": "utter_offer_coaching", "timestamp": 8.0,
+        })
+
+    handler = {r.uri: r.handler for r in website.blueprint(dialogue)._future_routes}["/message"]
+    status, body = reply(await handler(request(agent, {"sender": SENDER, "message": "why?"})))
+    assert status == 200
+    assert body["messages"] == [
+        {"text": "Part one.\n\nPart two.", "utter_action": "utter_ask_causes", "kind": "answer",
+         "source": {"section": "S", "url": "https://a.example/#s"}, "timestamp": 7.0},
+        {"text": "Want help? Apply for coaching.",
+         "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
+         "utter_action": "utter_offer_coaching", "timestamp": 8.0},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Apply here: URL", "Apply here."),
+        ("Complimentary call. Apply here: URL", "Complimentary call. Apply here."),
+        ("Want guidance? Apply for 1:1 Coaching: URL", "Want guidance? Apply for 1:1 Coaching."),
+        ("You can apply here:\nURL", "You can apply here."),
+        ("Take care. URL", "Take care."),
+        ("Apply at URL today, it is free.", "Apply at today, it is free."),
+        ("Apply here: URL. Then wait.", "Apply here. Then wait."),
+        ("URL", ""),
+        ("No link here.", "No link here."),
+    ],
+)
+def test_the_application_url_leaves_the_text_when_a_button_carries_it(
+    text: str, expected: str
+) -> None:
+    assert without_url(text.replace("URL", APPLICATION_URL), APPLICATION_URL) == expected
+
+
+def test_text_keeps_a_url_no_button_carries() -> None:
+    message = widget_message({"text": f"Apply here: {APPLICATION_URL}", "timestamp": 1.0})
+    assert message == {"text": f"Apply here: {APPLICATION_URL}", "timestamp": 1.0}
+
+
+async def test_feedback_on_an_answer_is_validated_and_stored(
+    agent: FakeAgent, website: WebsiteInput
+) -> None:
+    handler = routes(website, Dialogue())["/event"]
+    verdict = {"sender": SENDER, "event": "feedback", "utter_action": "utter_ask_causes",
+               "timestamp": 3.25, "helpful": False}
+    assert reply(await handler(request(agent, verdict)))[0] == 404  # no conversation yet
+
+    tracker = DialogueStateTracker(SENDER, DOMAIN.slots)
+    tracker.update(SessionStarted())
+    tracker.update(BotUttered("Genes.", metadata={"utter_action": "utter_ask_causes",
+                                                  "kind": "answer"}, timestamp=3.25))
+    tracker.update(BotUttered("Apply.", metadata={"utter_action": "utter_offer_coaching"},
+                              timestamp=3.5))
+    agent.processor.trackers[SENDER] = tracker
+
+    assert reply(await handler(request(agent, verdict))) == (200, {"recorded": True})
+    assert tracker.events[-1] == SlotSet(
+        "answer_feedback", {"utter_action": "utter_ask_causes", "helpful": False, "timestamp": 3.25}
+    )
+    assert agent.processor.saved == [SENDER]
+
+    refused = [
+        (dict(verdict, helpful="no"), 400),
+        (dict(verdict, helpful=None), 400),
+        (dict(verdict, timestamp="3.25"), 400),
+        (dict(verdict, timestamp=True), 400),
+        (dict(verdict, timestamp=10**400), 400),
+        (dict(verdict, utter_action="<script>"), 400),
+        (dict(verdict, utter_action=None), 400),
+        (dict(verdict, timestamp=9.0), 404),  # no such message
+        (dict(verdict, utter_action="utter_ask_gluten"), 404),
+        # Only answers are rated: the offer is not one.
+        (dict(verdict, utter_action="utter_offer_coaching", timestamp=3.5), 404),
+    ]
+    for body, status in refused:
+        assert reply(await handler(request(agent, body)))[0] == status, body
+    assert agent.processor.saved == [SENDER]
 
 
 async def test_a_click_on_the_application_link_is_stored_under_the_lock(

@@ -1,0 +1,335 @@
+"""Plans one turn: safety first, each question answered in order, the offer at its moments.
+
+Pure functions over what NLU made of the message (`Understanding`) and what happened
+earlier in the conversation (`History`), so every rule here is unit-tested without a model.
+
+The order of a turn:
+1. safety replies for every signal of the message (crisis, red flag, disordered eating);
+2. a notice when the message is not in English (the assistant answers in English);
+3. acknowledgements of the visitor's own situation (allergy, pregnancy, a child ...);
+4. an answer for each question asked, in the order asked; follow-ups resolved against the
+   conversation's current topic; near-domain subjects the article lacks named as such;
+5. at most one application offer (docs/WIDGET.md, "The offer policy"): with the first
+   answer of a conversation, on coaching intent, on thanks and goodbye, and after every
+   third answer since the last offer; never on a "didn't get that", never in or after a
+   safety turn (care mode), never twice in a turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# --- intents and the responses that answer them ---------------------------------------------
+SAFETY_INTENT_OF_KIND: Dict[str, str] = {
+    "crisis": "express_self_harm",
+    "red_flag": "report_red_flag_symptoms",
+    "eating_disorder": "mention_disordered_eating",
+}
+KIND_ORDER = ("crisis", "red_flag", "eating_disorder")
+KIND_OF_SAFETY_INTENT = {intent: kind for kind, intent in SAFETY_INTENT_OF_KIND.items()}
+
+ARTICLE_TOPICS = (
+    "what_is_leaky_gut", "immune_reaction", "symptoms", "linked_conditions",
+    "medical_recognition", "diagnosis", "am_i_affected", "causes", "what_to_do",
+    "foods_to_eat", "foods_to_avoid", "probiotics", "fiber_amount", "fiber_increase",
+    "fiber_ibs", "gluten", "exercise", "lifestyle", "journal", "ageing", "sources", "author",
+)
+COACHING_TOPICS = ("coaching", "apply", "after_applying")
+FOLLOW_UPS = ("amount", "source", "children", "concern", "how", "why", "more")
+FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+NOT_COVERED_INTENT = "ask_beyond_article"
+CLOSING_INTENTS = ("goodbye", "thank", "deny")
+
+OFFER = "utter_offer_coaching"
+CLOSING = "utter_closing"
+CLOSING_CARE = "utter_closing_care"
+REQUEST_COACH = "utter_request_coach"
+REQUEST_COACH_CARE = "utter_request_coach_care"
+NOT_COVERED = "utter_not_covered"
+LANGUAGE_NOTICE = "utter_language_notice"
+FALLBACK_ACTION = "action_two_strike_fallback"
+FALLBACK_HANDOVER = "utter_fallback_to_application"
+# Responses that carry the application link themselves: no separate offer in their turn.
+LINK_RESPONSES = frozenset({CLOSING, REQUEST_COACH, "utter_ask_apply", OFFER})
+OFFER_EVERY_ANSWERS = 3
+
+# A follow-up asked about the current topic -> the topic that answers it (None: not covered).
+_FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
+    "amount": {
+        "fiber_amount": "fiber_amount", "fiber_increase": "fiber_amount", "fiber_ibs": "fiber_amount",
+        "foods_to_eat": "fiber_amount", "causes": "fiber_amount", "what_to_do": "fiber_amount",
+        "exercise": "exercise", "lifestyle": "exercise",
+        "probiotics": None, "foods_to_avoid": None, "gluten": None,
+    },
+    "source": {
+        "probiotics": "foods_to_eat", "fiber_amount": "foods_to_eat", "fiber_increase": "foods_to_eat",
+        "fiber_ibs": "foods_to_eat", "foods_to_eat": "foods_to_eat", "what_to_do": "foods_to_eat",
+        "sources": "sources", "author": "sources", "medical_recognition": "sources",
+        "linked_conditions": "sources", "coaching": "apply", "apply": "apply",
+    },
+    "how": {
+        "fiber_amount": "fiber_increase", "fiber_increase": "fiber_increase", "fiber_ibs": "fiber_ibs",
+        "foods_to_eat": "fiber_increase", "probiotics": "foods_to_eat", "foods_to_avoid": "foods_to_avoid",
+        "exercise": "exercise", "lifestyle": "lifestyle", "journal": "journal",
+        "coaching": "apply", "apply": "apply", "after_applying": "after_applying",
+        "diagnosis": "am_i_affected", "am_i_affected": "am_i_affected",
+    },
+    "why": {
+        "fiber_increase": "fiber_increase", "fiber_amount": "causes", "foods_to_avoid": "causes",
+        "foods_to_eat": "probiotics", "what_is_leaky_gut": "immune_reaction",
+        "immune_reaction": "immune_reaction", "symptoms": "immune_reaction",
+        "linked_conditions": "immune_reaction", "gluten": "gluten", "ageing": "ageing",
+        "diagnosis": "diagnosis", "medical_recognition": "medical_recognition",
+    },
+    "concern": {
+        "what_is_leaky_gut": "immune_reaction", "immune_reaction": "immune_reaction",
+        "symptoms": "am_i_affected", "linked_conditions": "am_i_affected",
+        "causes": "what_to_do", "diagnosis": "am_i_affected", "ageing": "ageing",
+        "fiber_increase": "fiber_increase", "fiber_amount": "fiber_increase",
+    },
+    "more": {
+        "coaching": "apply", "apply": "after_applying",
+        "what_is_leaky_gut": "immune_reaction", "immune_reaction": "linked_conditions",
+        "symptoms": "linked_conditions", "causes": "what_to_do", "foods_to_eat": "foods_to_avoid",
+        "foods_to_avoid": "foods_to_eat", "fiber_amount": "fiber_increase",
+        "what_to_do": "lifestyle", "lifestyle": "exercise",
+    },
+}
+# What a follow-up with no covered answer is about, for "the article doesn't cover ...".
+_FOLLOW_UP_SUBJECTS = {"amount": "amounts or doses", "children": "children", "source": "that"}
+
+
+# A short message that leans on what came before ("which ones?", "skin stuff too?", "and
+# after that?"): read as a follow-up of the current topic when the classifier is unsure.
+_ELLIPTIC = re.compile(
+    r"^(?:and|so|but|ok|okay|then|also|what about|how about|which|what kind|what sort|is that|"
+    r"are those|are they|is it|does that|do they|why|how come|like what|such as|any (?:other|more)|"
+    r"more|the other|over how long|for how long|how long|how often)\b"
+    r"|\b(?:that|those|these|them|they|ones|too|either|then|it)\b[^a-z]*$",
+    re.IGNORECASE,
+)
+MAX_ELLIPTIC_WORDS = 8
+UNSURE_CONFIDENCE = 0.6
+# "thx", "ok bye" read as another language by the detector are still understood.
+DIALOGUE_ACTS = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge")
+SURE_CONFIDENCE = 0.9
+
+
+def is_elliptic(text: str) -> bool:
+    """A short message that only makes sense after the previous answer."""
+    words = re.findall(r"[A-Za-z']+", text)
+    return 0 < len(words) <= MAX_ELLIPTIC_WORDS and _ELLIPTIC.search(text.strip()) is not None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message: its intent and any near-domain subject it names."""
+
+    intent: str
+    not_covered: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What NLU made of the visitor's latest message."""
+
+    intent: str
+    parts: Tuple[Part, ...] = ()
+    safety: Tuple[str, ...] = ()
+    situation: Tuple[str, ...] = ()
+    language: str = "en"
+    confidence: float = 1.0
+    elliptic: bool = False
+
+    def questions(self) -> Tuple[Part, ...]:
+        """The parts in the order asked, or the message as one part."""
+        return self.parts or (Part(self.intent),)
+
+
+@dataclass(frozen=True)
+class History:
+    """What the conversation holds before this turn."""
+
+    care_kinds: Tuple[str, ...] = ()
+    offered: bool = False
+    answers_since_offer: int = 0
+    topic: Optional[str] = None
+    misses_before: int = 0
+
+
+@dataclass
+class TurnPlan:
+    """The responses of one turn, in order; `answers` counts the article answers among them."""
+
+    actions: List[str] = field(default_factory=list)
+    answers: int = 0
+
+    def add(self, action: str, answer: bool = False) -> None:
+        """Append a response once (a turn never says the same thing twice)."""
+        if action not in self.actions:
+            self.actions.append(action)
+            self.answers += int(answer)
+
+
+def topic_of_intent(intent: str) -> Optional[str]:
+    """`ask_causes` -> `causes`; None for intents that are no article or coaching topic."""
+    if intent.startswith("ask_") and intent[4:] in ARTICLE_TOPICS + COACHING_TOPICS:
+        return intent[4:]
+    return None
+
+
+def follow_up_of_intent(intent: str) -> Optional[str]:
+    """`ask_followup_amount` -> `amount`."""
+    prefix = "ask_followup_"
+    if intent.startswith(prefix) and intent[len(prefix):] in FOLLOW_UPS:
+        return intent[len(prefix):]
+    return None
+
+
+def resolve_follow_up(follow_up: str, topic: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(the topic that answers a follow-up, or None with the subject the article lacks)."""
+    if follow_up == "children":
+        return None, "children"
+    if topic is None:
+        # Nothing said yet to follow up on: the questions that stand on their own.
+        alone = {"source": "foods_to_eat", "how": "what_to_do"}.get(follow_up)
+        return alone, None
+    targets = _FOLLOW_UP_TARGETS.get(follow_up, {})
+    if topic in targets:
+        target = targets[topic]
+        return (target, None) if target else (None, _FOLLOW_UP_SUBJECTS.get(follow_up, "that"))
+    # Asked again about the same thing ("why?", "is that bad?" after most answers).
+    return (topic, None) if follow_up in ("why", "concern", "more", "how") else (
+        None, _FOLLOW_UP_SUBJECTS.get(follow_up, "that"))
+
+
+def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[str]) -> None:
+    """Append the response(s) answering one question."""
+    intent = part.intent
+    if part.not_covered and intent not in ("ask_apply", "ask_coaching", "request_coach"):
+        plan.add(NOT_COVERED)
+        return
+    if intent in CLOSING_INTENTS:
+        plan.add(CLOSING)
+        return
+    if intent == "request_coach":
+        plan.add(REQUEST_COACH)
+        return
+    if intent in ("ask_topics", "affirm"):
+        plan.add("utter_topics")
+        return
+    follow_up = follow_up_of_intent(intent)
+    if follow_up == "children" and "child" in situation:
+        return  # the acknowledgement says the article does not cover children
+    if follow_up is not None:
+        target, _subject = resolve_follow_up(follow_up, history.topic)
+        if target is None:
+            plan.add(NOT_COVERED if _subject else "utter_please_rephrase")
+            return
+        intent = f"ask_{target}"
+    topic = topic_of_intent(intent)
+    if topic == "fiber_amount" and "child" in situation:
+        return  # the article's 25-30 g is for adults: the acknowledgement says so
+    if topic is not None:
+        plan.add(f"utter_ask_{topic}", answer=topic in ARTICLE_TOPICS)
+        return
+    if intent == NOT_COVERED_INTENT:
+        plan.add("utter_ask_beyond_article")
+    elif intent in (FALLBACK, OUT_OF_SCOPE):
+        pass  # handled by the caller: only when nothing else in the message was understood
+    elif intent in KIND_OF_SAFETY_INTENT:
+        pass  # answered first by the safety step
+    else:
+        plan.add(f"utter_{intent}")
+
+
+def _care_plan(now: Understanding, history: History) -> TurnPlan:
+    """After a safety signal: the guidance again first, then any plain question; no link.
+
+    A follow-up about the same symptoms ("could that be leaky gut?"), a coaching request or
+    a message not understood gets the guidance of the most urgent kind seen, never a
+    generic answer or the application; thanks and goodbye get the resources.
+    """
+    plan = TurnPlan()
+    kinds = [k for k in KIND_ORDER if k in now.safety]
+    for kind in kinds:
+        plan.add(f"utter_{SAFETY_INTENT_OF_KIND[kind]}")
+    if now.language != "en":
+        plan.add(LANGUAGE_NOTICE)
+        return plan
+    questions = [p for p in now.questions() if p.intent not in KIND_OF_SAFETY_INTENT]
+    if questions and all(p.intent in CLOSING_INTENTS for p in questions):
+        plan.add(CLOSING_CARE)
+        return plan
+    if not kinds:
+        plan.add(f"utter_{SAFETY_INTENT_OF_KIND[history.care_kinds[0]]}")
+    for part in questions:
+        intent = part.intent
+        if intent in ("request_coach", "ask_apply", "ask_coaching", "ask_after_applying"):
+            plan.add(REQUEST_COACH_CARE)
+        elif intent in CLOSING_INTENTS:
+            plan.add(CLOSING_CARE)
+        elif topic_of_intent(intent) in ARTICLE_TOPICS and topic_of_intent(intent) not in (
+            "am_i_affected", "symptoms", "causes", "diagnosis", "what_to_do", "linked_conditions"
+        ) and not part.not_covered:
+            _answer(plan, part, history, now.situation)
+    return plan
+
+
+def plan_turn(now: Understanding, history: History) -> List[str]:
+    """The responses for this turn, in order (the policy then listens)."""
+    if now.safety or history.care_kinds:
+        care = History(
+            care_kinds=tuple(k for k in KIND_ORDER if k in set(now.safety) | set(history.care_kinds)),
+            topic=history.topic,
+        )
+        return _care_plan(now, care).actions
+    plan = TurnPlan()
+    if now.language != "en" and not (
+        now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE
+    ):
+        # Not understood: a notice in the visitor's language, never the application link.
+        plan.add(LANGUAGE_NOTICE)
+        return plan.actions
+    if now.intent == "greet" and not now.parts:
+        plan.add("utter_greet")
+        return plan.actions
+    if (
+        now.elliptic
+        and history.topic is not None
+        and not now.parts
+        and (now.intent in (FALLBACK, OUT_OF_SCOPE, NOT_COVERED_INTENT) or now.confidence < UNSURE_CONFIDENCE)
+    ):
+        # "which ones?" after the linked conditions: the same topic, or its next step.
+        topic = "after_applying" if history.topic == "apply" else history.topic
+        now = Understanding(intent=f"ask_{topic}", situation=now.situation, language=now.language)
+    for kind in ("pregnancy", "breastfeeding", "child", "allergy", "condition", "medication"):
+        if kind in now.situation:
+            plan.add(f"utter_situation_{kind}")
+    for part in now.questions():
+        _answer(plan, part, history, now.situation)
+        # A later question of the same message follows up on the earlier ones.
+        answered = [a for a in plan.actions if a.startswith("utter_ask_")]
+        if answered and topic_of_intent(answered[-1][len("utter_"):]) is not None:
+            history = replace(history, topic=answered[-1][len("utter_ask_"):])
+    if not plan.actions:
+        if now.intent == OUT_OF_SCOPE or any(p.intent == OUT_OF_SCOPE for p in now.questions()):
+            plan.add("utter_out_of_scope")
+        else:
+            # Ask to rephrase; on the second miss in a row the action hands over, with the offer.
+            plan.add(FALLBACK_ACTION)
+            if history.misses_before >= 1:
+                plan.add(OFFER)
+            return plan.actions
+    if LINK_RESPONSES & set(plan.actions):
+        return plan.actions
+    asked_coaching = any(p.intent in ("ask_coaching", "ask_after_applying") for p in now.questions())
+    due = plan.answers > 0 and (
+        not history.offered or history.answers_since_offer + plan.answers >= OFFER_EVERY_ANSWERS
+    )
+    if asked_coaching or due:
+        plan.add(OFFER)
+    return plan.actions

@@ -1,0 +1,182 @@
+"""The dialogue policy: plays the turn `practice.dialogue.plan` plans, one response at a time."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from practice.dialogue.plan import (
+    FALLBACK,
+    KIND_OF_SAFETY_INTENT,
+    LINK_RESPONSES,
+    History,
+    Part,
+    Understanding,
+    is_elliptic,
+    plan_turn,
+    topic_of_intent,
+)
+
+
+def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
+    """The planner's view of one parsed message (the keys the NLU components add)."""
+    parse_data = parse_data or {}
+    intent_data = parse_data.get("intent") or {}
+    intent = intent_data.get("name") or FALLBACK
+    parts = tuple(
+        Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or []
+    )
+    if not parts and parse_data.get("not_covered"):
+        parts = (Part(intent, parse_data["not_covered"]),)
+    kinds = [s.get("kind") for s in parse_data.get("safety") or [] if s.get("kind")]
+    if not kinds and intent in KIND_OF_SAFETY_INTENT:
+        kinds = [KIND_OF_SAFETY_INTENT[intent]]
+    return Understanding(
+        intent=intent,
+        parts=parts,
+        safety=tuple(kinds),
+        situation=tuple(s.get("kind") for s in parse_data.get("situation") or [] if s.get("kind")),
+        language=parse_data.get("language") or "en",
+        confidence=float(intent_data.get("confidence") or 0.0),
+        elliptic=is_elliptic(parse_data.get("text") or ""),
+    )
+
+
+def _session_events(tracker: DialogueStateTracker) -> List[Event]:
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], SessionStarted):
+            return events[index + 1 :]
+    return events
+
+
+def _turn_start(events: List[Event]) -> int:
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return index
+    return len(events)
+
+
+def _earlier_messages(events: List[Event]) -> List[Understanding]:
+    start = _turn_start(events)
+    return [understanding_of(e.parse_data or {}) for e in events[:start] if isinstance(e, UserUttered)]
+
+
+def _care_kinds(earlier: List[Understanding]) -> Tuple[str, ...]:
+    kinds: List[str] = []
+    for message in earlier:
+        kinds.extend(k for k in message.safety if k not in kinds)
+    return tuple(kinds)
+
+
+def _misses_before(earlier: List[Understanding]) -> int:
+    misses = 0
+    for message in reversed(earlier):
+        if message.intent != FALLBACK or message.parts:
+            break
+        misses += 1
+    return misses
+
+
+def _offered_before(events: List[Event]) -> bool:
+    start = _turn_start(events)
+    return any(
+        isinstance(e, ActionExecuted) and e.action_name in LINK_RESPONSES for e in events[:start]
+    )
+
+
+def _topic_before(events: List[Event]) -> Optional[str]:
+    start = _turn_start(events)
+    for event in reversed(events[:start]):
+        if isinstance(event, ActionExecuted) and (event.action_name or "").startswith("utter_ask_"):
+            topic = topic_of_intent(event.action_name[len("utter_"):])
+            if topic is not None:
+                return topic
+    return None
+
+
+def _answers_since_offer(events: List[Event]) -> int:
+    start = _turn_start(events)
+    count = 0
+    for event in reversed(events[:start]):
+        if not isinstance(event, ActionExecuted):
+            continue
+        if event.action_name in LINK_RESPONSES:
+            break
+        name = event.action_name or ""
+        if name.startswith("utter_ask_") and topic_of_intent(name[len("utter_"):]) not in (
+            None, "coaching", "apply", "after_applying"
+        ):
+            count += 1
+    return count
+
+
+def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
+    """(the planned responses of the current turn, the actions already run in it)."""
+    events = _session_events(tracker)
+    start = _turn_start(events)
+    if start == len(events):
+        return [], []
+    latest = events[start]
+    assert isinstance(latest, UserUttered)
+    earlier = _earlier_messages(events)
+    history = History(
+        care_kinds=_care_kinds(earlier),
+        offered=_offered_before(events),
+        answers_since_offer=_answers_since_offer(events),
+        topic=_topic_before(events),
+        misses_before=_misses_before(earlier),
+    )
+    played = [e.action_name for e in events[start:] if isinstance(e, ActionExecuted) and e.action_name]
+    return plan_turn(understanding_of(latest.parse_data or {}), history), played
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
+)
+class TurnPolicy(Policy):
+    """Predicts the planned responses of the turn in order, then listens.
+
+    The plan is a pure function of the conversation (practice/dialogue/plan.py): nothing is
+    learned, so training only stores the configuration.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Above every other policy: the plan decides."""
+        return {"priority": 7}
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Probability 1 for the next planned response (or listening once all are said)."""
+        planned, played = turn_actions(tracker)
+        remaining = [a for a in planned if a not in played]
+        action = remaining[0] if remaining else ACTION_LISTEN_NAME
+        probabilities = self._default_predictions(domain)
+        if action in domain.action_names_or_texts:
+            probabilities[domain.index_for_action(action)] = 1.0
+        else:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        return self._prediction(probabilities)

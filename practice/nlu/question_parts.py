@@ -1,0 +1,232 @@
+"""Every question and every sentence of a message, classified on its own.
+
+`QuestionSplitter` (first in the pipeline) appends one extra message per question it finds
+(two or three questions in one message) and one per sentence of a message with several
+sentences, so every later component (tokens, features, classifier, gates, context)
+processes each exactly as it processes a whole message. `QuestionMerger` (last) folds the
+results back into the visitor's message and returns that message alone:
+- the questions' intents become `parts`, answered in the order asked;
+- a sentence the classifier reads as a safety intent (with at least `safety_confidence`)
+  adds that safety signal, so a warning sign in the middle of a long message is not
+  outvoted by the rest of it.
+A message with one sentence passes through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+PARTS_KEY = "parts"
+PART_OF_KEY = "part_of"
+SENTENCE_OF_KEY = "sentence_of"
+SAFETY_KEY = "safety"
+SAFETY_KINDS = {
+    "express_self_harm": "crisis",
+    "report_red_flag_symptoms": "red_flag",
+    "mention_disordered_eating": "eating_disorder",
+}
+KIND_ORDER = ("crisis", "red_flag", "eating_disorder")
+MAX_SENTENCES = 24
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*")
+# Figures of speech that borrow the words of a crisis or a symptom ("to die for", "this
+# deadline is killing me"): masked in the copies the safety reading classifies, never in
+# the message itself, so "the food was to die for" reads as what it means.
+_FIGURES_OF_SPEECH = re.compile(
+    r"\b(?:(?:to|i'?d|would) die for|dying (?:to|for|of (?:laughter|embarrassment|suspense|boredom))|"
+    r"(?:thought|felt like) i was dying(?: lol| haha)?|(?:is|are|was|were) (?:literally )?(?:killing|murdering) me"
+    r"|(?:i'?d|i would|could) kill for|killing (?:it|time|my vibe)|(?:the )?death of me|"
+    r"(?:scared|bored|worried|tired) to death|dead (?:tired|beat|serious|on)|starving|famished|"
+    r"(?:could|would) eat a horse|early grave|(?:heart attack|death) on a plate|to die for|"
+    r"gut[- ]wrenching|bleeding (?:money|cash|me dry)|(?:wallet|bank account) is bleeding|"
+    r"throw(?:ing)? up (?:my|our) hands|sick (?:of|and tired)|lifesaver|life[- ]saver|"
+    r"(?:nearly|almost) burst|blood (?:orange|type|pressure|sugar|test|work|draw|donor|donation)s?|"
+    r"black (?:pudding|beans?|garlic|coffee|tea|rice|pepper|olives?|friday)|"
+    r"fasting (?:glucose|blood|test|labs?)|cutting board|binge[- ]?watch\w*|purg\w* (?:my|the|our) "
+    r"(?:closet|wardrobe|inbox|emails?|files|pantry|cupboards?|office|junk))\b",
+    re.IGNORECASE,
+)
+
+
+def mask_figures_of_speech(text: str) -> str:
+    """The text with figures of speech replaced by a neutral word."""
+    return _FIGURES_OF_SPEECH.sub("something", text)
+MAX_PARTS = 3
+MIN_PART_WORDS = 2
+# Where one question ends and the next begins: a sentence end, or a joining word followed by
+# a question word ("what causes it and how do I fix it?").
+_QUESTION_START = (
+    r"(?:what|what's|whats|how|why|when|where|which|who|is|are|can|could|should|do|does|did|"
+    r"will|would|any|tell me|also|and|then)"
+)
+_SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
+_JOIN = re.compile(
+    rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&)\s+"
+    rf"(?={_QUESTION_START}\b)"
+    rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z']+")
+
+
+def split_questions(text: str) -> List[str]:
+    """The questions of a message in order; one item when it asks one thing."""
+    pieces: List[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        pieces.extend(p.strip(" ,") for p in _JOIN.split(sentence) if p and p.strip(" ,"))
+    questions = [
+        p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
+    ]
+    if len(questions) < 2:
+        return [text]
+    # Statements before a question are its context ("I have IBS. Is fiber ok for me?"):
+    # they go with the question that follows them; only pieces that ask count as parts.
+    asked: List[str] = []
+    context: List[str] = []
+    for piece in questions:
+        if _asks(piece):
+            asked.append(" ".join(context + [piece]))
+            context = []
+        else:
+            context.append(piece)
+    if len(asked) < 2:
+        return [text]
+    if context:
+        asked[-1] = " ".join([asked[-1]] + context)
+    return asked[:MAX_PARTS]
+
+
+def _asks(piece: str) -> bool:
+    # "Quick q's: what is leaky gut" asks what follows the colon.
+    lowered = piece.lower().split(": ", 1)[-1]
+    return lowered.endswith("?") or re.match(rf"{_QUESTION_START}\b", lowered) is not None or (
+        re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None
+    )
+
+
+def split_sentences(text: str) -> List[str]:
+    """The sentences of a message (one item when it has one)."""
+    sentences = [s.strip() for s in _SENTENCES.split(text.strip()) if s and s.strip()]
+    return sentences[:MAX_SENTENCES] if len(sentences) > 1 else [text]
+
+
+class _Stateless(GraphComponent):
+    def __init__(self, config: Dict[Text, Any] | None = None) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The classifier's confidence a sentence needs to count as a safety signal."""
+        return {"safety_confidence": 0.9, "fallback_threshold": 0.35}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        """Nothing to load."""
+        return cls(config)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class QuestionSplitter(_Stateless):
+    """Appends a message for each question of a message that asks two or three things."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """The messages, each followed by its questions when it has more than one."""
+        out: List[Message] = []
+        for index, message in enumerate(messages):
+            out.append(message)
+            if message.get(PART_OF_KEY) is not None:
+                continue
+            text = message.get(TEXT) or ""
+            questions = split_questions(text)
+            if len(questions) > 1:
+                out.extend(Message(data={TEXT: q, PART_OF_KEY: index}) for q in questions)
+            sentences = split_sentences(text)
+            masked = [mask_figures_of_speech(s) for s in sentences]
+            if len(sentences) > 1 or masked != sentences:
+                out.extend(Message(data={TEXT: s, SENTENCE_OF_KEY: index}) for s in masked)
+        return out
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training examples are single questions: unchanged."""
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class QuestionMerger(_Stateless):
+    """Folds each question's intent (and context) into its message as `parts`."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """The original messages, with `parts` where they asked several things."""
+        originals = [
+            m for m in messages if m.get(PART_OF_KEY) is None and m.get(SENTENCE_OF_KEY) is None
+        ]
+        for message in messages:
+            sentence_owner = message.get(SENTENCE_OF_KEY)
+            if sentence_owner is not None and sentence_owner < len(originals):
+                self._add_sentence_signal(originals[sentence_owner], message)
+                continue
+            owner = message.get(PART_OF_KEY)
+            if owner is None or owner >= len(originals):
+                continue
+            intent = (message.get(INTENT) or {}).get("name")
+            part: Dict[str, Any] = {"text": message.get(TEXT), "intent": intent}
+            for key in ("not_covered", "safety"):
+                if message.get(key):
+                    part[key] = message.get(key)
+            parts = originals[owner].get(PARTS_KEY) or []
+            originals[owner].set(PARTS_KEY, parts + [part], add_to_output=True)
+        for original in originals:
+            self._demote_unsure_safety_guess(original)
+        return originals
+
+    def _demote_unsure_safety_guess(self, message: Message) -> None:
+        """A safety intent the classifier alone guessed, unsure, gives way to its next guess.
+
+        The patterns and the sentence reading report signals in `safety`; a whole-message
+        guess below `safety_confidence` with no such evidence is a food question that
+        sounds alarming ("ate till I nearly burst"), not a signal.
+        """
+        intent = message.get(INTENT) or {}
+        if intent.get("name") not in SAFETY_KINDS or message.get(SAFETY_KEY):
+            return
+        if (intent.get("confidence") or 0.0) >= self._config["safety_confidence"]:
+            return
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in SAFETY_KINDS]
+        fallback = {"name": "nlu_fallback", "confidence": intent.get("confidence") or 0.0}
+        following = ranking[0] if ranking and (ranking[0].get("confidence") or 0) >= self._config[
+            "fallback_threshold"] else fallback
+        message.set("classifier_intent", intent.get("name"), add_to_output=True)
+        message.set(INTENT, dict(following), add_to_output=True)
+    def _add_sentence_signal(self, original: Message, sentence: Message) -> None:
+        """A sentence the classifier reads as a safety intent adds that signal."""
+        ranking = sentence.get(INTENT_RANKING_KEY) or [sentence.get(INTENT) or {}]
+        top = ranking[0] if ranking else {}
+        kind = SAFETY_KINDS.get(top.get("name") or "")
+        if kind is None or (top.get("confidence") or 0.0) < self._config["safety_confidence"]:
+            return
+        signals = list(original.get(SAFETY_KEY) or [])
+        if any(s.get("kind") == kind for s in signals):
+            return
+        signals.append(
+            {"kind": kind, "intent": top["name"], "confidence": top.get("confidence"), "sentence": sentence.get(TEXT)}
+        )
+        signals.sort(key=lambda s: KIND_ORDER.index(s["kind"]))
+        original.set(SAFETY_KEY, signals, add_to_output=True)
+        first = signals[0]["intent"]
+        if (original.get(INTENT) or {}).get("name") != first:
+            original.set("classifier_intent", (original.get(INTENT) or {}).get("name"), add_to_output=True)
+            original.set(INTENT, {"name": first, "confidence": 1.0}, add_to_output=True)

@@ -1,0 +1,155 @@
+"""What the visitor says about themselves, and what they ask that the article does not cover.
+
+Adds to each message (add_to_output):
+- `situation`: `[{"kind": "allergy", "foods": [...], "leave_out": [...]}, {"kind": "pregnancy"}, ...]`
+- `not_covered`: the name of a near-domain subject the article lacks ("coffee", "SIBO").
+Patterns and names live in `visitor_context.yml` beside this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Text, Tuple
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+CONTEXT_FILE = Path(__file__).with_name("visitor_context.yml")
+SITUATION_KEY = "situation"
+NOT_COVERED_KEY = "not_covered"
+ARTICLE_FOODS = (
+    "yogurt", "kefir", "kimchi", "sauerkraut", "miso", "berries", "oranges", "broccoli",
+    "carrots", "zucchini", "walnuts", "cashews", "chia seeds", "oats", "brown rice", "quinoa",
+)
+_SPLIT_FOODS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|\bplus\b)\s*")
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """The compiled patterns of visitor_context.yml."""
+
+    situations: Sequence[Tuple[str, Sequence[Pattern[str]]]]
+    allergy: Sequence[Pattern[str]]
+    not_foods: frozenset
+    allergens: Dict[str, Sequence[str]]
+    not_covered: Sequence[Tuple[str, Pattern[str]]]
+
+
+def load_context_rules(path: Path = CONTEXT_FILE) -> ContextRules:
+    """Read and compile visitor_context.yml."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def compile_all(patterns: Sequence[str]) -> List[Pattern[str]]:
+        return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+    return ContextRules(
+        situations=[(kind, compile_all(p)) for kind, p in raw["situation"].items()],
+        allergy=compile_all(raw["allergy"]["statement"]),
+        not_foods=frozenset(raw["allergy"]["not_foods"]),
+        allergens={k.lower(): tuple(v) for k, v in raw["allergens"].items()},
+        not_covered=[(name, re.compile(p, re.IGNORECASE)) for name, p in raw["not_covered"].items()],
+    )
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("\u2019", "'").replace("\u2018", "'")).strip()
+
+
+def _named_foods(phrase: str, not_foods: frozenset) -> List[str]:
+    foods = []
+    for piece in _SPLIT_FOODS.split(phrase):
+        words = [w for w in piece.strip(" .'-").split() if w not in not_foods]
+        if words and len(words) <= 3:
+            foods.append(" ".join(words))
+    return foods
+
+
+def leave_out(foods: Sequence[str], rules: ContextRules) -> List[str]:
+    """The article's foods an allergy to `foods` takes out of its food list."""
+    out: List[str] = []
+    for food in foods:
+        singular = food[:-1] if food.endswith("s") and not food.endswith("ss") else food
+        for key in (food, singular):
+            out.extend(rules.allergens.get(key, ()))
+        out.extend(f for f in ARTICLE_FOODS if food in (f, f.rstrip("s")) or singular == f.rstrip("s"))
+    return list(dict.fromkeys(out))
+
+
+def read_context(rules: ContextRules, text: str) -> Dict[str, Any]:
+    """The situation and not-covered subject of one message (empty dict when neither)."""
+    normalised = _normalise(text)
+    found: Dict[str, Any] = {}
+    situation: List[Dict[str, Any]] = []
+    spans: List[Tuple[int, int]] = []
+    for kind, patterns in rules.situations:
+        for pattern in patterns:
+            match = pattern.search(normalised)
+            if match:
+                situation.append({"kind": kind})
+                spans.append(match.span())
+                break
+    foods: List[str] = []
+    allergic = False
+    for pattern in rules.allergy:
+        for match in pattern.finditer(normalised):
+            allergic = True
+            if "foods" in pattern.groupindex and match.group("foods"):
+                foods.extend(_named_foods(match.group("foods"), rules.not_foods))
+    if allergic:
+        foods = list(dict.fromkeys(foods))
+        situation.append({"kind": "allergy", "foods": foods, "leave_out": leave_out(foods, rules)})
+    if situation:
+        found[SITUATION_KEY] = situation
+    for name, pattern in rules.not_covered:
+        match = pattern.search(normalised)
+        if match and not any(a <= match.start() < b for a, b in spans):
+            found[NOT_COVERED_KEY] = name
+            break
+    return found
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class VisitorContext(GraphComponent):
+    """Adds `situation` and `not_covered` to every message (patterns, no training)."""
+
+    def __init__(self, rules: ContextRules) -> None:
+        """Keep the compiled rules."""
+        self._rules = rules
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "VisitorContext":
+        """Compile the patterns once per loaded model."""
+        return cls(load_context_rules())
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set the keys found on each message."""
+        for message in messages:
+            for key, value in read_context(self._rules, message.get(TEXT) or "").items():
+                message.set(key, value, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Nothing to add to training examples."""
+        return training_data
+
+
+def situation_of(parse_data: Dict[str, Any], kind: str) -> Optional[Dict[str, Any]]:
+    """The situation entry of one kind in a parse result, if the visitor mentioned it."""
+    for entry in parse_data.get(SITUATION_KEY) or []:
+        if entry.get("kind") == kind:
+            return entry
+    return None

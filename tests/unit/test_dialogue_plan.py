@@ -1,0 +1,158 @@
+"""The turn planner: safety first, every question in order, the offer at its moments."""
+
+from __future__ import annotations
+
+from typing import List, Sequence
+
+import pytest
+
+from practice.dialogue.plan import History, Part, Understanding, is_elliptic, plan_turn
+
+OFFER = "utter_offer_coaching"
+
+
+FRESH = History()
+
+
+def said(intent: str, history: History = FRESH, **kwargs: object) -> List[str]:
+    return plan_turn(Understanding(intent=intent, **kwargs), history)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("intent", "history", "expected"),
+    [
+        # the first answer of a conversation carries the offer
+        ("ask_causes", History(), ["utter_ask_causes", OFFER]),
+        # later answers: the offer again after every third answer since the last one
+        ("ask_causes", History(offered=True, answers_since_offer=1), ["utter_ask_causes"]),
+        ("ask_causes", History(offered=True, answers_since_offer=2), ["utter_ask_causes", OFFER]),
+        # coaching intent: offered, never twice (the apply answer carries the link itself)
+        ("ask_coaching", History(offered=True), ["utter_ask_coaching", OFFER]),
+        ("ask_apply", History(), ["utter_ask_apply"]),
+        ("request_coach", History(), ["utter_request_coach"]),
+        # thanks and goodbye close with the link
+        ("thank", History(offered=True), ["utter_closing"]),
+        ("goodbye", History(), ["utter_closing"]),
+        # a first "didn't get that" helps to rephrase, without the offer; the second hands over
+        ("nlu_fallback", History(), ["action_two_strike_fallback"]),
+        ("nlu_fallback", History(misses_before=1), ["action_two_strike_fallback", OFFER]),
+        # off-topic says what the assistant does, no offer
+        ("out_of_scope", History(), ["utter_out_of_scope"]),
+        ("bot_challenge", History(), ["utter_bot_challenge"]),
+    ],
+)
+def test_the_offer_comes_at_its_moments(intent: str, history: History, expected: List[str]) -> None:
+    assert said(intent, history) == expected
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        (("crisis",), ["utter_express_self_harm"]),
+        (("crisis", "red_flag"), ["utter_express_self_harm", "utter_report_red_flag_symptoms"]),
+        (("eating_disorder",), ["utter_mention_disordered_eating"]),
+    ],
+)
+def test_a_safety_signal_is_answered_first_and_never_with_the_offer(
+    kinds: Sequence[str], expected: List[str]
+) -> None:
+    # The visitor also asked to apply: the safety reply wins, no link in that turn.
+    now = Understanding(intent="ask_apply", parts=(Part("ask_apply"),), safety=tuple(kinds))
+    assert plan_turn(now, History()) == expected + ["utter_request_coach_care"]
+
+
+def test_care_mode_repeats_the_guidance_and_never_offers_again() -> None:
+    care = History(care_kinds=("red_flag",), offered=True, answers_since_offer=2)
+    assert said("ask_am_i_affected", care) == ["utter_report_red_flag_symptoms"]
+    assert said("ask_lifestyle", care) == ["utter_report_red_flag_symptoms", "utter_ask_lifestyle"]
+    assert said("thank", care) == ["utter_closing_care"]
+    assert said("request_coach", care) == ["utter_report_red_flag_symptoms", "utter_request_coach_care"]
+    assert OFFER not in said("ask_causes", care)
+
+
+def test_two_questions_are_answered_in_the_order_asked_with_one_offer() -> None:
+    now = Understanding(intent="ask_causes", parts=(Part("ask_causes"), Part("ask_what_to_do")))
+    assert plan_turn(now, History()) == ["utter_ask_causes", "utter_ask_what_to_do", OFFER]
+
+
+def test_a_not_covered_subject_is_named_instead_of_a_neighbouring_answer() -> None:
+    now = Understanding(intent="ask_foods_to_avoid", parts=(Part("ask_foods_to_avoid", "coffee"),))
+    assert plan_turn(now, History()) == ["utter_not_covered"]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "topic", "expected"),
+    [
+        ("amount", "fiber_increase", "utter_ask_fiber_amount"),
+        ("how", "fiber_amount", "utter_ask_fiber_increase"),
+        ("source", "probiotics", "utter_ask_foods_to_eat"),
+        ("why", "what_is_leaky_gut", "utter_ask_immune_reaction"),
+        ("concern", "symptoms", "utter_ask_am_i_affected"),
+        ("children", "fiber_amount", "utter_not_covered"),
+        ("amount", "probiotics", "utter_not_covered"),
+    ],
+)
+def test_follow_ups_are_answered_against_the_current_topic(
+    follow_up: str, topic: str, expected: str
+) -> None:
+    history = History(offered=True, topic=topic)
+    assert said(f"ask_followup_{follow_up}", history)[0] == expected
+
+
+def test_a_follow_up_with_no_topic_asks_to_rephrase() -> None:
+    assert said("ask_followup_amount", History()) == ["utter_please_rephrase"]
+
+
+def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
+    history = History(offered=True, topic="linked_conditions")
+    now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)
+    assert plan_turn(now, history) == ["utter_ask_linked_conditions"]
+
+
+@pytest.mark.parametrize(
+    ("situation", "first"),
+    [
+        (("pregnancy",), "utter_situation_pregnancy"),
+        (("allergy",), "utter_situation_allergy"),
+        (("medication",), "utter_situation_medication"),
+    ],
+)
+def test_the_visitors_situation_is_acknowledged_before_the_answer(
+    situation: Sequence[str], first: str
+) -> None:
+    assert said("ask_foods_to_eat", situation=tuple(situation))[:2] == [first, "utter_ask_foods_to_eat"]
+
+
+def test_a_child_is_never_given_the_adult_fiber_amount() -> None:
+    assert said("ask_fiber_amount", situation=("child",)) == ["utter_situation_child"]
+
+
+def test_a_message_not_in_english_gets_the_notice_and_no_link() -> None:
+    assert said("ask_causes", language="es") == ["utter_language_notice"]
+    spanish_crisis = Understanding(intent="express_self_harm", safety=("crisis",), language="es")
+    assert plan_turn(spanish_crisis, History()) == ["utter_express_self_harm", "utter_language_notice"]
+
+
+@pytest.mark.parametrize(
+    ("text", "elliptic"),
+    [("which ones?", True), ("and after that?", True), ("skin stuff too?", True),
+     ("what is leaky gut", False), ("how much fiber do I need every day for my gut health", False)],
+)
+def test_elliptic_messages_are_recognised(text: str, elliptic: bool) -> None:
+    assert is_elliptic(text) is elliptic
+
+
+def test_a_sure_dialogue_act_is_understood_whatever_language_the_detector_saw() -> None:
+    assert said("thank", History(offered=True), language="it", confidence=0.95) == ["utter_closing"]
+    assert said("thank", History(offered=True), language="it", confidence=0.5) == ["utter_language_notice"]
+
+
+def test_a_later_question_of_a_message_follows_up_on_the_earlier_one() -> None:
+    now = Understanding(
+        intent="ask_fiber_amount", parts=(Part("ask_fiber_amount"), Part("ask_followup_how"))
+    )
+    assert plan_turn(now, History()) == ["utter_ask_fiber_amount", "utter_ask_fiber_increase", OFFER]
+
+
+def test_a_follow_up_that_stands_on_its_own_is_answered_without_a_topic() -> None:
+    assert said("ask_followup_source", History(offered=True)) == ["utter_ask_foods_to_eat"]
