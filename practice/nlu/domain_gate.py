@@ -47,13 +47,18 @@ NOT_DOMAIN_INTENTS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
 
 _WORD = re.compile(r"[a-z0-9]+")
 _DOUBLED = re.compile(r"([a-z])\1")
+# Follow-up intents: a question about what was just said, its topic in the conversation.
 # Intents whose words are about the conversation or the service, not a topic ("thanks",
 # "awesome", "schedule a call", "are you human"): their words that are not domain words
 # are everyday words too, so they are never evidence either way.
+FOLLOW_UP_INTENTS = frozenset(
+    {"ask_followup_amount", "ask_followup_source", "ask_followup_children", "ask_followup_concern",
+     "ask_followup_how", "ask_followup_why", "ask_followup_more", "express_frustration"}
+)
 CONVERSATION_INTENTS = frozenset(
     {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "ask_topics", "request_coach",
      "ask_coaching", "ask_apply", "ask_after_applying"}
-)
+) | FOLLOW_UP_INTENTS
 # Chitchat lines that touch the practice's domain are dropped from the negatives: the gut,
 # food and drink, diet, health and the body, doctors and symptoms, coaching and the article.
 DOMAIN_STEMS = re.compile(
@@ -389,7 +394,11 @@ class DomainGate(GraphComponent):
             "everyday_words": 1000,
             # Dialogue acts the classifier found are kept: "thanks a lot for explaining it so
             # clearly" has content words but is a thank-you. Safety intents are always kept.
-            "keep_intents": ["greet", "goodbye", "thank", "affirm", "deny", "bot_challenge"],
+            # Follow-ups ("where can I buy some", "same for my baby?") take their topic from
+            # the conversation, which the turn policy holds: kept too.
+            "keep_intents": [
+                "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", *sorted(FOLLOW_UP_INTENTS)
+            ],
         }
 
     def __init__(
