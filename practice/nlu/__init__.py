@@ -1,5 +1,6 @@
 """NLU graph components of the practice: features, classifier and the guards around it."""
 
+from practice.nlu.domain_gate import DomainGate
 from practice.nlu.language_detector import LanguageDetector
 from practice.nlu.linear_classifier import LinearIntentClassifier
 from practice.nlu.question_parts import QuestionMerger, QuestionSplitter
@@ -9,6 +10,7 @@ from practice.nlu.visitor_context import VisitorContext
 from practice.nlu.vocabulary_guard import VocabularyGuard
 
 __all__ = [
+    "DomainGate",
     "LanguageDetector",
     "LinearIntentClassifier",
     "QuestionMerger",
