@@ -41,6 +41,13 @@ DOMAIN_SCORE = "domain_score"
 # The classifier's own intent, kept for the logs when the gate replaces it.
 CLASSIFIER_INTENT = "classifier_intent"
 # Never overridden here; the SafetyGuard after the fallback forces them from patterns too.
+# The article's core words: a message naming one of them is never off topic.
+_CORE_DOMAIN = re.compile(
+    r"\b(leaky|gut|guts|intestin\w*|digest\w*|bowel\w*|stomach|tummy|belly|fib(?:er|re)s?|"
+    r"probiotic\w*|prebiotic\w*|bloat\w*|constipat\w*|diarrh\w*|inflammat\w*|dietitian\w*|"
+    r"nutrition\w*|coaching|gretchen|microbe\w*|microbiome|permeab\w*|celiac|coeliac|gluten|ibs)\b",
+    re.IGNORECASE,
+)
 SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 # Intents that are not domain evidence: their examples are neither positives nor negatives.
 NOT_DOMAIN_INTENTS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
@@ -498,6 +505,10 @@ class DomainGate(GraphComponent):
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
             if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in SAFETY_INTENTS:
+                continue
+            # A message that names the domain's core ("leaky gut", "digestion", "fiber") is
+            # about it, however everyday the rest of its words are.
+            if _CORE_DOMAIN.search(message.get(TEXT) or ""):
                 continue
             # A dialogue act is kept unless VocabularyGuard zeroed it (then it was no finding).
             if intent.get(INTENT_NAME_KEY) in acts and intent.get("confidence"):
