@@ -111,6 +111,27 @@ summary_gaps = sa.Table(
     sa.Column("seen_at", sa.Float, nullable=False),
 )
 
+# Which version of the derived tables' rules the database holds (see `migrate`).
+schema_versions = sa.Table(
+    "console_schema_versions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("migrated_at", sa.Float, nullable=False),
+)
+
+# The summary's rules changed in these versions; a database summarised under an older one
+# has its derived tables emptied and re-read from `events` (Rasa's rows are never touched):
+#   2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) and
+#      button payloads are no visitor text; a conversation needs the visitor to act;
+#      a user message with a non-empty `safety` list is an escalation.
+SUMMARY_VERSION = 2
+SUMMARY_TABLES = (
+    "console_conversations", "console_conversation_intents", "console_conversation_text",
+    "console_rollup_buckets", "console_rollup_topics", "console_summary_state",
+    "console_summary_gaps",
+)
+
 accounts = sa.Table(
     "console_accounts",
     metadata,
@@ -239,6 +260,44 @@ def ensure_schema(engine: Engine) -> None:
         for index in table.indexes:
             if index.name not in present:
                 index.create(engine, checkfirst=True)
+    migrate(engine)
+
+
+def _version(connection: sa.engine.Connection, name: str) -> int:
+    value = connection.execute(
+        sa.select(schema_versions.c.version).where(schema_versions.c.name == name)
+    ).scalar()
+    return int(value or 1)
+
+
+def _set_version(connection: sa.engine.Connection, name: str, version: int) -> None:
+    import time
+
+    connection.execute(schema_versions.delete().where(schema_versions.c.name == name))
+    connection.execute(schema_versions.insert().values(name=name, version=version,
+                                                       migrated_at=time.time()))
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the console's derived tables to SUMMARY_VERSION; True when rows were dropped.
+
+    A database without the version row was made by the first release (version 1). When it
+    holds a summary, the summary's rows are deleted and the cursor goes back to 0, so the
+    summarizer reads every event again under the current rules (pages say "Still reading"
+    meanwhile). Reviews, tags, notes, accounts and the audit log are kept: they are keyed by
+    conversation id, which does not change.
+    """
+    tables = [metadata.tables[name] for name in SUMMARY_TABLES]
+    with engine.begin() as connection:
+        if _version(connection, "summary") >= SUMMARY_VERSION:
+            return False
+        summarised = connection.execute(sa.select(sa.func.count()).select_from(
+            metadata.tables["console_summary_state"])).scalar()
+        if summarised:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+        _set_version(connection, "summary", SUMMARY_VERSION)
+    return bool(summarised)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console import visitor
 from practice.console.db import (
     conversation_intents,
     conversation_tags,
@@ -120,8 +122,11 @@ def filter_clauses(
 ) -> List[sa.sql.ClauseElement]:
     """WHERE clauses on `console_conversations` for a filter."""
     c = conversations.c
-    # Sessions the widget opened where the visitor never typed are not conversations.
-    clauses: List[sa.sql.ClauseElement] = [c.user_messages > 0]
+    # Sessions the widget opened where the visitor never typed or clicked are not
+    # conversations (the greeting the widget triggers is no visitor message).
+    clauses: List[sa.sql.ClauseElement] = [
+        sa.or_(c.user_messages > 0, c.link_clicked == sa.true())
+    ]
     if flt.date_from:
         clauses.append(c.started_at >= day_bounds(flt.date_from, tz)[0])
     if flt.date_to:
@@ -330,6 +335,9 @@ class TranscriptItem:
     name: Optional[str] = None
     value: str = ""
     buttons: Tuple[str, ...] = ()
+    payloads: Tuple[str, ...] = ()
+    # For a click: the title of the button whose payload it sent, when the offer is known.
+    label: str = ""
 
 
 def _transcript_item(row: Any) -> TranscriptItem:
@@ -344,17 +352,24 @@ def _transcript_item(row: Any) -> TranscriptItem:
     if kind == "user":
         intent = (data.get("parse_data") or {}).get("intent") or {}
         confidence = intent.get("confidence")
+        origin = visitor.origin(data)
+        if origin == visitor.EXTERNAL:
+            # Not the visitor: the widget's greeting trigger and other server events.
+            return TranscriptItem(row.id, "trigger", at,
+                                  name=row.intent_name or intent.get("name"))
         return TranscriptItem(
-            row.id, "user", at, text=str(data.get("text") or ""),
+            row.id, "click" if origin == visitor.CLICKED else "user", at,
+            text=str(data.get("text") or ""),
             intent=row.intent_name or intent.get("name"),
             confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         )
     if kind == "bot":
         buttons = ((data.get("data") or {}).get("buttons")) or []
         titles = tuple(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
+        payloads = tuple(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
         utter = (data.get("metadata") or {}).get("utter_action")
         return TranscriptItem(row.id, "bot", at, text=str(data.get("text") or ""),
-                              name=utter, buttons=titles)
+                              name=utter, buttons=titles, payloads=payloads)
     if kind == "action":
         return TranscriptItem(row.id, "action", at, name=row.action_name)
     if kind == "slot":
@@ -363,6 +378,19 @@ def _transcript_item(row: Any) -> TranscriptItem:
     if kind == "session_started":
         return TranscriptItem(row.id, "session", at, name="session started")
     return TranscriptItem(row.id, "other", at, name=kind)
+
+
+def _label_clicks(items: List[TranscriptItem]) -> List[TranscriptItem]:
+    """Give each click the title of the button (last offered with that payload) it came from."""
+    offered: Dict[str, str] = {}
+    labelled = []
+    for item in items:
+        if item.kind == "bot":
+            offered.update(zip(item.payloads, item.buttons, strict=True))
+        elif item.kind == "click":
+            item = dataclasses.replace(item, label=offered.get(item.text.strip(), ""))
+        labelled.append(item)
+    return labelled
 
 
 @dataclass(frozen=True)
@@ -392,7 +420,7 @@ def transcript(engine: Engine, sender_id: str) -> Optional[Transcript]:
         ).first()
         tag_map, note_map = _tags_and_notes(connection, [sender_id])
     summary = _to_row(summary_row, tag_map, note_map) if summary_row else None
-    items = [_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]]
+    items = _label_clicks([_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]])
     return Transcript(sender_id, items, summary, truncated=len(rows) > TRANSCRIPT_LIMIT)
 
 
@@ -536,4 +564,6 @@ def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[Tr
         )
         for row in rows:
             found[row.sender_id].append(_transcript_item(row))
-    return found
+    # Triggers (the widget's greeting) are no one's message.
+    return {sender: [m for m in _label_clicks(items) if m.kind != "trigger"]
+            for sender, items in found.items()}

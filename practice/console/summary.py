@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console import visitor
 from practice.console.db import (
     conversation_intents,
     conversation_text,
@@ -103,6 +104,9 @@ class Conversation:
 
     def _apply_user(self, row: Any) -> None:
         data = _loads(row.data)
+        kind = visitor.origin(data)
+        if kind == visitor.EXTERNAL:
+            return  # the widget or the server triggered it: the visitor did nothing
         intent = row.intent_name or ""
         self.user_messages += 1
         if intent:
@@ -110,7 +114,7 @@ class Conversation:
             self.last_intent = intent
         if intent == FALLBACK_INTENT:
             self.fallbacks += 1
-        if intent in SAFETY_INTENTS:
+        if intent in SAFETY_INTENTS or visitor.safety_flagged(data):
             self.escalations += 1
         confidence = (data.get("parse_data") or {}).get("intent", {}).get("confidence")
         if isinstance(confidence, (int, float)):
@@ -118,14 +122,19 @@ class Conversation:
             if self.min_confidence is None or confidence < self.min_confidence:
                 self.min_confidence = confidence
         text = data.get("text")
-        if isinstance(text, str) and text:
+        if kind == visitor.TYPED:
             if self.first_message is None:
                 self.first_message = text[:FIRST_MESSAGE_CHARS]
             self.new_text.append(text.casefold())
 
+    @property
+    def listed(self) -> bool:
+        """A conversation for the console: the visitor typed or clicked something."""
+        return self.user_messages > 0 or self.link_clicked
+
     def share(self) -> Optional[Share]:
         """What this conversation adds to the dashboard's rollups (None: not listed)."""
-        if self.user_messages == 0:
+        if not self.listed:
             return None
         return Share(
             bucket=int(self.started_at // 900),

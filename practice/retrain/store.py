@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console.visitor import EXTERNAL_PREFIX, TYPED, origin
 from practice.retrain.text import normalise, similar, text_key
 
 metadata = sa.MetaData()
@@ -85,9 +86,46 @@ annotations = sa.Table(
 _CURSOR = "last_event_id"
 
 
+_VERSION = "version"
+# 2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) are no
+#    visitor messages. A version-1 inbox is emptied and read again from `events`.
+INBOX_VERSION = 2
+_migrated: Set[str] = set()
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the inbox and annotation tables when missing (Rasa's `events` is left alone)."""
     metadata.create_all(engine, tables=[inbox, inbox_state, annotations], checkfirst=True)
+    key = str(engine.url)
+    if key not in _migrated:
+        migrate(engine)
+        _migrated.add(key)
+
+
+def migrate(engine: Engine) -> bool:
+    """Re-read the inbox when it was filled under older rules; True when it was emptied.
+
+    Only the inbox's own rows go (they are derived from `events`); the annotations are
+    staff's decisions and stay, except undecided-yet pending ones on trigger text (which
+    must never reach the training data).
+    """
+    with engine.begin() as connection:
+        version = connection.execute(
+            sa.select(inbox_state.c.value).where(inbox_state.c.name == _VERSION)
+        ).scalar()
+        if version is not None and int(version) >= INBOX_VERSION:
+            return False
+        had_rows = connection.execute(sa.select(sa.func.count()).select_from(inbox)).scalar()
+        connection.execute(inbox.delete())
+        connection.execute(inbox_state.delete())
+        connection.execute(
+            annotations.delete().where(
+                annotations.c.applied_run.is_(None),
+                annotations.c.text.like(EXTERNAL_PREFIX + "%"),
+            )
+        )
+        connection.execute(inbox_state.insert().values(name=_VERSION, value=INBOX_VERSION))
+    return bool(had_rows)
 
 
 def _events_exist(connection: Connection) -> bool:
@@ -108,9 +146,11 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         data = json.loads(row.data or "{}")
     except ValueError:
         return None
+    if not isinstance(data, dict) or origin(data) != TYPED:
+        # Widget/server triggers (`is_external`, the greeting) and button payloads are not
+        # things visitors typed.
+        return None
     text = data.get("text")
-    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("/"):
-        return None  # button payloads and intent triggers are not things visitors typed
     intent = (data.get("parse_data") or {}).get("intent") or {}
     confidence = intent.get("confidence")
     return {

@@ -281,15 +281,40 @@ def test_transcript_shows_messages_intents_and_actions_in_order(coach: Page,
     expect(users.locator(".confidence")).to_have_text(["0.91", "0.12"])
     expect(users.locator(".confidence.low")).to_have_text(["0.12"])
     expect(coach.locator(".event.bot .text")).to_have_text(
-        ["An answer about ask_what_is_leaky_gut.", "An answer about nlu_fallback."])
+        ["Hello! Ask me about leaky gut.", "An answer about ask_what_is_leaky_gut.",
+         "An answer about nlu_fallback."])
     kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
-    assert kinds == ["event action", "event session", "event action listen", "event user",
+    # The widget's greeting trigger (EXTERNAL: greet) is not shown as the visitor's message.
+    assert kinds == ["event action", "event session", "event action listen",
+                     "event action", "event bot", "event action listen", "event user",
                      "event action", "event bot", "event action listen", "event user",
                      "event action", "event bot", "event action listen"]
-    expect(coach.locator(".event.action .name").nth(4)).to_have_text("action_two_strike_fallback")
+    expect(coach.locator(".event.action .name").nth(6)).to_have_text("action_two_strike_fallback")
     shot(coach, "transcript")
     coach.get_by_role("link", name="← Back to the list").click()
     assert coach.url == console.url + "/conversations?fallback=ended"
+
+
+def test_nothing_the_widget_triggered_shows_anywhere(browser: Browser, console: Console) -> None:
+    """Every conversation opens with the widget's `EXTERNAL: greet`: no page may show it."""
+    page = sign_in(browser, console, "staff1")
+    page.goto(console.url + "/conversations")
+    assert "c-empty" not in listed(page)
+    page.goto(console.url + "/conversation?id=c-empty")
+    seen = [page.locator("body").inner_text()]
+    for sender in sorted(ALL):
+        page.goto(console.url + "/conversation?id=" + sender)
+        seen.append(page.locator("body").inner_text())
+    for path in ("/conversations?q=greet", "/conversations?q=external", "/dashboard",
+                 "/inbox"):
+        page.goto(console.url + path)
+        seen.append(page.locator("body").inner_text())
+    for path in ("/export.csv", "/export.json"):
+        seen.append(page.request.get(console.url + path).text())
+    assert not [text for text in seen if "EXTERNAL" in text or "is_external" in text]
+    page.goto(console.url + "/conversations?q=greet")
+    assert listed(page) == set()
+    page.context.close()
 
 
 def test_review_tag_and_note(browser: Browser, console: Console) -> None:
@@ -345,8 +370,9 @@ def test_export_the_week_as_csv_and_json(browser: Browser, console: Console) -> 
     assert rows[0]["application_clicked"] == "True"
     records = json.loads(_download(page, "Export JSON"))
     assert [r["conversation_id"] for r in records] == [r["conversation_id"] for r in rows]
-    assert records[0]["messages"][0] == {
-        "at": records[0]["messages"][0]["at"], "from": "visitor",
+    assert records[0]["messages"][0]["text"] == "Hello! Ask me about leaky gut."  # greeting
+    assert records[0]["messages"][1] == {
+        "at": records[0]["messages"][1]["at"], "from": "visitor",
         "text": "Which foods help the gut lining?", "intent": "ask_foods_to_eat",
         "confidence": 0.88}
     page.context.close()

@@ -96,7 +96,7 @@ def test_date_range_spanning_days(seeded: Seeded) -> None:
 def test_summary_row_counts_what_happened(seeded: Seeded) -> None:
     fallback = row(seeded, "c-yesterday-fallback")
     assert fallback.user_messages == 2
-    assert fallback.messages == 4
+    assert fallback.messages == 5  # the greeting the widget triggered is a reply too
     assert fallback.topics == ("ask_what_is_leaky_gut",)
     assert fallback.first_message == "What is leaky gut?"
     assert fallback.fallbacks == 1
@@ -125,15 +125,17 @@ def test_transcript_shows_every_event_in_order(seeded: Seeded) -> None:
     shown = [(i.kind, i.text or i.name) for i in found.items]
     assert shown == [
         ("action", "action_session_start"), ("session", "session started"),
-        ("action", "action_listen"), ("user", "Which foods help the gut lining?"),
+        ("action", "action_listen"), ("trigger", "greet"), ("action", "utter_greet"),
+        ("bot", "Hello! Ask me about leaky gut."), ("action", "action_listen"),
+        ("user", "Which foods help the gut lining?"),
         ("action", "utter_ask_foods_to_eat"), ("bot", "An answer about ask_foods_to_eat."),
         ("action", "action_listen"), ("action", "utter_offer_coaching"),
         ("bot", "1:1 coaching could help. Apply here."), ("slot", "application_link_clicked"),
     ]
-    user = found.items[3]
+    user = found.items[7]
     assert (user.intent, user.confidence) == ("ask_foods_to_eat", pytest.approx(0.88))
-    assert found.items[8].buttons == ("Apply for coaching",)
-    assert found.items[9].value == "true"
+    assert found.items[12].buttons == ("Apply for coaching",)
+    assert found.items[13].value == "true"
     assert queries.transcript(seeded.engine, "no-such-conversation") is None
 
 
@@ -230,11 +232,12 @@ def test_json_export_carries_the_messages(seeded: Seeded) -> None:
     assert [r["conversation_id"] for r in records] == ["c-yesterday-clicked", "c-8days-search"]
     messages = records[0]["messages"]
     assert [(m["from"], m["text"]) for m in messages] == [
+        ("assistant", "Hello! Ask me about leaky gut."),
         ("visitor", "Which foods help the gut lining?"),
         ("assistant", "An answer about ask_foods_to_eat."),
         ("assistant", "1:1 coaching could help. Apply here."),
     ]
-    assert messages[0]["intent"] == "ask_foods_to_eat"
+    assert messages[1]["intent"] == "ask_foods_to_eat"
     assert records[0]["application_clicked"] is True
 
 
