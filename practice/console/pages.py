@@ -47,6 +47,7 @@ def pages() -> List[Page]:
         Page("/conversation/review", "review", conversations.review, methods=("POST",)),
         Page("/conversation/tag", "tag", conversations.tag, methods=("POST",)),
         Page("/conversation/untag", "untag", conversations.untag, methods=("POST",)),
+        Page("/tags/delete", "delete_tag", conversations.delete_tag, methods=("POST",)),
         Page("/conversation/note", "note", conversations.note, methods=("POST",)),
         Page("/export.csv", "export_csv", conversations.export_csv),
         Page("/export.json", "export_json", conversations.export_json),

@@ -348,8 +348,26 @@ def test_review_tag_and_note(browser: Browser, console: Console) -> None:
     page.goto(console.url + "/conversation?id=c-2days-safety")
     page.get_by_role("button", name="Remove tag needs gp referral").click()
     expect(page.locator(".review .tag")).to_have_count(0)
+    # No conversation carries it any more: it leaves the suggestions and the filter.
+    expect(page.locator("#known-tags option")).to_have_count(0)
     page.get_by_role("button", name="Mark as not reviewed").click()
     expect(page.get_by_role("button", name="Mark as reviewed")).to_be_visible()
+    page.context.close()
+
+
+def test_a_tag_is_deleted_from_every_conversation(browser: Browser, console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    for sender in ("c-8days-evening", "c-8days-search"):
+        page.goto(console.url + "/conversation?id=" + sender)
+        page.get_by_label("New tag").fill("Typo tagg")
+        page.get_by_role("button", name="Add tag").click()
+        expect(page.locator(".review .tag")).to_have_text(["typo tagg"])
+    page.goto(console.url + "/conversations?tag=typo+tagg")
+    assert listed(page) == {"c-8days-evening", "c-8days-search"}
+    page.get_by_role("button", name="Delete the tag “typo tagg” from every conversation").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Tag “typo tagg” deleted from 2 conversations")
+    expect(page.get_by_label("Tag", exact=True).locator("option")).to_have_text(["any"])
     page.context.close()
 
 

@@ -199,13 +199,28 @@ def test_reviewed_tag_and_note(marks: Seeded) -> None:
     safety = row(marks, "c-2days-safety")
     assert (safety.reviewed_by, safety.tags, safety.note) == (
         "sam", ("needs answer",), "Called the GP line.\nFollow up.")
+    review.add_tag(engine, "c-2days-lowconf", "needs answer", "kim")
     review.remove_tag(engine, "c-2days-safety", "Needs Answer")
     assert row(marks, "c-2days-safety").tags == ()
-    assert review.all_tags(engine) == ["<b>odd</b>", "needs answer"]
+    assert review.all_tags(engine) == ["<b>odd</b>", "needs answer"]  # still on lowconf
+    review.remove_tag(engine, "c-2days-lowconf", "needs answer")
+    assert review.all_tags(engine) == ["<b>odd</b>"]  # unused: gone from the suggestions
     with pytest.raises(review.ReviewError):
         review.add_tag(engine, "c-2days-safety", "   ", "sam")
     with pytest.raises(review.ReviewError):
         review.set_note(engine, "c-2days-safety", "x" * 5001, "sam")
+
+
+def test_a_tag_can_be_deleted_everywhere(marks: Seeded) -> None:
+    engine = marks.engine
+    for sender_id in ("c-2days-safety", "c-8days-xss"):
+        review.add_tag(engine, sender_id, "Old Label", "sam")
+    review.add_tag(engine, "c-8days-xss", "keep", "sam")
+    assert review.delete_tag(engine, " old   LABEL ") == 2
+    assert review.all_tags(engine) == ["keep"]
+    assert ids(marks, ConversationFilter(tag="old label")) == set()
+    assert row(marks, "c-8days-xss").tags == ("keep",)
+    assert review.delete_tag(engine, "no such tag") == 0
 
 
 def test_csv_export_has_one_row_per_conversation_and_no_formulas(marks: Seeded) -> None:

@@ -50,6 +50,13 @@ def _page_number(value: Optional[str]) -> int:
         return 1
 
 
+def _count(value: Optional[str]) -> int:
+    try:
+        return max(0, min(int(value or "0"), 1_000_000_000))
+    except ValueError:
+        return 0
+
+
 async def conversation_list(request: Request) -> HTTPResponse:
     """The filtered, paged list of conversations, newest first."""
     ctx = console(request)
@@ -71,8 +78,11 @@ async def conversation_list(request: Request) -> HTTPResponse:
         intents = sorted([*intents, flt.intent])
     tags = await run_db(marks.all_tags, ctx.engine)
     values = flt.to_query()
+    deleted_tag = (request.args.get("deleted_tag") or "")[:64]
     return render(
         request, "conversations.html", flt=flt, page=page, values=values,
+        deleted_tag=deleted_tag,
+        removed=_count(request.args.get("removed")) if deleted_tag else 0,
         intents=intents, tags=tags, quick_ranges=_quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),
         low_confidence=ctx.settings.console_low_confidence,
@@ -154,6 +164,17 @@ async def untag(request: Request) -> HTTPResponse:
     await run_db(marks.remove_tag, ctx.engine, sender_id, name)
     await run_db(audit.record, ctx.engine, user, "untagged", sender_id, name[:64])
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+async def delete_tag(request: Request) -> HTTPResponse:
+    """Delete a tag from every conversation (and from the suggestions)."""
+    ctx = console(request)
+    name = form_value(request, "tag")[:64]
+    user = request.ctx.session.account.username
+    removed = await run_db(marks.delete_tag, ctx.engine, name)
+    await run_db(audit.record, ctx.engine, user, "tag_deleted", None,
+                 f"{name} (was on {removed} conversation(s))")
+    return see_other(list_url({"deleted_tag": name, "removed": str(removed)}))
 
 
 async def note(request: Request) -> HTTPResponse:
