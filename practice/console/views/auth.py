@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 import sqlalchemy as sa
@@ -71,12 +70,15 @@ async def login(request: Request) -> HTTPResponse:
     )
     if result.outcome != "ok" or result.account is None:
         await run_db(audit.record, ctx.engine, username or "-", f"login_{result.outcome}")
-        if result.outcome == "locked":
-            until = dt.datetime.fromtimestamp(result.locked_until or 0, ctx.tz).strftime("%H:%M")
-            message = (f"Too many failed sign-ins: this account is locked until {until}. "
-                       "Wait, or ask staff to unlock it.")
-            return await _login_page(request, 429, message, username)
-        return await _login_page(request, 401, "Wrong username or password.", username)
+        # One answer for a wrong password, an unknown or disabled username and a locked
+        # account: the sign-in form must not tell which usernames exist.
+        message = (
+            "Wrong username or password. After "
+            f"{ctx.settings.console_lockout_attempts} failed sign-ins in a row an account "
+            f"is locked for {ctx.settings.console_lockout_minutes:g} minutes; staff can "
+            "unlock it."
+        )
+        return await _login_page(request, 401, message, username)
     token = await run_db(accounts.start_session, ctx.engine, result.account,
                          ctx.settings.console_session_hours)
     await run_db(audit.record, ctx.engine, result.account.username, "login")
