@@ -46,6 +46,32 @@ def _date(value: Optional[str]) -> Optional[dt.date]:
         return None
 
 
+MAX_SEARCH_CHARS = 200
+_DATE_LABELS = {"from": "From", "to": "To"}
+
+
+def parse_dates(args: Mapping[str, str], problems: List[str]) -> Tuple[Optional[dt.date],
+                                                                      Optional[dt.date]]:
+    """`from` and `to` of a query string; what was wrong with them goes into `problems`.
+
+    A value that is not a date is ignored and said so; a From after To is swapped and said so.
+    """
+    found: Dict[str, Optional[dt.date]] = {}
+    for key, label in _DATE_LABELS.items():
+        raw = (args.get(key) or "").strip()
+        found[key] = _date(raw)
+        if raw and found[key] is None:
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            problems.append(f"“{label}” must be a date like 2026-01-31; “{shown}” is not one, "
+                            "so it was not applied.")
+    date_from, date_to = found["from"], found["to"]
+    if date_from and date_to and date_from > date_to:
+        problems.append(f"“From” ({date_from.isoformat()}) was after “To” "
+                        f"({date_to.isoformat()}): the two were swapped.")
+        date_from, date_to = date_to, date_from
+    return date_from, date_to
+
+
 @dataclass(frozen=True)
 class ConversationFilter:
     """What a coach asked the list for; built from and written back to the query string."""
@@ -61,14 +87,23 @@ class ConversationFilter:
     reviewed: Optional[bool] = None
     tag: str = ""
     search: str = ""
+    # What was wrong with the query string, to tell the coach (not part of the filter).
+    problems: Tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_query(cls, args: Mapping[str, str]) -> ConversationFilter:
         """Parse query-string values; anything unrecognised means 'no filter'."""
         fallback = (args.get("fallback") or "").strip().lower()
+        problems: List[str] = []
+        date_from, date_to = parse_dates(args, problems)
+        search = (args.get("q") or "").strip()
+        if len(search) > MAX_SEARCH_CHARS:
+            problems.append(f"The search has {len(search):,} characters; only the first "
+                            f"{MAX_SEARCH_CHARS} were searched for.")
         return cls(
-            date_from=_date(args.get("from")),
-            date_to=_date(args.get("to")),
+            problems=tuple(problems),
+            date_from=date_from,
+            date_to=date_to,
             intent=(args.get("intent") or "").strip()[:255],
             fallback=fallback if fallback in ("yes", "ended", "no") else "",
             low_confidence=(args.get("low_confidence") or "") in ("1", "yes", "on"),
@@ -77,7 +112,7 @@ class ConversationFilter:
             clicked=_yes_no(args.get("clicked")),
             reviewed=_yes_no(args.get("reviewed")),
             tag=(args.get("tag") or "").strip().lower()[:64],
-            search=(args.get("q") or "").strip()[:200],
+            search=search[:MAX_SEARCH_CHARS],
         )
 
     def to_query(self) -> Dict[str, str]:

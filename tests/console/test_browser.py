@@ -275,6 +275,37 @@ def test_each_filter(coach: Page, console: Console, choose, expected: Set[str]) 
     expect(coach.locator("#result-count")).to_contain_text(f"{len(expected)} conversation")
 
 
+def test_bad_dates_and_long_searches_are_explained(coach: Page, console: Console) -> None:
+    coach.goto(console.url + f"/conversations?from={utc_day(1)}&to={utc_day(2)}")
+    expect(coach.get_by_role("alert")).to_contain_text("was after “To”")
+    assert listed(coach) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety",
+                             "c-2days-lowconf"}
+    # The form sends empty fields too; the short URL it redirects to keeps the message.
+    coach.goto(console.url + f"/conversations?from={utc_day(1)}&to={utc_day(2)}&intent=")
+    expect(coach.get_by_role("alert")).to_contain_text("was after “To”")
+    coach.goto(console.url + "/conversations?from=31/12/2026")
+    expect(coach.get_by_role("alert")).to_contain_text("“From” must be a date like 2026-01-31")
+    assert listed(coach) == ALL
+    coach.goto(console.url + f"/dashboard?from={utc_day(1)}&to={utc_day(8)}")
+    expect(coach.get_by_role("alert")).to_contain_text("the two were swapped")
+    expect(coach.locator("#stat-conversations")).to_have_text("7")
+    coach.goto(console.url + "/dashboard?to=soon")
+    expect(coach.get_by_role("alert")).to_contain_text("“To” must be a date")
+
+    # ~10 KB: over Sanic's default 8 KB head; answered by the list, with its navigation.
+    coach.goto(console.url + "/conversations?q=" + "kombucha+" * 1100)
+    expect(coach.get_by_role("alert")).to_contain_text("only the first 200 were searched for")
+    expect(coach.get_by_role("navigation", name="Main")).to_be_visible()
+    assert coach.get_by_label("Visitor said").get_attribute("maxlength") == "200"
+    # ~20 KB: the head itself is refused, with a message that says what to do.
+    with coach.expect_response(lambda r: "conversations" in r.url) as answer:
+        coach.goto(console.url + "/conversations?q=" + "kombucha+" * 2300)
+    assert answer.value.status == 413
+    expect(coach.get_by_role("alert")).to_contain_text("at most 200 characters")
+    coach.get_by_role("link", name="Back to the conversations").click()
+    expect(coach).to_have_url(console.url + "/conversations")
+
+
 def test_yesterday_and_fallback_the_way_a_coach_finds_them(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations")
     coach.get_by_role("link", name="Yesterday").click()

@@ -77,6 +77,22 @@ def test_each_filter_selects_exactly_its_conversations(
     assert ids(seeded, ConversationFilter.from_query(query)) == expected
 
 
+def test_bad_dates_and_long_searches_are_reported_not_silently_dropped() -> None:
+    flt = ConversationFilter.from_query({"from": "2026-02-30", "to": "yesterday"})
+    assert (flt.date_from, flt.date_to) == (None, None)
+    assert [p.split(";")[0] for p in flt.problems] == [
+        "“From” must be a date like 2026-01-31", "“To” must be a date like 2026-01-31"]
+    flt = ConversationFilter.from_query({"from": "2026-03-10", "to": "2026-03-01"})
+    assert (flt.date_from, flt.date_to) == (dt.date(2026, 3, 1), dt.date(2026, 3, 10))
+    assert "was after" in flt.problems[0]
+    flt = ConversationFilter.from_query({"q": "kombucha " * 1000})
+    assert len(flt.search) == queries.MAX_SEARCH_CHARS
+    assert flt.problems == ("The search has 8,999 characters; only the first 200 were "
+                            "searched for.",)
+    assert ConversationFilter.from_query({"from": "2026-03-01"}).problems == ()
+    assert ConversationFilter.from_query({}) == ConversationFilter()
+
+
 def test_date_range_uses_the_practice_time_zone(seeded: Seeded) -> None:
     yesterday = (today() - dt.timedelta(days=1)).isoformat()
     flt = ConversationFilter.from_query({"from": yesterday, "to": yesterday})

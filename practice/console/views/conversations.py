@@ -65,6 +65,9 @@ async def conversation_list(request: Request) -> HTTPResponse:
     if any(value == "" for _, value in parse_qsl(request.query_string, keep_blank_values=True)):
         # The filter form sends every field; drop the empty ones for a short, shareable URL.
         canonical = flt.to_query()
+        if flt.problems:
+            # Keep what the coach typed, so the page can say what was wrong with it.
+            canonical.update({k: raw[k] for k in ("from", "to", "q") if raw.get(k)})
         if raw.get("page", "") not in ("", "1"):
             canonical["page"] = raw["page"]
         return redirect(list_url(canonical))
@@ -81,7 +84,7 @@ async def conversation_list(request: Request) -> HTTPResponse:
     deleted_tag = (request.args.get("deleted_tag") or "")[:64]
     return render(
         request, "conversations.html", flt=flt, page=page, values=values,
-        deleted_tag=deleted_tag,
+        deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS,
         removed=_count(request.args.get("removed")) if deleted_tag else 0,
         intents=intents, tags=tags, quick_ranges=_quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),

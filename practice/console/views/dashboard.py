@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import List
 
 from sanic import Request
 from sanic.response import HTTPResponse
@@ -15,23 +16,22 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
 
-def _date(value: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return default
-
-
 async def dashboard_page(request: Request) -> HTTPResponse:
     """Charts and rates for a date range (the last 30 days unless chosen)."""
     ctx = console(request)
     await ctx.summarizer.before_read()
     today = ctx.today()
-    date_to = _date(request.args.get("to"), today)
-    date_from = _date(request.args.get("from"), date_to - dt.timedelta(days=DEFAULT_DAYS - 1))
-    if date_from > date_to:
-        date_from, date_to = date_to, date_from
-    date_from = max(date_from, date_to - dt.timedelta(days=MAX_DAYS - 1))
+    problems: List[str] = []
+    chosen_from, chosen_to = queries.parse_dates(
+        {key: request.args.get(key) or "" for key in ("from", "to")}, problems)
+    date_to = chosen_to or today
+    date_from = chosen_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if date_from > date_to:  # only From chosen, after today
+        date_to = date_from
+    if date_from < date_to - dt.timedelta(days=MAX_DAYS - 1):
+        problems.append(f"The dashboard shows at most {MAX_DAYS} days: the last {MAX_DAYS} "
+                        "days of the range are shown.")
+        date_from = date_to - dt.timedelta(days=MAX_DAYS - 1)
     stats = await run_db(queries.dashboard, ctx.engine, date_from, date_to, ctx.tz)
     every = max(1, len(stats.days) // 6)
     per_day = column_chart([(d.day.isoformat(), d.conversations) for d in stats.days],
@@ -51,4 +51,5 @@ async def dashboard_page(request: Request) -> HTTPResponse:
     ])
     return render(request, "dashboard.html", stats=stats, per_day=per_day,
                   fallback_days=fallback_days, escalation_days=escalation_days,
-                  topics=topics, funnel=funnel, date_from=date_from, date_to=date_to)
+                  topics=topics, funnel=funnel, date_from=date_from, date_to=date_to,
+                  problems=problems)
