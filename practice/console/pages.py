@@ -40,6 +40,7 @@ def pages() -> List[Page]:
         Page("/login", "login_form", auth.login_form, role=PUBLIC),
         Page("/login", "login", auth.login, methods=("POST",), role=PUBLIC),
         Page("/logout", "logout", auth.logout, methods=("POST",)),
+        Page("/favicon.ico", "favicon", auth.favicon, role=PUBLIC),
         Page("/", "home", conversations.home),
         Page("/conversations", "conversations", conversations.conversation_list,
              nav="Conversations"),

@@ -210,6 +210,20 @@ def test_repeated_failures_lock_the_account(browser: Browser, console: Console) 
     context.close()
 
 
+def test_the_console_has_a_favicon(browser: Browser, console: Console) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    failed: List[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.goto(console.url + "/login")
+    icon = page.request.get(console.url + "/favicon.ico")
+    assert (icon.status, icon.headers["content-type"]) == (200, "image/x-icon")
+    assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert page.locator('link[rel="icon"]').get_attribute("href") == "/favicon.ico"
+    assert failed == []
+    context.close()
+
+
 def test_session_cookie_is_httponly_and_samesite(coach: Page) -> None:
     cookie = next(c for c in coach.context.cookies() if c["name"] == "practice_console_session")
     assert cookie["httpOnly"] is True

@@ -6,7 +6,7 @@ import secrets
 
 import sqlalchemy as sa
 from sanic import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, file
 
 from practice.console import audit
 from practice.console import auth as accounts
@@ -14,6 +14,7 @@ from practice.console.db import accounts as accounts_table
 from practice.console.web import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    STATIC_DIR,
     console,
     expire_cookie,
     form_value,
@@ -103,3 +104,9 @@ async def logout(request: Request) -> HTTPResponse:
     response = see_other("/login")
     expire_cookie(response, SESSION_COOKIE, "/")
     return response
+
+
+async def favicon(request: Request) -> HTTPResponse:
+    """The console's icon (browsers ask for /favicon.ico; it was a 404)."""
+    return await file(str(STATIC_DIR / "favicon.ico"), mime_type="image/x-icon",
+                      headers={"Cache-Control": "public, max-age=86400"})
