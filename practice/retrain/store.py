@@ -48,6 +48,10 @@ inbox = sa.Table(
     sa.Column("first_seen", sa.Float),
     sa.Column("last_seen", sa.Float),
     sa.Column("sender_id", sa.String(255)),
+    # The model's own top intents, JSON [[name, confidence], ...] (at most RANKING_SIZE),
+    # from parse_data.intent_ranking without nlu_fallback: a fallback's `confidence` above
+    # is the fallback threshold, not what the model thought.
+    sa.Column("ranking", sa.Text),
     # The inbox's order, so a page reads the least certain rows without sorting them all.
     sa.Index("ix_console_inbox_order", "confidence", sa.text("count DESC"), "key"),
 )
@@ -88,8 +92,12 @@ _CURSOR = "last_event_id"
 
 _VERSION = "version"
 # 2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) are no
-#    visitor messages. A version-1 inbox is emptied and read again from `events`.
-INBOX_VERSION = 2
+#    visitor messages.
+# 3: each message keeps the model's top intents (column `ranking`).
+# An older inbox table is made anew and read again from `events`.
+INBOX_VERSION = 3
+RANKING_SIZE = 3
+FALLBACK_INTENT = "nlu_fallback"
 _migrated: Set[str] = set()
 
 
@@ -116,7 +124,9 @@ def migrate(engine: Engine) -> bool:
         if version is not None and int(version) >= INBOX_VERSION:
             return False
         had_rows = connection.execute(sa.select(sa.func.count()).select_from(inbox)).scalar()
-        connection.execute(inbox.delete())
+        # Made anew: a table from an older version may lack columns.
+        inbox.drop(connection)
+        inbox.create(connection)
         connection.execute(inbox_state.delete())
         connection.execute(
             annotations.delete().where(
@@ -151,7 +161,8 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         # things visitors typed.
         return None
     text = data.get("text")
-    intent = (data.get("parse_data") or {}).get("intent") or {}
+    parse_data = data.get("parse_data") or {}
+    intent = parse_data.get("intent") or {}
     confidence = intent.get("confidence")
     return {
         "text": text.strip(),
@@ -159,7 +170,32 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         "confidence": float(confidence) if isinstance(confidence, (int, float)) else 0.0,
         "timestamp": row.timestamp,
         "sender_id": row.sender_id,
+        "ranking": json.dumps(model_ranking(parse_data)),
     }
+
+
+def _ranking(stored: str | None) -> List[Tuple[str, float]]:
+    try:
+        return [(str(n), float(c)) for n, c in json.loads(stored or "[]")]
+    except (ValueError, TypeError):
+        return []
+
+
+def model_ranking(parse_data: Mapping[str, Any]) -> List[Tuple[str, float]]:
+    """The model's top intents and confidences, best first, without the fallback's entry."""
+    ranking = parse_data.get("intent_ranking")
+    if not isinstance(ranking, list) or not ranking:
+        ranking = [parse_data.get("intent") or {}]
+    found: List[Tuple[str, float]] = []
+    for entry in ranking:
+        if not isinstance(entry, Mapping):
+            continue
+        name, confidence = entry.get("name"), entry.get("confidence")
+        if not name or name == FALLBACK_INTENT or not isinstance(confidence, (int, float)):
+            continue
+        found.append((str(name), float(confidence)))
+    found.sort(key=lambda item: -item[1])
+    return found[:RANKING_SIZE]
 
 
 def sync_inbox(
@@ -261,6 +297,7 @@ def _merge(connection: Connection, grouped: Mapping[str, Dict[str, Any]]) -> Non
             "confidence": entry["confidence"],
             "last_seen": entry["timestamp"],
             "sender_id": entry["sender_id"],
+            "ranking": entry["ranking"],
         }
         if key in existing:
             connection.execute(
@@ -294,6 +331,8 @@ class InboxMessage:
     count: int
     last_seen: float | None
     sender_id: str | None
+    # The model's top intents [(name, confidence)], best first (see `model_ranking`).
+    ranking: List[Tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -335,6 +374,7 @@ def inbox_page(
     window: int = 1000,
     intent: str | None = None,
     max_confidence: float | None = None,
+    search: str | None = None,
 ) -> InboxPage:
     """Unannotated messages not in the data (`known`: normalised texts), least certain first.
 
@@ -350,6 +390,9 @@ def inbox_page(
     )
     if intent:
         query = query.where(inbox.c.intent == intent)
+    if search and normalise(search):
+        # Normalised text holds only letters, digits and single spaces: no LIKE wildcards.
+        query = query.where(inbox.c.normalised.like(f"%{normalise(search)}%"))
     if max_confidence is not None:
         query = query.where(inbox.c.confidence <= max_confidence)
     messages: List[InboxMessage] = []
@@ -374,6 +417,7 @@ def inbox_page(
                         row.count,
                         row.last_seen,
                         row.sender_id,
+                        _ranking(row.ranking),
                     )
                 )
             if len(rows) < window:
@@ -449,6 +493,7 @@ def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
                         row.count,
                         row.last_seen,
                         row.sender_id,
+                        _ranking(row.ranking),
                     )
                 )
     return found

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from sanic import Request
@@ -128,6 +128,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
     caught_up = await _sync(request)
     data = await run_db(project_data, project.root)
     intent = (request.args.get("intent") or "").strip()[:255] or None
+    search = (request.args.get("q") or "").strip()[:200]
     max_confidence = _confidence(request.args.get("max_confidence"))
     page_number = _number(request.args.get("page"))
     page = await run_db(
@@ -139,6 +140,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         1000,
         intent,
         max_confidence,
+        search,
     )
     pending = await run_db(store.pending_annotations, ctx.engine)
     filters = {
@@ -146,6 +148,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         for k, v in (
             ("intent", intent or ""),
             ("max_confidence", request.args.get("max_confidence") or ""),
+            ("q", search),
         )
         if v
     }
@@ -157,6 +160,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         page_size=PAGE_SIZE,
         intents=data.intents,
         intent=intent or "",
+        search=search,
         max_confidence=request.args.get("max_confidence") or "",
         filters=filters,
         query=urlencode({**filters, "page": page_number}),
@@ -188,8 +192,9 @@ def _members(request: Request, lead: str) -> List[str]:
 
 def _back(request: Request, **extra: Any) -> str:
     query = _form(request, "back")
-    values = dict(item.split("=", 1) for item in query.split("&") if "=" in item) if query else {}
-    allowed = {k: v for k, v in values.items() if k in ("intent", "max_confidence", "page")}
+    values = dict(parse_qsl(query)) if query else {}
+    allowed = {k: v for k, v in values.items()
+               if k in ("intent", "max_confidence", "q", "page")}
     allowed.update({k: str(v) for k, v in extra.items()})
     return "/inbox?" + urlencode(allowed)
 

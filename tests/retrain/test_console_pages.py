@@ -55,7 +55,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         sa.create_engine(url, future=True),
         [
             (XSS, "greet", 0.2),
-            ("is kefir worth drinking", "ask_probiotics", 0.45),
+            ("is kefir worth drinking", "ask_probiotics", 0.45,
+             [("ask_probiotics", 0.45), ("ask_gluten", 0.2), ("greet", 0.1)]),
             ("is kombucha any good for the gut", "ask_probiotics", 0.52),
         ],
     )
@@ -147,6 +148,27 @@ def test_coaches_cannot_reach_the_retraining_pages(browser: Browser, console: Co
         answer = coach.request.post(console.url + path, form={"csrf_token": csrf, **form})
         assert answer.status == 403, path
     coach.context.close()
+
+
+def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
+    browser: Browser, console: Console
+) -> None:
+    staff = sign_in(browser, console, "sam")
+    staff.set_viewport_size({"width": 1280, "height": 800})
+    staff.goto(console.url + "/inbox")
+    expect(staff.locator("tr.group")).to_have_count(3)
+    assert staff.evaluate("document.documentElement.scrollWidth") <= 1280
+    for button in staff.get_by_role("button", name="Discard", exact=True).all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280
+    kefir = staff.locator("tr.group", has_text="is kefir worth drinking")
+    expect(kefir.locator(".ranking li")).to_have_text(
+        ["ask_probiotics 0.45", "ask_gluten 0.20", "greet 0.10"])
+    staff.get_by_label("Text").fill("KEFIR")
+    staff.get_by_role("button", name="Filter").click()
+    expect(staff.locator("tr.group .message")).to_have_text(["is kefir worth drinking"])
+    assert "q=KEFIR" in staff.url
+    staff.context.close()
 
 
 def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
