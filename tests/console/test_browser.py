@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -479,15 +480,62 @@ def test_dashboard_charts_render_offline(browser: Browser, console: Console) -> 
     expect(page.locator("#stat-offer-reach")).to_have_text("42.9%")
     expect(page.locator("#stat-click-through")).to_have_text("66.7%")
     expect(page.locator("#stat-escalations")).to_have_text("1")
-    per_day = page.get_by_role("img", name="Conversations per day")
-    expect(per_day.locator("rect")).to_have_count(8)
-    heights = per_day.locator("rect").evaluate_all(
+    per_day = page.get_by_role("group", name="Conversations per day")
+    expect(per_day.locator("rect.bar")).to_have_count(8)
+    heights = per_day.locator("rect.bar").evaluate_all(
         "rects => rects.map(r => r.getBoundingClientRect().height)")
     assert heights[0] > 0 and heights[-1] > 0 and heights[1] == 0
-    topics = page.get_by_role("img", name="Top topics")
+    topics = page.get_by_role("group", name="Top topics")
     expect(topics.locator("text").first).to_have_text("what is leaky gut")
     assert requests and all(url.startswith(console.url) for url in requests)
     shot(page, "dashboard")
+    page.context.close()
+
+
+def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
+                                                             console: Console) -> None:
+    page = sign_in(browser, console, "coach1")
+    week = f"/dashboard?from={utc_day(8)}&to={utc_day(1)}"
+    clicks = {
+        "#stat-conversations": ALL,
+        "#stat-fallback-rate": {"c-yesterday-fallback", "c-8days-xss"},
+        "#stat-offer-reach": {"c-yesterday-clicked", "c-2days-lowconf", "c-8days-search"},
+        "#stat-click-through": {"c-yesterday-clicked", "c-8days-search"},
+        "#stat-escalations": {"c-2days-safety"},
+    }
+    for selector, expected in clicks.items():
+        page.goto(console.url + week)
+        number = page.locator(selector).inner_text()
+        page.locator(selector).click()
+        expect(page).to_have_url(re.compile(r"/conversations\?"))
+        assert listed(page) == expected, selector
+        if selector in ("#stat-conversations", "#stat-escalations"):
+            assert str(len(expected)) == number
+    page.goto(console.url + week)
+    page.get_by_role("group", name="Conversations per day").get_by_role(
+        "link", name=f"{utc_day(8)}: 3", exact=True).click()
+    assert listed(page) == {"c-8days-xss", "c-8days-search", "c-8days-evening"}
+    page.goto(console.url + week)
+    page.get_by_role("link", name="what is leaky gut: 2").click()
+    assert listed(page) == {"c-yesterday-fallback", "c-8days-xss"}
+    page.goto(console.url + week)
+    page.get_by_role("group", name="Conversations escalated for safety, per day").get_by_role(
+        "link", name=f"{utc_day(2)}: 1").click()
+    assert listed(page) == {"c-2days-safety"}
+    page.goto(console.url + week)
+    page.get_by_role("group", name="Offer reach and click-through").get_by_role(
+        "link", name="Clicked the application link: 2").click()
+    assert listed(page) == {"c-yesterday-clicked", "c-8days-search"}
+    # Quick ranges.
+    page.goto(console.url + "/dashboard")
+    page.get_by_role("navigation", name="Date ranges").get_by_role("link",
+                                                                  name="Yesterday").click()
+    expect(page.locator("#stat-conversations")).to_have_text("2")
+    expect(page.get_by_role("link", name="Yesterday")).to_have_attribute("aria-current", "true")
+    for label in ("Today", "Last 7 days", "Last 30 days", "Last 90 days", "This month",
+                  "Last month"):
+        expect(page.get_by_role("navigation", name="Date ranges").get_by_role(
+            "link", name=label)).to_be_visible()
     page.context.close()
 
 

@@ -31,7 +31,8 @@ async def home(request: Request) -> HTTPResponse:
     return redirect("/conversations")
 
 
-def _quick_ranges(ctx: ConsoleContext) -> List[Dict[str, str]]:
+def quick_ranges(ctx: ConsoleContext, extra: bool = False) -> List[Dict[str, str]]:
+    """One-click date ranges (the dashboard's `extra` ones add 90 days and calendar months)."""
     today = ctx.today()
     ranges = [
         ("Today", today, today),
@@ -39,6 +40,14 @@ def _quick_ranges(ctx: ConsoleContext) -> List[Dict[str, str]]:
         ("Last 7 days", today - dt.timedelta(days=6), today),
         ("Last 30 days", today - dt.timedelta(days=29), today),
     ]
+    if extra:
+        month_start = today.replace(day=1)
+        last_month_end = month_start - dt.timedelta(days=1)
+        ranges += [
+            ("Last 90 days", today - dt.timedelta(days=89), today),
+            ("This month", month_start, today),
+            ("Last month", last_month_end.replace(day=1), last_month_end),
+        ]
     return [{"label": label, "from": start.isoformat(), "to": end.isoformat()}
             for label, start, end in ranges]
 
@@ -86,7 +95,7 @@ async def conversation_list(request: Request) -> HTTPResponse:
         request, "conversations.html", flt=flt, page=page, values=values,
         deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS,
         removed=_count(request.args.get("removed")) if deleted_tag else 0,
-        intents=intents, tags=tags, quick_ranges=_quick_ranges(ctx),
+        intents=intents, tags=tags, quick_ranges=quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),
         low_confidence=ctx.settings.console_low_confidence,
         page_url=lambda number: list_url({**values, "page": str(number)}),

@@ -10,7 +10,8 @@ from sanic.response import HTTPResponse
 
 from practice.console import queries
 from practice.console.charts import column_chart, row_chart
-from practice.console.web import console, render, run_db
+from practice.console.views.conversations import quick_ranges
+from practice.console.web import console, list_url, render, run_db
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -34,22 +35,40 @@ async def dashboard_page(request: Request) -> HTTPResponse:
         date_from = date_to - dt.timedelta(days=MAX_DAYS - 1)
     stats = await run_db(queries.dashboard, ctx.engine, date_from, date_to, ctx.tz)
     every = max(1, len(stats.days) // 6)
+    base = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+
+    def day_links(**extra: str) -> List[str]:
+        return [list_url({"from": d.day.isoformat(), "to": d.day.isoformat(), **extra})
+                for d in stats.days]
+
+    links = {
+        "conversations": list_url(base),
+        "fallback": list_url({**base, "fallback": "yes"}),
+        "offered": list_url({**base, "offer": "yes"}),
+        "clicked": list_url({**base, "offer": "yes", "clicked": "yes"}),
+        "escalated": list_url({**base, "escalation": "yes"}),
+    }
     per_day = column_chart([(d.day.isoformat(), d.conversations) for d in stats.days],
-                           width=1300, label_every=every)
+                           width=1300, label_every=every, links=day_links())
     fallback_days = column_chart(
         [(d.day.isoformat(), 100 * d.with_fallback / d.conversations if d.conversations else 0)
          for d in stats.days], width=560, height=160, label_every=every, unit="%",
+        links=day_links(fallback="yes"),
     )
     escalation_days = column_chart([(d.day.isoformat(), d.escalated) for d in stats.days],
-                                   width=560, height=160, label_every=every)
+                                   width=560, height=160, label_every=every,
+                                   links=day_links(escalation="yes"))
     topics = row_chart([(name[len("ask_"):].replace("_", " "), count)
-                        for name, count in stats.topics], label_width=180)
+                        for name, count in stats.topics], label_width=180,
+                       links=[list_url({**base, "intent": name}) for name, _ in stats.topics])
     funnel = row_chart([
         ("Conversations", stats.totals.conversations),
         ("Shown the closing offer", stats.totals.offered),
         ("Clicked the application link", stats.totals.clicked),
-    ])
+    ], links=[links["conversations"], links["offered"], links["clicked"]])
+    ranges = [{**r, "on": r["from"] == base["from"] and r["to"] == base["to"]}
+              for r in quick_ranges(ctx, extra=True)]
     return render(request, "dashboard.html", stats=stats, per_day=per_day,
                   fallback_days=fallback_days, escalation_days=escalation_days,
                   topics=topics, funnel=funnel, date_from=date_from, date_to=date_to,
-                  problems=problems)
+                  problems=problems, links=links, quick_ranges=ranges)
