@@ -585,6 +585,50 @@ def dashboard(
                      escalations, totals)
 
 
+@dataclass(frozen=True)
+class TopicOutcome:
+    """Conversations that asked one topic, how many saw the offer and how many applied."""
+
+    intent: str
+    conversations: int
+    offered: int
+    clicked: int
+
+    @property
+    def offer_rate(self) -> float:
+        """Share of these conversations shown the closing offer."""
+        return self.offered / self.conversations if self.conversations else 0.0
+
+    @property
+    def click_rate(self) -> float:
+        """Share of these conversations whose visitor clicked the application link."""
+        return self.clicked / self.conversations if self.conversations else 0.0
+
+
+def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
+                   tz: ZoneInfo) -> List[TopicOutcome]:
+    """Per topic asked in conversations started in the local days: offer shown, clicked.
+
+    "Clicked" counts as the list's *offer shown + clicked* does, so each number is the size
+    of the list it links to. Most applications first.
+    """
+    start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+    i, c = conversation_intents.c, conversations.c
+    offered = sa.case((c.offer_shown == sa.true(), 1), else_=0)
+    clicked = sa.case((sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true()), 1),
+                      else_=0)
+    query = (
+        sa.select(i.intent_name, sa.func.count(), sa.func.sum(offered), sa.func.sum(clicked))
+        .select_from(conversation_intents.join(conversations, c.sender_id == i.sender_id))
+        .where(i.started_at >= start, i.started_at < end, i.intent_name.like(TOPIC_PREFIX + "%"))
+        .group_by(i.intent_name)
+    )
+    with engine.connect() as connection:
+        rows = [TopicOutcome(name, int(n), int(o or 0), int(k or 0))
+                for name, n, o, k in connection.execute(query)]
+    return sorted(rows, key=lambda r: (-r.clicked, -r.conversations, r.intent))
+
+
 def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[TranscriptItem]]:
     """The visitor and assistant messages of several conversations, in order (for exports)."""
     found: Dict[str, List[TranscriptItem]] = {s: [] for s in sender_ids}

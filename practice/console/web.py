@@ -109,7 +109,16 @@ def make_templates(settings: Settings) -> Environment:
     env.filters["pct"] = lambda value: f"{100 * value:.1f}%"
     env.filters["conf"] = lambda value: "—" if value is None else f"{value:.2f}"
     env.globals["urlencode"] = lambda values: urlencode(values)
+    env.filters["topic"] = topic_label
     return env
+
+
+def topic_label(intent: Optional[str]) -> str:
+    """A topic intent as the pages show it: `ask_foods_to_eat` -> "foods to eat"."""
+    if not intent:
+        return "—"
+    name = intent[len(summary.TOPIC_PREFIX):] if intent.startswith(summary.TOPIC_PREFIX) else intent
+    return name.replace("_", " ")
 
 
 def _when(timestamp: Optional[float], tz: ZoneInfo, seconds: bool = False) -> str:

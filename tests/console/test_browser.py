@@ -526,6 +526,17 @@ def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
     page.get_by_role("group", name="Offer reach and click-through").get_by_role(
         "link", name="Clicked the application link: 2").click()
     assert listed(page) == {"c-yesterday-clicked", "c-8days-search"}
+    # Which questions lead to applications: topic x (offer shown, clicked).
+    page.goto(console.url + week)
+    table = page.locator("#topic-outcomes table")
+    expect(table.locator("tbody th")).to_have_text(
+        ["foods to eat", "probiotics", "what is leaky gut", "exercise", "fiber amount",
+         "gluten"])
+    row = table.locator('tr[data-topic="ask_probiotics"]')
+    expect(row.locator("td")).to_have_text(["1", "1 (100.0%)", "1", "100.0%"])
+    row.locator("td").nth(2).get_by_role("link").click()
+    assert listed(page) == {"c-8days-search"}
+    assert "clicked=yes" in page.url and "intent=ask_probiotics" in page.url
     # Quick ranges.
     page.goto(console.url + "/dashboard")
     page.get_by_role("navigation", name="Date ranges").get_by_role("link",

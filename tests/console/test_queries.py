@@ -178,6 +178,26 @@ def test_dashboard_counts_days_topics_and_rates(seeded: Seeded) -> None:
         "ask_probiotics", "ask_exercise"}
 
 
+def test_topic_outcomes_say_which_questions_lead_to_applications(seeded: Seeded) -> None:
+    outcomes = queries.topic_outcomes(seeded.engine, today() - dt.timedelta(days=8),
+                                      today() - dt.timedelta(days=1), UTC)
+    found = {o.intent: (o.conversations, o.offered, o.clicked) for o in outcomes}
+    assert found == {
+        "ask_what_is_leaky_gut": (2, 0, 0), "ask_foods_to_eat": (1, 1, 1),
+        "ask_fiber_amount": (1, 1, 0), "ask_gluten": (1, 1, 0), "ask_probiotics": (1, 1, 1),
+        "ask_exercise": (1, 0, 0)}
+    assert [o.intent for o in outcomes][:2] == ["ask_foods_to_eat", "ask_probiotics"]
+    # Each number is the size of the list it links to.
+    for o in outcomes:
+        base = {"from": (today() - dt.timedelta(days=8)).isoformat(),
+                "to": (today() - dt.timedelta(days=1)).isoformat(), "intent": o.intent}
+        assert len(ids(seeded, ConversationFilter.from_query(base))) == o.conversations
+        assert len(ids(seeded, ConversationFilter.from_query({**base, "offer": "yes"}))) == o.offered
+        assert len(ids(seeded, ConversationFilter.from_query(
+            {**base, "offer": "yes", "clicked": "yes"}))) == o.clicked
+    assert queries.topic_outcomes(seeded.engine, today(), today(), UTC) == []
+
+
 def test_dashboard_day_follows_time_zone(seeded: Seeded) -> None:
     yesterday = today() - dt.timedelta(days=1)
     stats = queries.dashboard(seeded.engine, yesterday, yesterday, ZoneInfo("Europe/Berlin"))

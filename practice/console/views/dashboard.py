@@ -34,6 +34,7 @@ async def dashboard_page(request: Request) -> HTTPResponse:
                         "days of the range are shown.")
         date_from = date_to - dt.timedelta(days=MAX_DAYS - 1)
     stats = await run_db(queries.dashboard, ctx.engine, date_from, date_to, ctx.tz)
+    outcomes = await run_db(queries.topic_outcomes, ctx.engine, date_from, date_to, ctx.tz)
     every = max(1, len(stats.days) // 6)
     base = {"from": date_from.isoformat(), "to": date_to.isoformat()}
 
@@ -71,4 +72,6 @@ async def dashboard_page(request: Request) -> HTTPResponse:
     return render(request, "dashboard.html", stats=stats, per_day=per_day,
                   fallback_days=fallback_days, escalation_days=escalation_days,
                   topics=topics, funnel=funnel, date_from=date_from, date_to=date_to,
-                  problems=problems, links=links, quick_ranges=ranges)
+                  problems=problems, links=links, quick_ranges=ranges, outcomes=outcomes,
+                  outcome_url=lambda intent, **extra: list_url({**base, "intent": intent,
+                                                               **extra}))
