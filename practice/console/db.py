@@ -47,7 +47,28 @@ conversations = sa.Table(
     sa.Column("fallback_actions", sa.Integer, nullable=False),
     sa.Column("escalations", sa.Integer, nullable=False),
     sa.Column("min_confidence", sa.Float),
+    # The visitor's latest message (typed or clicked): a "not covered" answer that arrives
+    # in a later batch of events is pinned on it.
+    sa.Column("last_user_event_id", sa.Integer),
     sa.Index("ix_console_conversations_started", "started_at", "sender_id"),
+)
+
+# Visitor messages the assistant failed on, one row each ("Where it fails"): it fell back,
+# answered "not covered" (`utter_not_covered` or the intent `ask_beyond_article`), or was
+# less sure than FAILURE_CONFIDENCE (the low-confidence line is applied when reading).
+failures = sa.Table(
+    "console_failures",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("normalised", sa.Text, nullable=False),
+    sa.Column("intent", sa.String(255)),
+    sa.Column("confidence", sa.Float),
+    sa.Column("fallback", sa.Boolean, nullable=False),
+    sa.Column("not_covered", sa.Boolean, nullable=False),
+    sa.Index("ix_console_failures_at", "at"),
 )
 
 # Which intents each conversation used (one row per conversation and intent), with the
@@ -125,11 +146,12 @@ schema_versions = sa.Table(
 #   2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) and
 #      button payloads are no visitor text; a conversation needs the visitor to act;
 #      a user message with a non-empty `safety` list is an escalation.
-SUMMARY_VERSION = 2
+#   3: failing visitor messages are kept (console_failures; a new column on conversations).
+SUMMARY_VERSION = 3
 SUMMARY_TABLES = (
     "console_conversations", "console_conversation_intents", "console_conversation_text",
     "console_rollup_buckets", "console_rollup_topics", "console_summary_state",
-    "console_summary_gaps",
+    "console_summary_gaps", "console_failures",
 )
 
 accounts = sa.Table(
@@ -281,11 +303,11 @@ def _set_version(connection: sa.engine.Connection, name: str, version: int) -> N
 def migrate(engine: Engine) -> bool:
     """Bring the console's derived tables to SUMMARY_VERSION; True when rows were dropped.
 
-    A database without the version row was made by the first release (version 1). When it
-    holds a summary, the summary's rows are deleted and the cursor goes back to 0, so the
-    summarizer reads every event again under the current rules (pages say "Still reading"
-    meanwhile). Reviews, tags, notes, accounts and the audit log are kept: they are keyed by
-    conversation id, which does not change.
+    A database without the version row was made by the first release (version 1). Its
+    summary tables are dropped and made again with the current columns, and the cursor goes
+    back to 0, so the summarizer reads every event again under the current rules (pages say
+    "Still reading" meanwhile). Reviews, tags, notes, accounts and the audit log are kept:
+    they are keyed by conversation id, which does not change.
     """
     tables = [metadata.tables[name] for name in SUMMARY_TABLES]
     with engine.begin() as connection:
@@ -293,9 +315,8 @@ def migrate(engine: Engine) -> bool:
             return False
         summarised = connection.execute(sa.select(sa.func.count()).select_from(
             metadata.tables["console_summary_state"])).scalar()
-        if summarised:
-            for table in reversed(tables):
-                connection.execute(table.delete())
+        metadata.drop_all(connection, tables=tables, checkfirst=True)
+        metadata.create_all(connection, tables=tables)
         _set_version(connection, "summary", SUMMARY_VERSION)
     return bool(summarised)
 

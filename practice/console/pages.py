@@ -34,7 +34,7 @@ class Page:
 
 def pages() -> List[Page]:
     """The console's routes, navigation entries in the order shown."""
-    from practice.console.views import auth, conversations, dashboard, staff
+    from practice.console.views import auth, conversations, dashboard, failures, staff
 
     return [
         Page("/login", "login_form", auth.login_form, role=PUBLIC),
@@ -53,6 +53,7 @@ def pages() -> List[Page]:
         Page("/export.csv", "export_csv", conversations.export_csv),
         Page("/export.json", "export_json", conversations.export_json),
         Page("/dashboard", "dashboard", dashboard.dashboard_page, nav="Dashboard"),
+        Page("/failures", "failures", failures.failures_page, nav="Where it fails"),
         Page("/audit", "audit", staff.audit_page, role=STAFF, nav="Audit log"),
         Page("/accounts", "accounts", staff.accounts_page, role=STAFF, nav="Accounts"),
         Page("/accounts/unlock", "unlock", staff.unlock, methods=("POST",), role=STAFF),

@@ -22,6 +22,7 @@ from practice.console.db import (
     conversation_text,
     conversations,
     events,
+    failures,
     notes,
     reviews,
     rollup_buckets,
@@ -627,6 +628,103 @@ def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
         rows = [TopicOutcome(name, int(n), int(o or 0), int(k or 0))
                 for name, n, o, k in connection.execute(query)]
     return sorted(rows, key=lambda r: (-r.clicked, -r.conversations, r.intent))
+
+
+FAILURE_WINDOW = 2000
+FAILURE_REASONS = ("fallback", "low", "not_covered")
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """One visitor message the assistant failed on."""
+
+    event_id: int
+    sender_id: str
+    at: float
+    text: str
+    intent: Optional[str]
+    confidence: Optional[float]
+    reasons: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Similar failing messages, newest first, and the conversations they came from."""
+
+    messages: List[FailedMessage]
+
+    @property
+    def lead(self) -> FailedMessage:
+        """The newest message of the group."""
+        return self.messages[0]
+
+    @property
+    def reasons(self) -> Tuple[str, ...]:
+        """Every reason any message of the group failed for, in a fixed order."""
+        found = {r for m in self.messages for r in m.reasons}
+        return tuple(r for r in FAILURE_REASONS if r in found)
+
+    @property
+    def intents(self) -> List[Tuple[str, int]]:
+        """The intents the messages were given, most frequent first."""
+        return Counter(m.intent or "—" for m in self.messages).most_common()
+
+    @property
+    def conversations(self) -> List[str]:
+        """The conversations, newest first, each once."""
+        return list(dict.fromkeys(m.sender_id for m in self.messages))
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    """The failing messages of a date range, grouped; `total` counts all, `read` the newest."""
+
+    groups: List[FailureGroup]
+    total: int
+    read: int
+
+
+def failing_messages(engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo,
+                     low_confidence: float, reason: str = "",
+                     window: int = FAILURE_WINDOW) -> FailureReport:
+    """Messages that fell back, were not covered or below `low_confidence`, grouped by text.
+
+    The newest `window` messages of the range are read and grouped (near-duplicates as the
+    NLU inbox groups them); the biggest groups come first.
+    """
+    from practice.retrain.store import InboxMessage, group_near_duplicates
+
+    start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+    f = failures.c
+    low = sa.and_(f.confidence.is_not(None), f.confidence < low_confidence)
+    which = {"fallback": f.fallback == sa.true(), "not_covered": f.not_covered == sa.true(),
+             "low": low}
+    condition = which.get(reason) if reason in which else sa.or_(*which.values())
+    where = (f.at >= start, f.at < end, condition)
+    with engine.connect() as connection:
+        total = connection.execute(sa.select(sa.func.count()).select_from(failures)
+                                   .where(*where)).scalar_one()
+        rows = connection.execute(
+            sa.select(failures).where(*where).order_by(f.at.desc(), f.event_id.desc())
+            .limit(window)
+        ).fetchall()
+    by_text: Dict[str, List[FailedMessage]] = {}
+    for row in rows:
+        reasons = tuple(name for name, on in (
+            ("fallback", row.fallback), ("low", row.confidence is not None
+                                         and row.confidence < low_confidence),
+            ("not_covered", row.not_covered)) if on)
+        by_text.setdefault(row.normalised, []).append(FailedMessage(
+            row.event_id, row.sender_id, row.at, row.text, row.intent, row.confidence, reasons))
+    leads = [InboxMessage(key, found[0].text, key, None, None, len(found), None, None)
+             for key, found in by_text.items()]
+    groups = []
+    for group in group_near_duplicates(leads):
+        members = [m for lead in group.members for m in by_text[lead.key]]
+        members.sort(key=lambda m: (-m.at, -m.event_id))
+        groups.append(FailureGroup(members))
+    groups.sort(key=lambda g: (-len(g.messages), -g.lead.at))
+    return FailureReport(groups, total, len(rows))
 
 
 def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[TranscriptItem]]:

@@ -110,6 +110,7 @@ def make_templates(settings: Settings) -> Environment:
     env.filters["conf"] = lambda value: "—" if value is None else f"{value:.2f}"
     env.globals["urlencode"] = lambda values: urlencode(values)
     env.filters["topic"] = topic_label
+    env.filters["intent_label"] = intent_label
     return env
 
 
@@ -119,6 +120,35 @@ def topic_label(intent: Optional[str]) -> str:
         return "—"
     name = intent[len(summary.TOPIC_PREFIX):] if intent.startswith(summary.TOPIC_PREFIX) else intent
     return name.replace("_", " ")
+
+
+# Friendly names for the intents that are not topics (topics read as their name: ask_gluten
+# -> "gluten"); the raw name stays in the title attribute and in exports.
+INTENT_LABELS = {
+    "nlu_fallback": "not understood (fallback)",
+    "greet": "greeting",
+    "goodbye": "goodbye",
+    "thank": "thanks",
+    "affirm": "yes",
+    "deny": "no",
+    "out_of_scope": "out of scope",
+    "bot_challenge": "are you a bot?",
+    "ask_topics": "what can you help with",
+    "request_coach": "asks for a coach",
+    "report_red_flag_symptoms": "red-flag symptoms (safety)",
+    "express_self_harm": "self-harm (safety)",
+    "mention_disordered_eating": "disordered eating (safety)",
+    "ask_beyond_article": "beyond the article",
+}
+
+
+def intent_label(intent: Optional[str]) -> str:
+    """The friendly label of an intent, the same on every page."""
+    if not intent or intent == "—":
+        return "—"
+    if intent in INTENT_LABELS:
+        return INTENT_LABELS[intent]
+    return topic_label(intent)
 
 
 def _when(timestamp: Optional[float], tz: ZoneInfo, seconds: bool = False) -> str:

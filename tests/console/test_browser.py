@@ -242,7 +242,7 @@ def test_list_shows_every_conversation_and_its_facts(coach: Page, console: Conso
     expect(row.locator(".badge.yes")).to_have_text(["shown", "clicked"])
     expect(coach.locator('tr[data-conversation="c-2days-safety"] .badge.alert')).to_have_text("1")
     expect(coach.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Conversations", "Dashboard"])
+        ["Conversations", "Dashboard", "Where it fails"])
     shot(coach, "list", full_page=False)
 
 
@@ -548,6 +548,27 @@ def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
         expect(page.get_by_role("navigation", name="Date ranges").get_by_role(
             "link", name=label)).to_be_visible()
     page.context.close()
+
+
+def test_where_it_fails_lists_the_failing_messages(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations")
+    coach.get_by_role("navigation", name="Main").get_by_role("link",
+                                                            name="Where it fails").click()
+    coach.get_by_role("navigation", name="Date ranges").get_by_role("link",
+                                                                   name="Last 30 days").click()
+    groups = coach.locator("tr.failure-group")
+    expect(groups.locator(".message")).to_have_text(
+        ["blorp zzz qux", "fibre?",
+         '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))'])
+    expect(groups.nth(0).locator(".badge")).to_have_text(["fell back", "low confidence"])
+    expect(groups.nth(1).locator(".intent")).to_have_text(["fiber amount"])
+    expect(groups.nth(0).locator(".intent")).to_have_text(["not understood (fallback)"])
+    _select(coach, "Why", "fallback")
+    coach.get_by_role("button", name="Show").click()
+    expect(groups).to_have_count(2)
+    groups.nth(0).locator("td.links a").first.click()
+    expect(coach.get_by_role("heading", level=1)).to_contain_text("c-yesterday-fallback")
+    shot(coach, "failures", full_page=False)
 
 
 def test_visitor_markup_is_shown_as_text_and_never_runs(coach: Page, console: Console) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from practice.console.db import (
+from .db import (
     conversation_intents,
     conversation_text,
     conversations,
