@@ -460,6 +460,87 @@ def transcript(engine: Engine, sender_id: str) -> Optional[Transcript]:
     return Transcript(sender_id, items, summary, truncated=len(rows) > TRANSCRIPT_LIMIT)
 
 
+SNIPPET_CONTEXT = 40
+
+
+def snippet(text: str, term: str, context: int = SNIPPET_CONTEXT) -> str:
+    """The part of `text` around the first case-insensitive `term`, with … where cut."""
+    found = text.casefold().find(term.casefold())
+    if found < 0 or len(text.casefold()) != len(text):
+        return text[: 2 * context] + ("…" if len(text) > 2 * context else "")
+    start, end = max(0, found - context), min(len(text), found + len(term) + context)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def search_snippets(engine: Engine, sender_ids: Sequence[str], term: str) -> Dict[str, str]:
+    """For each conversation, the first thing its visitor typed that contains `term`, cut
+    around it (read from the events of these conversations only: one page's worth)."""
+    if not term or not sender_ids:
+        return {}
+    found: Dict[str, str] = {}
+    needle = term.casefold()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(events.c.sender_id, events.c.data)
+            .where(events.c.sender_id.in_(list(sender_ids)), events.c.type_name == "user")
+            .order_by(events.c.id)
+        )
+        for row in rows:
+            if row.sender_id in found:
+                continue
+            try:
+                data = json.loads(row.data or "{}")
+            except ValueError:
+                continue
+            if not isinstance(data, dict) or visitor.origin(data) != visitor.TYPED:
+                continue
+            if needle in data["text"].casefold():
+                found[row.sender_id] = snippet(data["text"], term)
+    return found
+
+
+@dataclass(frozen=True)
+class NoteInfo:
+    """Who last wrote a conversation's note, and when."""
+
+    updated_by: str
+    updated_at: float
+
+
+def note_info(engine: Engine, sender_id: str) -> Optional[NoteInfo]:
+    """The note's author and time, or None when the conversation has no note."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(notes.c.updated_by, notes.c.updated_at).where(notes.c.sender_id == sender_id)
+        ).first()
+    return NoteInfo(row.updated_by, row.updated_at) if row else None
+
+
+def neighbours(engine: Engine, sender_id: str, flt: ConversationFilter, tz: ZoneInfo,
+               low_confidence: float) -> Tuple[Optional[str], Optional[str]]:
+    """The conversations before and after this one in the filtered list (newer, older)."""
+    c = conversations.c
+    with engine.connect() as connection:
+        here = connection.execute(
+            sa.select(c.started_at).where(c.sender_id == sender_id)).scalar()
+        if here is None:
+            return None, None
+        clauses = filter_clauses(flt, tz, low_confidence)
+        newer = connection.execute(
+            sa.select(c.sender_id).where(
+                *clauses,
+                sa.or_(c.started_at > here, sa.and_(c.started_at == here, c.sender_id > sender_id)))
+            .order_by(c.started_at.asc(), c.sender_id.asc()).limit(1)
+        ).scalar()
+        older = connection.execute(
+            sa.select(c.sender_id).where(
+                *clauses,
+                sa.or_(c.started_at < here, sa.and_(c.started_at == here, c.sender_id < sender_id)))
+            .order_by(c.started_at.desc(), c.sender_id.desc()).limit(1)
+        ).scalar()
+    return newer, older
+
+
 def known_intents(engine: Engine) -> List[str]:
     """Every intent some conversation used, for the intent filter's choices."""
     with engine.connect() as connection:

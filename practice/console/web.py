@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from sanic import Request
 from sanic.log import logger
 from sanic.response import HTTPResponse, html, redirect
@@ -111,6 +112,7 @@ def make_templates(settings: Settings) -> Environment:
     env.globals["urlencode"] = lambda values: urlencode(values)
     env.filters["topic"] = topic_label
     env.filters["intent_label"] = intent_label
+    env.filters["highlight"] = highlight
     return env
 
 
@@ -149,6 +151,25 @@ def intent_label(intent: Optional[str]) -> str:
     if intent in INTENT_LABELS:
         return INTENT_LABELS[intent]
     return topic_label(intent)
+
+
+def highlight(text: str, term: str) -> Markup:
+    """`text` escaped, with each case-insensitive occurrence of `term` in a <mark>."""
+    if not term:
+        return Markup.escape(text)
+    folded, needle = text.casefold(), term.casefold()
+    if len(folded) != len(text):  # casefolding changed lengths (ß -> ss): no offsets to trust
+        return Markup.escape(text)
+    parts, start = [], 0
+    while True:
+        found = folded.find(needle, start)
+        if found < 0:
+            break
+        parts.append(Markup.escape(text[start:found]))
+        parts.append(Markup("<mark>%s</mark>") % text[found:found + len(needle)])
+        start = found + len(needle)
+    parts.append(Markup.escape(text[start:]))
+    return Markup("").join(parts)
 
 
 def _when(timestamp: Optional[float], tz: ZoneInfo, seconds: bool = False) -> str:

@@ -335,19 +335,28 @@ def test_yesterday_and_fallback_the_way_a_coach_finds_them(coach: Page, console:
     shot(coach, "yesterday-fallbacks", full_page=False)
 
 
-def test_transcript_shows_messages_intents_and_actions_in_order(coach: Page,
-                                                                 console: Console) -> None:
+def test_transcript_reads_as_a_conversation_with_internals_behind_a_toggle(
+        coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations?fallback=ended")
     coach.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
     expect(coach.get_by_role("heading", level=1)).to_contain_text("c-yesterday-fallback")
     users = coach.locator(".event.user")
     expect(users.locator(".text")).to_have_text(["What is leaky gut?", "blorp zzz qux"])
-    expect(users.locator(".intent")).to_have_text(["ask_what_is_leaky_gut", "nlu_fallback"])
+    # The same friendly labels as the list and the dashboard; the raw name on hover.
+    expect(users.locator(".intent")).to_have_text(["what is leaky gut",
+                                                   "not understood (fallback)"])
+    expect(users.locator(".intent").first).to_have_attribute("title", "ask_what_is_leaky_gut")
     expect(users.locator(".confidence")).to_have_text(["0.91", "0.12"])
     expect(users.locator(".confidence.low")).to_have_text(["0.12"])
     expect(coach.locator(".event.bot .text")).to_have_text(
         ["Hello! Ask me about leaky gut.", "An answer about ask_what_is_leaky_gut.",
          "An answer about nlu_fallback."])
+    kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
+    # Dialogue only by default: no action_listen, actions, slots or featurization.
+    assert kinds == ["event session", "event bot", "event user", "event bot", "event user",
+                     "event bot"]
+    shot(coach, "transcript")
+    coach.get_by_role("link", name="Show Rasa internals (actions, slots, listening)").click()
     kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
     # The widget's greeting trigger (EXTERNAL: greet) is not shown as the visitor's message.
     assert kinds == ["event action", "event session", "event action listen",
@@ -355,9 +364,50 @@ def test_transcript_shows_messages_intents_and_actions_in_order(coach: Page,
                      "event action", "event bot", "event action listen", "event user",
                      "event action", "event bot", "event action listen"]
     expect(coach.locator(".event.action .name").nth(6)).to_have_text("action_two_strike_fallback")
-    shot(coach, "transcript")
+    coach.get_by_role("link", name="Hide Rasa internals").click()
+    expect(coach.locator(".event.action")).to_have_count(0)
     coach.get_by_role("link", name="← Back to the list").click()
     assert coach.url == console.url + "/conversations?fallback=ended"
+
+
+def test_a_search_is_highlighted_and_shown_in_the_list(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations?q=kombucha")
+    row = coach.locator('tr[data-conversation="c-8days-search"]')
+    expect(row.locator(".preview mark")).to_have_text("KOMBUCHA")  # in the first message
+    row.get_by_role("link").first.click()
+    expect(coach.locator(".event.user .text mark")).to_have_text(["KOMBUCHA"])
+    # A match in a later message: its snippet under the first message.
+    coach.goto(console.url + "/conversations?q=GLUTEN")
+    row = coach.locator('tr[data-conversation="c-2days-lowconf"]')
+    expect(row.locator(".snippet")).to_have_text("and is gluten bad")
+    expect(row.locator(".snippet mark")).to_have_text("gluten")
+    # Markup in a search term or in visitor text stays text around the mark.
+    coach.goto(console.url + "/conversations?q=onerror")
+    expect(coach.locator('tr[data-conversation="c-8days-xss"] .snippet')).to_have_text(
+        '<img src=x onerror="window.__xss=2"> **bold** [x](javascri…')
+    expect(coach.locator('tr[data-conversation="c-8days-xss"] .snippet mark')).to_have_text(
+        "onerror")
+    assert coach.evaluate("window.__xss") is None
+
+
+def test_previous_and_next_walk_the_filtered_list(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations?offer=yes")
+    order = coach.locator("tr[data-conversation]").evaluate_all(
+        "rows => rows.map(r => r.dataset.conversation)")
+    assert order == ["c-yesterday-clicked", "c-2days-lowconf", "c-8days-search"]
+    coach.locator('tr[data-conversation="c-yesterday-clicked"] a').click()
+    walk = coach.get_by_role("navigation", name="Conversations in the list")
+    expect(walk.get_by_role("link", name="‹ Newer")).to_have_count(0)
+    seen = ["c-yesterday-clicked"]
+    for _ in range(2):
+        walk.get_by_role("link", name="Older ›").click()
+        seen.append(coach.get_by_role("heading", level=1).locator("code").inner_text())
+    assert seen == order
+    expect(walk.get_by_role("link", name="Older ›")).to_have_count(0)
+    walk.get_by_role("link", name="‹ Newer").click()
+    expect(coach.get_by_role("heading", level=1)).to_contain_text("c-2days-lowconf")
+    walk.get_by_role("link", name="← Back to the list").click()
+    assert coach.url == console.url + "/conversations?offer=yes"
 
 
 def test_nothing_the_widget_triggered_shows_anywhere(browser: Browser, console: Console) -> None:
@@ -397,6 +447,7 @@ def test_review_tag_and_note(browser: Browser, console: Console) -> None:
     page.reload()
     expect(page.get_by_label("Note")).to_have_value(
         "Red flag answered correctly.\nNo follow-up needed.")
+    expect(page.locator(".note-meta")).to_contain_text("Last written by coach1 at 20")
     shot(page, "review")
 
     page.goto(console.url + "/conversations")

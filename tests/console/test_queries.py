@@ -319,3 +319,26 @@ def test_dashboard_agrees_with_the_list_in_any_time_zone(seeded: Seeded, zone: s
             for topic in row.topics:
                 expected[topic] = expected.get(topic, 0) + 1
         assert dict(stats.topics) == expected
+
+
+def test_neighbours_follow_the_list_order(seeded: Seeded) -> None:
+    flt = ConversationFilter.from_query({"offer": "yes"})
+    order = [r.sender_id for r in queries.list_conversations(seeded.engine, flt, UTC, LOW).rows]
+    for index, sender in enumerate(order):
+        newer, older = queries.neighbours(seeded.engine, sender, flt, UTC, LOW)
+        assert newer == (order[index - 1] if index else None)
+        assert older == (order[index + 1] if index + 1 < len(order) else None)
+    assert queries.neighbours(seeded.engine, "nobody", flt, UTC, LOW) == (None, None)
+
+
+def test_search_snippets_and_highlight(seeded: Seeded) -> None:
+    from practice.console.web import highlight
+
+    found = queries.search_snippets(seeded.engine, sorted(ALL), "kombucha")
+    assert found == {"c-8days-search": "Is KOMBUCHA ok? I am 100% sure_thing"}
+    assert queries.snippet("x" * 100 + "needle" + "y" * 100, "NEEDLE") == (
+        "…" + "x" * 40 + "needle" + "y" * 40 + "…")
+    assert str(highlight("<b>Kombucha</b> kombucha", "KOMBUCHA")) == (
+        "&lt;b&gt;<mark>Kombucha</mark>&lt;/b&gt; <mark>kombucha</mark>")
+    assert str(highlight("a < b", "")) == "a &lt; b"
+    assert queries.search_snippets(seeded.engine, sorted(ALL), "greet") == {}

@@ -85,6 +85,8 @@ async def conversation_list(request: Request) -> HTTPResponse:
         queries.list_conversations, ctx.engine, flt, ctx.tz,
         ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
     )
+    snippets = await run_db(queries.search_snippets, ctx.engine,
+                            [row.sender_id for row in page.rows], flt.search)
     intents = await ctx.known_intents()
     if flt.intent and flt.intent not in intents:
         intents = sorted([*intents, flt.intent])
@@ -93,7 +95,7 @@ async def conversation_list(request: Request) -> HTTPResponse:
     deleted_tag = (request.args.get("deleted_tag") or "")[:64]
     return render(
         request, "conversations.html", flt=flt, page=page, values=values,
-        deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS,
+        deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS, snippets=snippets,
         removed=_count(request.args.get("removed")) if deleted_tag else 0,
         intents=intents, tags=tags, quick_ranges=quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),
@@ -124,10 +126,23 @@ async def transcript_page(request: Request) -> HTTPResponse:
     await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "view",
                  sender_id)
     back = request.args.get("back") or ""
+    flt = ConversationFilter.from_query(dict(parse_qsl(back)))
+    low = ctx.settings.console_low_confidence
+    newer, older = await run_db(queries.neighbours, ctx.engine, sender_id, flt, ctx.tz, low)
+    internals = request.args.get("internals") == "1"
+
+    def here(**changes: str) -> str:
+        values = {"id": sender_id, "back": back, "internals": "1" if internals else ""}
+        values.update(changes)
+        return "/conversation?" + urlencode({k: v for k, v in values.items() if v})
+
     return render(
         request, "transcript.html", t=found, all_tags=await run_db(marks.all_tags, ctx.engine),
-        back=back, back_url=_back_link(back), low_confidence=ctx.settings.console_low_confidence,
-        error=request.args.get("error") or "",
+        back=back, back_url=_back_link(back), low_confidence=low,
+        error=request.args.get("error") or "", internals=internals, search=flt.search,
+        note=await run_db(queries.note_info, ctx.engine, sender_id),
+        newer_url=here(id=newer) if newer else "", older_url=here(id=older) if older else "",
+        toggle_url=here(internals="" if internals else "1"),
     )
 
 
