@@ -390,6 +390,25 @@ def test_a_search_is_highlighted_and_shown_in_the_list(coach: Page, console: Con
     assert coach.evaluate("window.__xss") is None
 
 
+def test_the_same_intent_labels_everywhere(coach: Page, console: Console) -> None:
+    coach.goto(console.url + "/conversations")
+    row = coach.locator('tr[data-conversation="c-2days-lowconf"]')
+    expect(row.locator(".topic")).to_have_text(["fiber amount", "gluten"])
+    expect(coach.locator('#f-intent option[value="nlu_fallback"]')).to_have_text(
+        "not understood (fallback)")
+    expect(coach.locator('#f-intent option[value="ask_fiber_amount"]')).to_have_text(
+        "fiber amount")
+    coach.goto(console.url + "/conversation?id=c-2days-lowconf")
+    expect(coach.locator(".event.user .intent")).to_have_text(["fiber amount", "gluten"])
+    coach.goto(console.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
+    expect(coach.get_by_role("group", name="Top topics")).to_contain_text("fiber amount")
+    expect(coach.locator('#topic-outcomes tr[data-topic="ask_fiber_amount"] th')).to_have_text(
+        "fiber amount")
+    coach.goto(console.url + "/failures?" + f"from={utc_day(8)}&to={utc_day(1)}")
+    expect(coach.locator("tr.failure-group", has_text="fibre?").locator(".intent")).to_have_text(
+        "fiber amount")
+
+
 def test_previous_and_next_walk_the_filtered_list(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations?offer=yes")
     order = coach.locator("tr[data-conversation]").evaluate_all(

@@ -163,7 +163,8 @@ def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
         assert box is not None and box["x"] + box["width"] <= 1280
     kefir = staff.locator("tr.group", has_text="is kefir worth drinking")
     expect(kefir.locator(".ranking li")).to_have_text(
-        ["ask_probiotics 0.45", "ask_gluten 0.20", "greet 0.10"])
+        ["probiotics 0.45", "gluten 0.20", "greeting 0.10"])
+    expect(kefir.locator(".rank-intent").first).to_have_attribute("data-intent", "ask_probiotics")
     staff.get_by_label("Text").fill("KEFIR")
     staff.get_by_role("button", name="Filter").click()
     expect(staff.locator("tr.group .message")).to_have_text(["is kefir worth drinking"])
@@ -199,7 +200,8 @@ def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
     staff.goto(console.url + "/inbox/annotated")
     rows = staff.locator("table.annotations tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.filter(has_text="is kefir worth drinking")).to_contain_text("ask_probiotics")
+    expect(rows.filter(has_text="is kefir worth drinking").locator(".intent").first).to_have_attribute(
+        "data-intent", "ask_probiotics")
     rows.filter(has_text="kefir").get_by_role("button", name="Undo").click()
     expect(staff.get_by_role("status")).to_contain_text("1 decision(s) undone")
     expect(staff.locator("table.annotations tbody tr")).to_have_count(1)

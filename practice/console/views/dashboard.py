@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse
 from practice.console import queries
 from practice.console.charts import column_chart, row_chart
 from practice.console.views.conversations import quick_ranges
-from practice.console.web import console, list_url, render, run_db
+from practice.console.web import console, intent_label, list_url, render, run_db
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -59,7 +59,7 @@ async def dashboard_page(request: Request) -> HTTPResponse:
     escalation_days = column_chart([(d.day.isoformat(), d.escalated) for d in stats.days],
                                    width=560, height=160, label_every=every,
                                    links=day_links(escalation="yes"))
-    topics = row_chart([(name[len("ask_"):].replace("_", " "), count)
+    topics = row_chart([(intent_label(name), count)
                         for name, count in stats.topics], label_width=180,
                        links=[list_url({**base, "intent": name}) for name, _ in stats.topics])
     funnel = row_chart([
