@@ -409,6 +409,39 @@ def test_the_same_intent_labels_everywhere(coach: Page, console: Console) -> Non
         "fiber amount")
 
 
+PHONE_PAGES = ["/conversations", "/conversations?q=kombucha",
+               "/conversation?id=c-8days-xss", "/conversation?id=c-8days-xss&internals=1",
+               "/dashboard", "/failures", "/audit", "/accounts", "/inbox", "/inbox/annotated",
+               "/retrain"]
+
+
+def test_usable_at_360_px(browser: Browser, console: Console) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(console.url + "/login")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_label("Username").fill("staff1")
+    page.get_by_label("Password").fill(PASSWORDS["staff1"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(console.url + "/conversations")
+    for path in PHONE_PAGES:
+        page.goto(console.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide"
+        # Every navigation link and the sign-out button are on screen.
+        for item in page.locator(".top nav a, .signout button").all():
+            box = item.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, path
+    page.goto(console.url + "/conversations")
+    page.get_by_label("Fallback", exact=True).select_option("yes")
+    apply_filters(page)
+    assert listed(page) == {"c-yesterday-fallback", "c-8days-xss"}
+    page.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
+    expect(page.get_by_role("button", name="Mark as reviewed")).to_be_visible()
+    shot(page, "phone-transcript")
+    context.close()
+
+
 def test_previous_and_next_walk_the_filtered_list(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations?offer=yes")
     order = coach.locator("tr[data-conversation]").evaluate_all(
