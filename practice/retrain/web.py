@@ -223,25 +223,36 @@ async def annotate_view(request: Request) -> HTTPResponse:
         for lead, chosen in work[:MAX_KEYS]:
             keys = _members(request, lead)[:MAX_KEYS]
             intent = chosen
+            found = await run_db(store.messages_by_keys, ctx.engine, [lead])
             if action == "confirm":
-                found = await run_db(store.messages_by_keys, ctx.engine, [lead])
                 intent = found[0].intent if found else None
             if action == "relabel" and not intent:
                 return see_other(_back(request, error="Pick the intent to relabel with."))
-            recorded += await run_db(
+            done = await run_db(
                 store.annotate, ctx.engine, keys, action, username, intents, intent
             )
+            recorded += done
+            if done:
+                # One entry per message group: which message, and its intent before and after.
+                await run_db(audit.record, ctx.engine, username, "nlu_annotate", None,
+                             annotation_detail(action, found[0] if found else None, done,
+                                               intent))
     except store.AnnotationError as error:
         return see_other(_back(request, error=str(error)))
-    await run_db(
-        audit.record,
-        ctx.engine,
-        username,
-        "nlu_annotate",
-        None,
-        f"{ACTION_LABELS[action]} {recorded} message(s)",
-    )
     return see_other(_back(request, done=recorded, what=action))
+
+
+def annotation_detail(action: str, lead: store.InboxMessage | None, count: int,
+                      intent: str | None) -> str:
+    """The audit text of one decision: the message, how many it covered, old -> new intent."""
+    text = lead.text if lead else "?"
+    text = text if len(text) <= 160 else text[:160] + "…"
+    old = (lead.intent if lead else None) or "none"
+    new = {"discard": "discarded (not in the data)",
+           "out_of_scope": store.OUT_OF_SCOPE_INTENT}.get(action, intent or "none")
+    more = f" and {count - 1} similar" if count > 1 else ""
+    return f'{ACTION_LABELS[action]} "{text}"{more}: {old} -> {new}'
+
 
 
 async def annotated_page(request: Request) -> HTTPResponse:
@@ -263,15 +274,19 @@ async def undo_view(request: Request) -> HTTPResponse:
     """Forget not-yet-applied decisions: the messages go back to the inbox."""
     ctx = console(request)
     keys = [k for k in (_form_list(request, "key") + [_form(request, "one")]) if _KEY.match(k)]
+    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True)
+              if a.key in set(keys[:MAX_KEYS])]
     removed = await run_db(store.undo, ctx.engine, keys[:MAX_KEYS]) if keys else 0
-    if removed:
+    for item in undone[:removed]:
+        text = item.text if len(item.text) <= 160 else item.text[:160] + "…"
         await run_db(
             audit.record,
             ctx.engine,
             request.ctx.session.account.username,
             "nlu_undo",
             None,
-            f"undid {removed} annotation(s)",
+            f'undid "{text}": {ACTION_LABELS.get(item.action, item.action)} as '
+            f"{item.intent or 'none'} (predicted {item.predicted_intent or 'none'})",
         )
     return see_other(f"/inbox/annotated?undone={removed}")
 

@@ -216,3 +216,18 @@ def test_decisions_are_stored_with_who_and_the_shown_intent(console: Console) ->
     assert [(a.text, a.action, a.intent, a.annotated_by) for a in decided] == [
         ("is kombucha any good for the gut", "confirm", "ask_probiotics", "sam")
     ]
+
+
+def test_the_audit_log_names_each_decision_s_message_and_intents(console: Console) -> None:
+    from practice.console import audit
+
+    engine = sa.create_engine(console.database_url, future=True)
+    details = [(e.action, e.detail) for e in audit.entries(engine, username="sam")
+               if e.action.startswith("nlu_")]
+    assert ("nlu_annotate",
+            'confirmed "is kombucha any good for the gut": ask_probiotics -> ask_probiotics'
+            ) in details
+    assert ("nlu_annotate",
+            'confirmed "is kefir worth drinking": ask_probiotics -> ask_probiotics') in details
+    assert ("nlu_undo", 'undid "is kefir worth drinking": confirmed as ask_probiotics '
+            "(predicted ask_probiotics)") in details

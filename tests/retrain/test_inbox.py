@@ -185,3 +185,15 @@ def test_the_inbox_searches_the_message_text(engine) -> None:
     assert leads("what's") == ["what's the weather"]
     assert leads("%") == leads("")  # punctuation alone searches nothing
     assert leads("zebra") == []
+
+
+def test_audit_detail_of_a_decision_names_the_message_and_both_intents() -> None:
+    from practice.retrain.web import annotation_detail
+
+    lead = store.InboxMessage("k" * 40, "is kvass ok", "is kvass ok", "nlu_fallback", 0.35, 2,
+                              None, None)
+    assert annotation_detail("relabel", lead, 3, "ask_probiotics") == (
+        'relabelled "is kvass ok" and 2 similar: nlu_fallback -> ask_probiotics')
+    assert annotation_detail("discard", lead, 1, None) == (
+        'discarded "is kvass ok": nlu_fallback -> discarded (not in the data)')
+    assert annotation_detail("out_of_scope", lead, 1, None).endswith("-> out_of_scope")
