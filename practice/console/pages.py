@@ -57,6 +57,10 @@ def pages() -> List[Page]:
         Page("/audit", "audit", staff.audit_page, role=STAFF, nav="Audit log"),
         Page("/accounts", "accounts", staff.accounts_page, role=STAFF, nav="Accounts"),
         Page("/accounts/unlock", "unlock", staff.unlock, methods=("POST",), role=STAFF),
+        Page("/accounts/create", "account_create", staff.create_account, methods=("POST",),
+             role=STAFF),
+        Page("/accounts/change", "account_change", staff.change_account, methods=("POST",),
+             role=STAFF),
         *retrain_pages(),
     ]
 

@@ -698,9 +698,13 @@ def test_a_coach_cannot_reach_staff_pages(coach: Page, console: Console) -> None
         expect(coach.get_by_role("alert")).to_have_text("This page is for staff accounts only.")
     csrf = coach.goto(console.url + "/conversations") and coach.locator(
         "input[name=csrf_token]").first.get_attribute("value")
-    answer = coach.request.post(console.url + "/accounts/unlock",
-                                form={"csrf_token": csrf, "username": "locky"})
-    assert answer.status == 403
+    for path, form in (("/accounts/unlock", {"username": "locky"}),
+                       ("/accounts/create", {"username": "sneaky", "role": "staff",
+                                             "password": "p" * 12, "password_again": "p" * 12}),
+                       ("/accounts/change", {"username": "coach1", "change": "set-role",
+                                             "role": "staff"})):
+        answer = coach.request.post(console.url + path, form={"csrf_token": csrf, **form})
+        assert answer.status == 403, path
 
 
 def test_staff_see_accounts_and_can_unlock(browser: Browser, console: Console) -> None:
@@ -709,11 +713,102 @@ def test_staff_see_accounts_and_can_unlock(browser: Browser, console: Console) -
     locked = page.locator("tr", has_text="locky")
     expect(locked.get_by_role("button", name="Unlock")).to_be_visible()
     locked.get_by_role("button", name="Unlock").click()
-    expect(page.locator("tr", has_text="locky").get_by_role("button")).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("locky unlocked.")
+    expect(page.locator("tr", has_text="locky").get_by_role("button", name="Unlock")
+           ).to_have_count(0)
     page.context.close()
     unlocked = sign_in(browser, console, "locky")
     expect(unlocked.get_by_role("heading", level=1)).to_have_text("Conversations")
     unlocked.context.close()
+
+
+def _try_sign_in(browser: Browser, console: Console, username: str, password: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(console.url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def test_staff_manage_accounts_without_a_terminal(browser: Browser, console: Console) -> None:
+    staff = sign_in(browser, console, "staff1")
+    staff.goto(console.url + "/accounts")
+    new = staff.get_by_role("region", name="New account")
+
+    def create(username: str, password: str, again: str, role: str = "coach") -> None:
+        new.get_by_label("Username").fill(username)
+        new.get_by_label("Role").select_option(role)
+        new.get_by_label("Password", exact=True).fill(password)
+        new.get_by_label("Password again").fill(again)
+        new.get_by_role("button", name="Create account").click()
+
+    create("casey", "first password here", "another password")
+    expect(staff.get_by_role("alert")).to_have_text("Not created: the two passwords differ.")
+    # The form's minlength stops a short password in the browser; the server says it too.
+    csrf = staff.locator("input[name=csrf_token]").first.get_attribute("value")
+    short = staff.request.post(console.url + "/accounts/create", form={
+        "csrf_token": csrf, "username": "casey", "role": "coach", "password": "short",
+        "password_again": "short"})
+    assert "password: at least 10 characters" in short.text()
+    create("Bad Name!", "first password here", "first password here")
+    expect(staff.get_by_role("alert")).to_contain_text("username: 2-64 characters")
+    create("coach1", "first password here", "first password here")
+    expect(staff.get_by_role("alert")).to_contain_text("exists")
+    create("Casey", "first password here", "first password here")
+    expect(staff.get_by_role("status")).to_have_text("Created the coach account casey.")
+
+    casey = _try_sign_in(browser, console, "casey", "first password here")
+    expect(casey).to_have_url(console.url + "/conversations")
+    expect(casey.get_by_role("navigation", name="Main")).not_to_contain_text("Accounts")
+
+    row = staff.locator('tr[data-account="casey"]')
+    row.get_by_text("Role or password…").click()
+    row.get_by_label("Role of casey").select_option("staff")
+    row.get_by_role("button", name="Change role").click()
+    expect(staff.get_by_role("status")).to_have_text("casey given a new role.")
+    expect(staff.locator('tr[data-account="casey"] td').nth(1)).to_have_text("staff")
+    # A role change ends casey's session.
+    casey.goto(console.url + "/dashboard")
+    expect(casey).to_have_url(re.compile(r"/login\?next="))
+
+    row = staff.locator('tr[data-account="casey"]')
+    row.get_by_text("Role or password…").click()
+    row.get_by_label("New password for casey").fill("second password here")
+    row.get_by_label("New password again for casey").fill("second password here")
+    row.get_by_role("button", name="Reset password").click()
+    expect(staff.get_by_role("status")).to_contain_text("casey given a new password")
+    old = _try_sign_in(browser, console, "casey", "first password here")
+    expect(old.get_by_role("alert")).to_have_text(REFUSED)
+    fresh = _try_sign_in(browser, console, "casey", "second password here")
+    expect(fresh).to_have_url(console.url + "/conversations")
+
+    staff.get_by_role("button", name="Disable casey").click()
+    expect(staff.get_by_role("status")).to_have_text("casey disabled.")
+    fresh.goto(console.url + "/dashboard")
+    expect(fresh).to_have_url(re.compile(r"/login\?next="))
+    refused = _try_sign_in(browser, console, "casey", "second password here")
+    expect(refused.get_by_role("alert")).to_have_text(REFUSED)
+    staff.get_by_role("button", name="Re-enable casey").click()
+    expect(staff.get_by_role("status")).to_have_text("casey re-enabled.")
+    back = _try_sign_in(browser, console, "casey", "second password here")
+    expect(back).to_have_url(console.url + "/conversations")
+
+    # Nobody disables or demotes themselves; the page offers no Disable for "you".
+    expect(staff.get_by_role("button", name="Disable staff1")).to_have_count(0)
+    csrf = staff.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = staff.request.post(console.url + "/accounts/change", form={
+        "csrf_token": csrf, "username": "staff1", "change": "disable"})
+    assert "cannot disable or demote your own account" in answer.text()
+
+    staff.goto(console.url + "/audit?user=staff1")
+    log = staff.locator("table.list tbody")
+    for text in ("account_created", "casey (coach)", "account_set-role", "casey -> staff",
+                 "account_set-password", "account_disable", "account_enable"):
+        expect(log).to_contain_text(text)
+    shot(staff, "accounts-audit", full_page=False)
+    for page in (casey, old, fresh, refused, back, staff):
+        page.context.close()
 
 
 def test_forms_without_the_csrf_token_or_from_elsewhere_are_refused(coach: Page,
