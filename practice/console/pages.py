@@ -75,6 +75,7 @@ def retrain_pages() -> List[Page]:
         Page("/inbox/annotated", "inbox_annotated", web.annotated_page, role=STAFF),
         Page("/inbox/undo", "inbox_undo", web.undo_view, methods=("POST",), role=STAFF),
         Page("/retrain", "retrain", web.runs_page, role=STAFF, nav="Retraining"),
+        Page("/retrain/start", "retrain_start", web.start_job, methods=("POST",), role=STAFF),
         Page("/retrain/run", "retrain_run", web.run_page, role=STAFF),
         Page("/retrain/run/confusion.png", "retrain_png", web.run_image, role=STAFF),
     ]
