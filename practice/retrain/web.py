@@ -406,7 +406,8 @@ async def start_job(request: Request) -> HTTPResponse:
     job = Job(kind, username, time.time(), project.runs_dir / f"console-{stamp}-{kind}.log",
               sha256_of(project.current_model))
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
+           "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1",
+           "PRACTICE_RETRAIN_STARTED_BY": username}
     # A plain Popen waited on in a thread: the server's event loop (uvloop) need not reap it.
     with job.log.open("wb") as log:
         process = subprocess.Popen(
