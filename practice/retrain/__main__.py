@@ -30,18 +30,18 @@ def _say(text: str) -> None:
 
 
 def _audit(engine: Engine, action: str, detail: str) -> None:
-    """Write the verdict to the console's audit log as `command-line` (as the accounts
-    command does); runs started on the console's Retraining page are audited there, by name,
-    so those (which set PRACTICE_RETRAIN_STARTED_BY) are not written twice."""
+    """Write the verdict to the console's audit log: under the staff member's name when the
+    console's Retraining page started the run (PRACTICE_RETRAIN_STARTED_BY), else as
+    `command-line` (as the accounts command does). The command writes it itself, so the
+    verdict is logged even if the console restarts while the run goes on."""
     import os
 
-    if os.environ.get("PRACTICE_RETRAIN_STARTED_BY"):
-        return
     from practice.console import audit, db
 
+    who = os.environ.get("PRACTICE_RETRAIN_STARTED_BY") or "command-line"
     try:
         db.metadata.create_all(engine, tables=[db.audit, db.audit_conversations])
-        audit.record(engine, "command-line", action, None, detail)
+        audit.record(engine, who[:64], action, None, detail)
     except sa.exc.SQLAlchemyError as error:  # the log must not fail a finished run
         _say(f"(could not write the audit log: {error})")
 
@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = run.run(promote=not args.no_promote, force=args.force)
         except pipeline.Busy as error:
             _say(str(error))
+            _audit(engine, f"{args.command}_refused", str(error))
             return 2
         after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
         if result.nothing_to_do:

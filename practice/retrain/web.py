@@ -372,14 +372,16 @@ def _busy(project: Project) -> bool:
 
 
 async def _watch(app: Any, job: Job, process: Any, project: Project, engine: Any) -> None:
-    """Wait for the command; record its outcome on the job and in the audit log."""
+    """Wait for the command; record its outcome on the job for the page.
+
+    The command writes its verdict to the audit log itself, under the staff member's name
+    (PRACTICE_RETRAIN_STARTED_BY), so a console restart during a run loses nothing.
+    """
     try:
         job.exit_code = await asyncio.to_thread(process.wait)
     finally:
         job.finished_at = time.time()
         job.outcome, job.run_id = await run_db(job_outcome, job, project)
-        await run_db(audit.record, engine, job.started_by, f"{job.kind}_finished", None,
-                     job.outcome)
 
 
 async def start_job(request: Request) -> HTTPResponse:

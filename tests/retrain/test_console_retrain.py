@@ -126,4 +126,7 @@ def test_staff_start_retraining_in_the_background_one_at_a_time(
     page.goto(base + "/retrain")
     expect(page.get_by_role("heading", name="Rollback finished")).to_be_visible()
     expect(page.locator("#job-outcome")).to_contain_text("not rolled back (Nothing to roll back")
+    # The command wrote each verdict itself, under the name of who clicked.
+    assert ("pat", "rollback_finished", f"not rolled back; model {model[:12]}") in [
+        (e.username, e.action, e.detail) for e in audit.entries(workspace.engine())]
     page.context.close()
