@@ -669,9 +669,9 @@ def test_where_it_fails_lists_the_failing_messages(coach: Page, console: Console
     _select(coach, "Why", "fallback")
     coach.get_by_role("button", name="Show").click()
     expect(groups).to_have_count(2)
+    shot(coach, "failures", full_page=False)
     groups.nth(0).locator("td.links a").first.click()
     expect(coach.get_by_role("heading", level=1)).to_contain_text("c-yesterday-fallback")
-    shot(coach, "failures", full_page=False)
 
 
 def test_visitor_markup_is_shown_as_text_and_never_runs(coach: Page, console: Console) -> None:
