@@ -180,6 +180,11 @@ def cases(today: dt.date, conversations: int) -> List[Tuple[str, str]]:
         ("yesterday + ended in fallback", f"/conversations?from={yesterday}&to={yesterday}"
                                           "&fallback=ended"),
         ("transcript", f"/conversation?id=bench-{conversations // 2:06d}-7"),
+        ("transcript, internals, walking 'had a fallback'",
+         f"/conversation?id=bench-{conversations // 2:06d}-7&internals=1&back=fallback%3Dyes"),
+        ("where it fails, 30 days", f"/failures?from={month}"),
+        ("where it fails, 90 days, fallbacks",
+         f"/failures?from={(today - dt.timedelta(days=90))}&reason=fallback"),
         ("dashboard, 30 days", f"/dashboard?from={month}"),
         ("dashboard, 90 days (all)", f"/dashboard?from={(today - dt.timedelta(days=90))}"),
         ("export CSV, last 7 days", f"/export.csv?from={week}"),
@@ -190,7 +195,10 @@ def _matched(body: str) -> str:
     found = re.search(r'id="result-count"><strong>([\d,]+)</strong>', body)
     if found:
         return found.group(1)
-    found = re.search(r'id="stat-conversations">([\d,]+)<', body)
+    found = re.search(r'id="failure-count"><strong>([\d,]+)</strong>', body)
+    if found:
+        return found.group(1) + " messages"
+    found = re.search(r'id="stat-conversations"[^>]*>([\d,]+)<', body)
     if found:
         return found.group(1)
     if body.startswith("conversation_id"):
@@ -299,6 +307,15 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
         "- The search scans `console_conversation_text` (each conversation's visitor text, "
         "case-folded, one row per conversation) with `LIKE`, about 20 MB at this size.",
         "- A transcript reads `events` by Rasa's own `sender_id` index.",
+        "- The dashboard's topic table (which questions lead to applications) joins the "
+        "range's `console_conversation_intents` rows to their conversations: the largest "
+        'single cost of the 90-day dashboard.',
+        '- A transcript also finds its newer/older neighbours in the filtered list with '
+        "two keyset queries on the list's index, and a search's snippets read the "
+        '`events` of the 50 listed conversations only.',
+        '- *Where it fails* reads `console_failures` (the failing messages, kept by the '
+        'summary) by its time index, the newest 2,000 of the range, and groups them in '
+        'Python.',
         "- Seeding time is the benchmark's bulk insert, not something the assistant does; "
         "the summary backfill happens once, when the console first meets an existing database "
         "(pages say it is catching up meanwhile).",

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse, redirect
 
 from practice.console import auth, db
 from practice.console.pages import Page, allowed, pages
+from practice.console.queries import MAX_SEARCH_CHARS
 from practice.console.web import (
     SESSION_COOKIE,
     STATIC_DIR,
@@ -84,6 +85,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
     settings = settings or get_settings()
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
+    # Sanic's largest request head (8 KiB by default): a long search still reaches the list,
+    # which says the search is too long, with the navigation around it.
+    app.config.REQUEST_MAX_HEADER_SIZE = 16_384
     app.config.FALLBACK_ERROR_FORMAT = "html"
     app.static("/static", str(STATIC_DIR), name="static")
     for page in pages():
@@ -127,7 +131,15 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
         if not hasattr(request.ctx, "session"):
             request.ctx.session = None
         status = getattr(error, "status_code", 500) or 500
-        return render(request, "error.html", status=status, message="The request failed.")
+        message = "The request failed."
+        if status == 413 and request.method == "NONE":
+            # The request's head was over the limit, so Sanic read no path or cookie.
+            message = (
+                "That address is too long for the console (over 16 KB). A search in the "
+                f"conversation list may have at most {MAX_SEARCH_CHARS} characters: go back "
+                "and shorten it."
+            )
+        return render(request, "error.html", status=status, message=message)
 
     return app
 

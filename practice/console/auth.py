@@ -182,6 +182,7 @@ def authenticate(engine: Engine, username: str, password: str, max_attempts: int
             _verify(_dummy_hash(), password)
             return LoginResult("invalid")
         if row.locked_until and row.locked_until > now:
+            _verify(row.password_hash, password)  # as long as any other answer takes
             return LoginResult("locked", locked_until=row.locked_until)
         if not _verify(row.password_hash, password):
             failures = row.failed_logins + 1

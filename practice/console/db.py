@@ -47,7 +47,28 @@ conversations = sa.Table(
     sa.Column("fallback_actions", sa.Integer, nullable=False),
     sa.Column("escalations", sa.Integer, nullable=False),
     sa.Column("min_confidence", sa.Float),
+    # The visitor's latest message (typed or clicked): a "not covered" answer that arrives
+    # in a later batch of events is pinned on it.
+    sa.Column("last_user_event_id", sa.Integer),
     sa.Index("ix_console_conversations_started", "started_at", "sender_id"),
+)
+
+# Visitor messages the assistant failed on, one row each ("Where it fails"): it fell back,
+# answered "not covered" (`utter_not_covered` or the intent `ask_beyond_article`), or was
+# less sure than FAILURE_CONFIDENCE (the low-confidence line is applied when reading).
+failures = sa.Table(
+    "console_failures",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("normalised", sa.Text, nullable=False),
+    sa.Column("intent", sa.String(255)),
+    sa.Column("confidence", sa.Float),
+    sa.Column("fallback", sa.Boolean, nullable=False),
+    sa.Column("not_covered", sa.Boolean, nullable=False),
+    sa.Index("ix_console_failures_at", "at"),
 )
 
 # Which intents each conversation used (one row per conversation and intent), with the
@@ -109,6 +130,28 @@ summary_gaps = sa.Table(
     sa.Column("first_id", sa.Integer, primary_key=True),
     sa.Column("last_id", sa.Integer, nullable=False),
     sa.Column("seen_at", sa.Float, nullable=False),
+)
+
+# Which version of the derived tables' rules the database holds (see `migrate`).
+schema_versions = sa.Table(
+    "console_schema_versions",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("migrated_at", sa.Float, nullable=False),
+)
+
+# The summary's rules changed in these versions; a database summarised under an older one
+# has its derived tables emptied and re-read from `events` (Rasa's rows are never touched):
+#   2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) and
+#      button payloads are no visitor text; a conversation needs the visitor to act;
+#      a user message with a non-empty `safety` list is an escalation.
+#   3: failing visitor messages are kept (console_failures; a new column on conversations).
+SUMMARY_VERSION = 3
+SUMMARY_TABLES = (
+    "console_conversations", "console_conversation_intents", "console_conversation_text",
+    "console_rollup_buckets", "console_rollup_topics", "console_summary_state",
+    "console_summary_gaps", "console_failures",
 )
 
 accounts = sa.Table(
@@ -239,6 +282,43 @@ def ensure_schema(engine: Engine) -> None:
         for index in table.indexes:
             if index.name not in present:
                 index.create(engine, checkfirst=True)
+    migrate(engine)
+
+
+def _version(connection: sa.engine.Connection, name: str) -> int:
+    value = connection.execute(
+        sa.select(schema_versions.c.version).where(schema_versions.c.name == name)
+    ).scalar()
+    return int(value or 1)
+
+
+def _set_version(connection: sa.engine.Connection, name: str, version: int) -> None:
+    import time
+
+    connection.execute(schema_versions.delete().where(schema_versions.c.name == name))
+    connection.execute(schema_versions.insert().values(name=name, version=version,
+                                                       migrated_at=time.time()))
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the console's derived tables to SUMMARY_VERSION; True when rows were dropped.
+
+    A database without the version row was made by the first release (version 1). Its
+    summary tables are dropped and made again with the current columns, and the cursor goes
+    back to 0, so the summarizer reads every event again under the current rules (pages say
+    "Still reading" meanwhile). Reviews, tags, notes, accounts and the audit log are kept:
+    they are keyed by conversation id, which does not change.
+    """
+    tables = [metadata.tables[name] for name in SUMMARY_TABLES]
+    with engine.begin() as connection:
+        if _version(connection, "summary") >= SUMMARY_VERSION:
+            return False
+        summarised = connection.execute(sa.select(sa.func.count()).select_from(
+            metadata.tables["console_summary_state"])).scalar()
+        metadata.drop_all(connection, tables=tables, checkfirst=True)
+        metadata.create_all(connection, tables=tables)
+        _set_version(connection, "summary", SUMMARY_VERSION)
+    return bool(summarised)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -71,12 +71,16 @@ def csv_chunks(chunks: Iterable[List[ConversationRow]], tz: ZoneInfo) -> Iterato
 
 
 def _message(item: TranscriptItem, tz: ZoneInfo) -> Dict[str, Any]:
+    visitor = item.kind in ("user", "click")
     message: Dict[str, Any] = {
         "at": local_time(item.at, tz),
-        "from": "visitor" if item.kind == "user" else "assistant",
+        "from": "visitor" if visitor else "assistant",
         "text": item.text,
     }
-    if item.kind == "user":
+    if item.kind == "click":
+        # A button the visitor clicked: its payload, and the button's title when known.
+        message.update(clicked=item.label or True)
+    if visitor:
         message.update(intent=item.intent, confidence=item.confidence)
     return message
 

@@ -34,12 +34,13 @@ class Page:
 
 def pages() -> List[Page]:
     """The console's routes, navigation entries in the order shown."""
-    from practice.console.views import auth, conversations, dashboard, staff
+    from practice.console.views import auth, conversations, dashboard, failures, staff
 
     return [
         Page("/login", "login_form", auth.login_form, role=PUBLIC),
         Page("/login", "login", auth.login, methods=("POST",), role=PUBLIC),
         Page("/logout", "logout", auth.logout, methods=("POST",)),
+        Page("/favicon.ico", "favicon", auth.favicon, role=PUBLIC),
         Page("/", "home", conversations.home),
         Page("/conversations", "conversations", conversations.conversation_list,
              nav="Conversations"),
@@ -47,13 +48,19 @@ def pages() -> List[Page]:
         Page("/conversation/review", "review", conversations.review, methods=("POST",)),
         Page("/conversation/tag", "tag", conversations.tag, methods=("POST",)),
         Page("/conversation/untag", "untag", conversations.untag, methods=("POST",)),
+        Page("/tags/delete", "delete_tag", conversations.delete_tag, methods=("POST",)),
         Page("/conversation/note", "note", conversations.note, methods=("POST",)),
         Page("/export.csv", "export_csv", conversations.export_csv),
         Page("/export.json", "export_json", conversations.export_json),
         Page("/dashboard", "dashboard", dashboard.dashboard_page, nav="Dashboard"),
+        Page("/failures", "failures", failures.failures_page, nav="Where it fails"),
         Page("/audit", "audit", staff.audit_page, role=STAFF, nav="Audit log"),
         Page("/accounts", "accounts", staff.accounts_page, role=STAFF, nav="Accounts"),
         Page("/accounts/unlock", "unlock", staff.unlock, methods=("POST",), role=STAFF),
+        Page("/accounts/create", "account_create", staff.create_account, methods=("POST",),
+             role=STAFF),
+        Page("/accounts/change", "account_change", staff.change_account, methods=("POST",),
+             role=STAFF),
         *retrain_pages(),
     ]
 
@@ -68,6 +75,7 @@ def retrain_pages() -> List[Page]:
         Page("/inbox/annotated", "inbox_annotated", web.annotated_page, role=STAFF),
         Page("/inbox/undo", "inbox_undo", web.undo_view, methods=("POST",), role=STAFF),
         Page("/retrain", "retrain", web.runs_page, role=STAFF, nav="Retraining"),
+        Page("/retrain/start", "retrain_start", web.start_job, methods=("POST",), role=STAFF),
         Page("/retrain/run", "retrain_run", web.run_page, role=STAFF),
         Page("/retrain/run/confusion.png", "retrain_png", web.run_image, role=STAFF),
     ]

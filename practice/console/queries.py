@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -14,12 +15,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console import visitor
 from practice.console.db import (
     conversation_intents,
     conversation_tags,
     conversation_text,
     conversations,
     events,
+    failures,
     notes,
     reviews,
     rollup_buckets,
@@ -48,6 +51,32 @@ def _date(value: Optional[str]) -> Optional[dt.date]:
         return None
 
 
+MAX_SEARCH_CHARS = 200
+_DATE_LABELS = {"from": "From", "to": "To"}
+
+
+def parse_dates(args: Mapping[str, str], problems: List[str]) -> Tuple[Optional[dt.date],
+                                                                      Optional[dt.date]]:
+    """`from` and `to` of a query string; what was wrong with them goes into `problems`.
+
+    A value that is not a date is ignored and said so; a From after To is swapped and said so.
+    """
+    found: Dict[str, Optional[dt.date]] = {}
+    for key, label in _DATE_LABELS.items():
+        raw = (args.get(key) or "").strip()
+        found[key] = _date(raw)
+        if raw and found[key] is None:
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            problems.append(f"“{label}” must be a date like 2026-01-31; “{shown}” is not one, "
+                            "so it was not applied.")
+    date_from, date_to = found["from"], found["to"]
+    if date_from and date_to and date_from > date_to:
+        problems.append(f"“From” ({date_from.isoformat()}) was after “To” "
+                        f"({date_to.isoformat()}): the two were swapped.")
+        date_from, date_to = date_to, date_from
+    return date_from, date_to
+
+
 @dataclass(frozen=True)
 class ConversationFilter:
     """What a coach asked the list for; built from and written back to the query string."""
@@ -64,15 +93,24 @@ class ConversationFilter:
     tag: str = ""
     search: str = ""
     feedback: str = ""  # "" (no filter), "unhelpful" or "helpful": some answer rated so
+    # What was wrong with the query string, to tell the coach (not part of the filter).
+    problems: Tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_query(cls, args: Mapping[str, str]) -> ConversationFilter:
         """Parse query-string values; anything unrecognised means 'no filter'."""
         fallback = (args.get("fallback") or "").strip().lower()
         feedback = (args.get("feedback") or "").strip().lower()
+        problems: List[str] = []
+        date_from, date_to = parse_dates(args, problems)
+        search = (args.get("q") or "").strip()
+        if len(search) > MAX_SEARCH_CHARS:
+            problems.append(f"The search has {len(search):,} characters; only the first "
+                            f"{MAX_SEARCH_CHARS} were searched for.")
         return cls(
-            date_from=_date(args.get("from")),
-            date_to=_date(args.get("to")),
+            problems=tuple(problems),
+            date_from=date_from,
+            date_to=date_to,
             intent=(args.get("intent") or "").strip()[:255],
             fallback=fallback if fallback in ("yes", "ended", "no") else "",
             low_confidence=(args.get("low_confidence") or "") in ("1", "yes", "on"),
@@ -81,7 +119,7 @@ class ConversationFilter:
             clicked=_yes_no(args.get("clicked")),
             reviewed=_yes_no(args.get("reviewed")),
             tag=(args.get("tag") or "").strip().lower()[:64],
-            search=(args.get("q") or "").strip()[:200],
+            search=search[:MAX_SEARCH_CHARS],
             feedback=feedback if feedback in FEEDBACK_VERDICTS else "",
         )
 
@@ -128,8 +166,11 @@ def filter_clauses(
 ) -> List[sa.sql.ClauseElement]:
     """WHERE clauses on `console_conversations` for a filter."""
     c = conversations.c
-    # Sessions the widget opened where the visitor never typed are not conversations.
-    clauses: List[sa.sql.ClauseElement] = [c.user_messages > 0]
+    # Sessions the widget opened where the visitor never typed or clicked are not
+    # conversations (the greeting the widget triggers is no visitor message).
+    clauses: List[sa.sql.ClauseElement] = [
+        sa.or_(c.user_messages > 0, c.link_clicked == sa.true())
+    ]
     if flt.date_from:
         clauses.append(c.started_at >= day_bounds(flt.date_from, tz)[0])
     if flt.date_to:
@@ -350,6 +391,9 @@ class TranscriptItem:
     buttons: Tuple[str, ...] = ()
     section: str = ""  # the article section an answer links to
     helpful: Optional[bool] = None  # a feedback item's verdict
+    payloads: Tuple[str, ...] = ()
+    # For a click: the title of the button whose payload it sent, when the offer is known.
+    label: str = ""
 
 
 def _transcript_item(row: Any) -> TranscriptItem:
@@ -364,18 +408,25 @@ def _transcript_item(row: Any) -> TranscriptItem:
     if kind == "user":
         intent = (data.get("parse_data") or {}).get("intent") or {}
         confidence = intent.get("confidence")
+        origin = visitor.origin(data)
+        if origin == visitor.EXTERNAL:
+            # Not the visitor: the widget's greeting trigger and other server events.
+            return TranscriptItem(row.id, "trigger", at,
+                                  name=row.intent_name or intent.get("name"))
         return TranscriptItem(
-            row.id, "user", at, text=str(data.get("text") or ""),
+            row.id, "click" if origin == visitor.CLICKED else "user", at,
+            text=str(data.get("text") or ""),
             intent=row.intent_name or intent.get("name"),
             confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         )
     if kind == "bot":
         buttons = ((data.get("data") or {}).get("buttons")) or []
         titles = tuple(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
+        payloads = tuple(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
         metadata = data.get("metadata") or {}
         source = metadata.get("source") if isinstance(metadata.get("source"), dict) else {}
         return TranscriptItem(row.id, "bot", at, text=str(data.get("text") or ""),
-                              name=metadata.get("utter_action"), buttons=titles,
+                              name=metadata.get("utter_action"), buttons=titles, payloads=payloads,
                               section=str(source.get("section") or ""))
     if kind == "action":
         return TranscriptItem(row.id, "action", at, name=row.action_name)
@@ -389,6 +440,19 @@ def _transcript_item(row: Any) -> TranscriptItem:
     if kind == "session_started":
         return TranscriptItem(row.id, "session", at, name="session started")
     return TranscriptItem(row.id, "other", at, name=kind)
+
+
+def _label_clicks(items: List[TranscriptItem]) -> List[TranscriptItem]:
+    """Give each click the title of the button (last offered with that payload) it came from."""
+    offered: Dict[str, str] = {}
+    labelled = []
+    for item in items:
+        if item.kind == "bot":
+            offered.update(zip(item.payloads, item.buttons, strict=True))
+        elif item.kind == "click":
+            item = dataclasses.replace(item, label=offered.get(item.text.strip(), ""))
+        labelled.append(item)
+    return labelled
 
 
 @dataclass(frozen=True)
@@ -418,8 +482,89 @@ def transcript(engine: Engine, sender_id: str) -> Optional[Transcript]:
         ).first()
         tag_map, note_map = _tags_and_notes(connection, [sender_id])
     summary = _to_row(summary_row, tag_map, note_map) if summary_row else None
-    items = [_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]]
+    items = _label_clicks([_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]])
     return Transcript(sender_id, items, summary, truncated=len(rows) > TRANSCRIPT_LIMIT)
+
+
+SNIPPET_CONTEXT = 40
+
+
+def snippet(text: str, term: str, context: int = SNIPPET_CONTEXT) -> str:
+    """The part of `text` around the first case-insensitive `term`, with … where cut."""
+    found = text.casefold().find(term.casefold())
+    if found < 0 or len(text.casefold()) != len(text):
+        return text[: 2 * context] + ("…" if len(text) > 2 * context else "")
+    start, end = max(0, found - context), min(len(text), found + len(term) + context)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def search_snippets(engine: Engine, sender_ids: Sequence[str], term: str) -> Dict[str, str]:
+    """For each conversation, the first thing its visitor typed that contains `term`, cut
+    around it (read from the events of these conversations only: one page's worth)."""
+    if not term or not sender_ids:
+        return {}
+    found: Dict[str, str] = {}
+    needle = term.casefold()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(events.c.sender_id, events.c.data)
+            .where(events.c.sender_id.in_(list(sender_ids)), events.c.type_name == "user")
+            .order_by(events.c.id)
+        )
+        for row in rows:
+            if row.sender_id in found:
+                continue
+            try:
+                data = json.loads(row.data or "{}")
+            except ValueError:
+                continue
+            if not isinstance(data, dict) or visitor.origin(data) != visitor.TYPED:
+                continue
+            if needle in data["text"].casefold():
+                found[row.sender_id] = snippet(data["text"], term)
+    return found
+
+
+@dataclass(frozen=True)
+class NoteInfo:
+    """Who last wrote a conversation's note, and when."""
+
+    updated_by: str
+    updated_at: float
+
+
+def note_info(engine: Engine, sender_id: str) -> Optional[NoteInfo]:
+    """The note's author and time, or None when the conversation has no note."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(notes.c.updated_by, notes.c.updated_at).where(notes.c.sender_id == sender_id)
+        ).first()
+    return NoteInfo(row.updated_by, row.updated_at) if row else None
+
+
+def neighbours(engine: Engine, sender_id: str, flt: ConversationFilter, tz: ZoneInfo,
+               low_confidence: float) -> Tuple[Optional[str], Optional[str]]:
+    """The conversations before and after this one in the filtered list (newer, older)."""
+    c = conversations.c
+    with engine.connect() as connection:
+        here = connection.execute(
+            sa.select(c.started_at).where(c.sender_id == sender_id)).scalar()
+        if here is None:
+            return None, None
+        clauses = filter_clauses(flt, tz, low_confidence)
+        newer = connection.execute(
+            sa.select(c.sender_id).where(
+                *clauses,
+                sa.or_(c.started_at > here, sa.and_(c.started_at == here, c.sender_id > sender_id)))
+            .order_by(c.started_at.asc(), c.sender_id.asc()).limit(1)
+        ).scalar()
+        older = connection.execute(
+            sa.select(c.sender_id).where(
+                *clauses,
+                sa.or_(c.started_at < here, sa.and_(c.started_at == here, c.sender_id < sender_id)))
+            .order_by(c.started_at.desc(), c.sender_id.desc()).limit(1)
+        ).scalar()
+    return newer, older
 
 
 def known_intents(engine: Engine) -> List[str]:
@@ -548,6 +693,147 @@ def dashboard(
                      escalations, totals)
 
 
+@dataclass(frozen=True)
+class TopicOutcome:
+    """Conversations that asked one topic, how many saw the offer and how many applied."""
+
+    intent: str
+    conversations: int
+    offered: int
+    clicked: int
+
+    @property
+    def offer_rate(self) -> float:
+        """Share of these conversations shown the closing offer."""
+        return self.offered / self.conversations if self.conversations else 0.0
+
+    @property
+    def click_rate(self) -> float:
+        """Share of these conversations whose visitor clicked the application link."""
+        return self.clicked / self.conversations if self.conversations else 0.0
+
+
+def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
+                   tz: ZoneInfo) -> List[TopicOutcome]:
+    """Per topic asked in conversations started in the local days: offer shown, clicked.
+
+    "Clicked" counts as the list's *offer shown + clicked* does, so each number is the size
+    of the list it links to. Most applications first.
+    """
+    start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+    i, c = conversation_intents.c, conversations.c
+    offered = sa.case((c.offer_shown == sa.true(), 1), else_=0)
+    clicked = sa.case((sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true()), 1),
+                      else_=0)
+    query = (
+        sa.select(i.intent_name, sa.func.count(), sa.func.sum(offered), sa.func.sum(clicked))
+        .select_from(conversation_intents.join(conversations, c.sender_id == i.sender_id))
+        .where(i.started_at >= start, i.started_at < end, i.intent_name.like(TOPIC_PREFIX + "%"))
+        .group_by(i.intent_name)
+    )
+    with engine.connect() as connection:
+        rows = [TopicOutcome(name, int(n), int(o or 0), int(k or 0))
+                for name, n, o, k in connection.execute(query)]
+    return sorted(rows, key=lambda r: (-r.clicked, -r.conversations, r.intent))
+
+
+FAILURE_WINDOW = 2000
+FAILURE_REASONS = ("fallback", "low", "not_covered")
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """One visitor message the assistant failed on."""
+
+    event_id: int
+    sender_id: str
+    at: float
+    text: str
+    intent: Optional[str]
+    confidence: Optional[float]
+    reasons: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Similar failing messages, newest first, and the conversations they came from."""
+
+    messages: List[FailedMessage]
+
+    @property
+    def lead(self) -> FailedMessage:
+        """The newest message of the group."""
+        return self.messages[0]
+
+    @property
+    def reasons(self) -> Tuple[str, ...]:
+        """Every reason any message of the group failed for, in a fixed order."""
+        found = {r for m in self.messages for r in m.reasons}
+        return tuple(r for r in FAILURE_REASONS if r in found)
+
+    @property
+    def intents(self) -> List[Tuple[str, int]]:
+        """The intents the messages were given, most frequent first."""
+        return Counter(m.intent or "—" for m in self.messages).most_common()
+
+    @property
+    def conversations(self) -> List[str]:
+        """The conversations, newest first, each once."""
+        return list(dict.fromkeys(m.sender_id for m in self.messages))
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    """The failing messages of a date range, grouped; `total` counts all, `read` the newest."""
+
+    groups: List[FailureGroup]
+    total: int
+    read: int
+
+
+def failing_messages(engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo,
+                     low_confidence: float, reason: str = "",
+                     window: int = FAILURE_WINDOW) -> FailureReport:
+    """Messages that fell back, were not covered or below `low_confidence`, grouped by text.
+
+    The newest `window` messages of the range are read and grouped (near-duplicates as the
+    NLU inbox groups them); the biggest groups come first.
+    """
+    from practice.retrain.store import InboxMessage, group_near_duplicates
+
+    start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
+    f = failures.c
+    low = sa.and_(f.confidence.is_not(None), f.confidence < low_confidence)
+    which = {"fallback": f.fallback == sa.true(), "not_covered": f.not_covered == sa.true(),
+             "low": low}
+    condition = which.get(reason) if reason in which else sa.or_(*which.values())
+    where = (f.at >= start, f.at < end, condition)
+    with engine.connect() as connection:
+        total = connection.execute(sa.select(sa.func.count()).select_from(failures)
+                                   .where(*where)).scalar_one()
+        rows = connection.execute(
+            sa.select(failures).where(*where).order_by(f.at.desc(), f.event_id.desc())
+            .limit(window)
+        ).fetchall()
+    by_text: Dict[str, List[FailedMessage]] = {}
+    for row in rows:
+        reasons = tuple(name for name, on in (
+            ("fallback", row.fallback), ("low", row.confidence is not None
+                                         and row.confidence < low_confidence),
+            ("not_covered", row.not_covered)) if on)
+        by_text.setdefault(row.normalised, []).append(FailedMessage(
+            row.event_id, row.sender_id, row.at, row.text, row.intent, row.confidence, reasons))
+    leads = [InboxMessage(key, found[0].text, key, None, None, len(found), None, None)
+             for key, found in by_text.items()]
+    groups = []
+    for group in group_near_duplicates(leads):
+        members = [m for lead in group.members for m in by_text[lead.key]]
+        members.sort(key=lambda m: (-m.at, -m.event_id))
+        groups.append(FailureGroup(members))
+    groups.sort(key=lambda g: (-len(g.messages), -g.lead.at))
+    return FailureReport(groups, total, len(rows))
+
+
 def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[TranscriptItem]]:
     """The visitor and assistant messages of several conversations, in order (for exports)."""
     found: Dict[str, List[TranscriptItem]] = {s: [] for s in sender_ids}
@@ -562,4 +848,6 @@ def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[Tr
         )
         for row in rows:
             found[row.sender_id].append(_transcript_item(row))
-    return found
+    # Triggers (the widget's greeting) are no one's message.
+    return {sender: [m for m in _label_clicks(items) if m.kind != "trigger"]
+            for sender, items in found.items()}

@@ -60,8 +60,14 @@ def add_tag(engine: Engine, sender_id: str, name: str, username: str) -> str:
     return tag
 
 
+def _drop_unused(connection: sa.engine.Connection) -> None:
+    """Tags no conversation carries any more leave the suggestions and the filter."""
+    used = sa.select(conversation_tags.c.tag_id)
+    connection.execute(tags.delete().where(tags.c.id.not_in(used)))
+
+
 def remove_tag(engine: Engine, sender_id: str, name: str) -> None:
-    """Take a tag off a conversation (the tag stays available for others)."""
+    """Take a tag off a conversation; a tag no conversation carries any more is deleted."""
     tag = " ".join(name.split()).lower()
     with engine.begin() as connection:
         ids = sa.select(tags.c.id).where(tags.c.name == tag)
@@ -70,12 +76,28 @@ def remove_tag(engine: Engine, sender_id: str, name: str) -> None:
                 conversation_tags.c.sender_id == sender_id, conversation_tags.c.tag_id.in_(ids)
             )
         )
+        _drop_unused(connection)
+
+
+def delete_tag(engine: Engine, name: str) -> int:
+    """Delete a tag from every conversation and from the suggestions; how many it was on."""
+    tag = " ".join(name.split()).lower()
+    with engine.begin() as connection:
+        ids = sa.select(tags.c.id).where(tags.c.name == tag)
+        removed = connection.execute(
+            conversation_tags.delete().where(conversation_tags.c.tag_id.in_(ids))
+        ).rowcount
+        connection.execute(tags.delete().where(tags.c.name == tag))
+        _drop_unused(connection)
+    return int(removed or 0)
 
 
 def all_tags(engine: Engine) -> List[str]:
-    """Every tag name, for suggestions and the tag filter."""
+    """Every tag some conversation carries, for suggestions and the tag filter."""
+    used = sa.select(conversation_tags.c.tag_id)
     with engine.connect() as connection:
-        return [r[0] for r in connection.execute(sa.select(tags.c.name).order_by(tags.c.name))]
+        return [r[0] for r in connection.execute(
+            sa.select(tags.c.name).where(tags.c.id.in_(used)).order_by(tags.c.name))]
 
 
 def set_note(engine: Engine, sender_id: str, text: str, username: str) -> None:

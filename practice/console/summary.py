@@ -20,11 +20,13 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console import visitor
 from practice.console.db import (
     conversation_intents,
     conversation_text,
     conversations,
     events,
+    failures,
     rollup_buckets,
     rollup_topics,
     summary_gaps,
@@ -38,6 +40,13 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_two_strike_fallback"})
 OFFER_ACTIONS = frozenset({"utter_offer_coaching", "utter_closing", "utter_request_coach"})
 CLICK_SLOT = "application_link_clicked"
+# "Where it fails": the answer that says the article does not cover the question, and the
+# intent for questions beyond it; messages below FAILURE_CONFIDENCE are kept too (the pages
+# apply CONSOLE_LOW_CONFIDENCE, which is meant to be at most this).
+NOT_COVERED_ACTIONS = frozenset({"utter_not_covered"})
+NOT_COVERED_INTENTS = frozenset({"ask_beyond_article"})
+FAILURE_CONFIDENCE = 0.75
+FAILURE_TEXT_CHARS = 500
 TOPIC_PREFIX = "ask_"
 FIRST_MESSAGE_CHARS = 300
 
@@ -67,7 +76,13 @@ class Conversation:
     fallback_actions: int = 0
     escalations: int = 0
     min_confidence: Optional[float] = None
+    last_user_event_id: Optional[int] = None
     intents: Counter = field(default_factory=Counter)
+    # Failing messages found in this batch (console_failures rows), the latest typed message
+    # while it is in memory, and ids of earlier messages a "not covered" answer came after.
+    failures: List[Dict[str, Any]] = field(default_factory=list)
+    last_typed: Optional[Dict[str, Any]] = None
+    not_covered_ids: List[int] = field(default_factory=list)
     new_text: List[str] = field(default_factory=list)
     stored: bool = False
     stored_intents: frozenset = frozenset()
@@ -97,20 +112,27 @@ class Conversation:
                 self.offer_shown = True
             elif row.action_name in FALLBACK_ACTIONS:
                 self.fallback_actions += 1
+            elif row.action_name in NOT_COVERED_ACTIONS:
+                self._not_covered()
         elif (kind == "slot" and row.action_name == CLICK_SLOT
               and _loads(row.data).get("value") is True):
             self.link_clicked = True
 
     def _apply_user(self, row: Any) -> None:
         data = _loads(row.data)
+        kind = visitor.origin(data)
+        if kind == visitor.EXTERNAL:
+            return  # the widget or the server triggered it: the visitor did nothing
         intent = row.intent_name or ""
         self.user_messages += 1
+        self.last_user_event_id = row.id
+        self.last_typed = None
         if intent:
             self.intents[intent] += 1
             self.last_intent = intent
         if intent == FALLBACK_INTENT:
             self.fallbacks += 1
-        if intent in SAFETY_INTENTS:
+        if intent in SAFETY_INTENTS or visitor.safety_flagged(data):
             self.escalations += 1
         confidence = (data.get("parse_data") or {}).get("intent", {}).get("confidence")
         if isinstance(confidence, (int, float)):
@@ -118,14 +140,32 @@ class Conversation:
             if self.min_confidence is None or confidence < self.min_confidence:
                 self.min_confidence = confidence
         text = data.get("text")
-        if isinstance(text, str) and text:
+        if kind == visitor.TYPED:
             if self.first_message is None:
                 self.first_message = text[:FIRST_MESSAGE_CHARS]
             self.new_text.append(text.casefold())
+            self.last_typed = failure_row(row.id, self.sender_id, row.timestamp, text, intent,
+                                          confidence if isinstance(confidence, float) else None)
+            if failing(self.last_typed):
+                self.failures.append(self.last_typed)
+
+    def _not_covered(self) -> None:
+        """The assistant said the article does not cover the visitor's latest message."""
+        if self.last_typed is not None and self.last_typed["event_id"] == self.last_user_event_id:
+            if not failing(self.last_typed):
+                self.failures.append(self.last_typed)
+            self.last_typed["not_covered"] = True
+        elif self.last_user_event_id is not None:
+            self.not_covered_ids.append(self.last_user_event_id)
+
+    @property
+    def listed(self) -> bool:
+        """A conversation for the console: the visitor typed or clicked something."""
+        return self.user_messages > 0 or self.link_clicked
 
     def share(self) -> Optional[Share]:
         """What this conversation adds to the dashboard's rollups (None: not listed)."""
-        if self.user_messages == 0:
+        if not self.listed:
             return None
         return Share(
             bucket=int(self.started_at // 900),
@@ -162,7 +202,29 @@ class Conversation:
             "fallback_actions": self.fallback_actions,
             "escalations": self.escalations,
             "min_confidence": self.min_confidence,
+            "last_user_event_id": self.last_user_event_id,
         }
+
+
+def failure_row(event_id: int, sender_id: str, timestamp: Optional[float], text: str,
+                intent: str, confidence: Optional[float]) -> Dict[str, Any]:
+    """A `console_failures` row for a typed message (kept only when `failing`)."""
+    from practice.retrain.text import normalise
+
+    return {
+        "event_id": event_id, "sender_id": sender_id, "at": float(timestamp or 0.0),
+        "text": text[:FAILURE_TEXT_CHARS], "normalised": normalise(text)[:FAILURE_TEXT_CHARS],
+        "intent": intent or None, "confidence": confidence,
+        "fallback": intent == FALLBACK_INTENT,
+        "not_covered": intent in NOT_COVERED_INTENTS,
+    }
+
+
+def failing(row: Dict[str, Any]) -> bool:
+    """A fallback, a "not covered" answer, or a confidence under FAILURE_CONFIDENCE."""
+    confidence = row["confidence"]
+    return bool(row["fallback"] or row["not_covered"]
+                or (confidence is not None and confidence < FAILURE_CONFIDENCE))
 
 
 ROLLUP_COUNTS = ("conversations", "with_fallback", "escalated", "offered", "clicked",
@@ -279,6 +341,36 @@ def _store(connection: Connection, touched: Sequence[Conversation]) -> None:
     _store_intents(connection, touched)
     _store_text(connection, touched)
     _store_rollups(connection, touched)
+    _store_failures(connection, touched)
+
+
+def _store_failures(connection: Connection, touched: Sequence[Conversation]) -> None:
+    """New failing messages; earlier messages a "not covered" answer came after are marked."""
+    rows = [row for c in touched for row in c.failures]
+    if rows:
+        connection.execute(failures.insert(), rows)
+    late = sorted({event_id for c in touched for event_id in c.not_covered_ids})
+    for chunk in _chunks(late):
+        known = set(connection.execute(
+            sa.select(failures.c.event_id).where(failures.c.event_id.in_(chunk))).scalars())
+        if known:
+            connection.execute(failures.update().where(failures.c.event_id.in_(sorted(known)))
+                               .values(not_covered=True))
+        for row in connection.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.timestamp,
+                      events.c.intent_name, events.c.data)
+            .where(events.c.id.in_([i for i in chunk if i not in known]))
+        ):
+            data = _loads(row.data)
+            if visitor.origin(data) != visitor.TYPED:
+                continue
+            confidence = (data.get("parse_data") or {}).get("intent", {}).get("confidence")
+            failure = failure_row(row.id, row.sender_id, row.timestamp, data["text"],
+                                  row.intent_name or "",
+                                  float(confidence) if isinstance(confidence, (int, float))
+                                  else None)
+            failure["not_covered"] = True
+            connection.execute(failures.insert().values(**failure))
 
 
 def _store_rollups(connection: Connection, touched: Sequence[Conversation]) -> None:
@@ -497,7 +589,7 @@ def rebuild(engine: Engine) -> RefreshResult:
     """Drop every summary row and read all events again (after changing what is counted)."""
     with engine.begin() as connection:
         for table in (conversation_text, conversation_intents, conversations, rollup_buckets,
-                      rollup_topics, summary_gaps, summary_state):
+                      rollup_topics, summary_gaps, summary_state, failures):
             connection.execute(table.delete())
     return refresh(engine)
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from sanic import Request
 from sanic.log import logger
 from sanic.response import HTTPResponse, html, redirect
@@ -109,7 +110,66 @@ def make_templates(settings: Settings) -> Environment:
     env.filters["pct"] = lambda value: f"{100 * value:.1f}%"
     env.filters["conf"] = lambda value: "—" if value is None else f"{value:.2f}"
     env.globals["urlencode"] = lambda values: urlencode(values)
+    env.filters["topic"] = topic_label
+    env.filters["intent_label"] = intent_label
+    env.filters["highlight"] = highlight
     return env
+
+
+def topic_label(intent: Optional[str]) -> str:
+    """A topic intent as the pages show it: `ask_foods_to_eat` -> "foods to eat"."""
+    if not intent:
+        return "—"
+    name = intent[len(summary.TOPIC_PREFIX):] if intent.startswith(summary.TOPIC_PREFIX) else intent
+    return name.replace("_", " ")
+
+
+# Friendly names for the intents that are not topics (topics read as their name: ask_gluten
+# -> "gluten"); the raw name stays in the title attribute and in exports.
+INTENT_LABELS = {
+    "nlu_fallback": "not understood (fallback)",
+    "greet": "greeting",
+    "goodbye": "goodbye",
+    "thank": "thanks",
+    "affirm": "yes",
+    "deny": "no",
+    "out_of_scope": "out of scope",
+    "bot_challenge": "are you a bot?",
+    "ask_topics": "what can you help with",
+    "request_coach": "asks for a coach",
+    "report_red_flag_symptoms": "red-flag symptoms (safety)",
+    "express_self_harm": "self-harm (safety)",
+    "mention_disordered_eating": "disordered eating (safety)",
+    "ask_beyond_article": "beyond the article",
+}
+
+
+def intent_label(intent: Optional[str]) -> str:
+    """The friendly label of an intent, the same on every page."""
+    if not intent or intent == "—":
+        return "—"
+    if intent in INTENT_LABELS:
+        return INTENT_LABELS[intent]
+    return topic_label(intent)
+
+
+def highlight(text: str, term: str) -> Markup:
+    """`text` escaped, with each case-insensitive occurrence of `term` in a <mark>."""
+    if not term:
+        return Markup.escape(text)
+    folded, needle = text.casefold(), term.casefold()
+    if len(folded) != len(text):  # casefolding changed lengths (ß -> ss): no offsets to trust
+        return Markup.escape(text)
+    parts, start = [], 0
+    while True:
+        found = folded.find(needle, start)
+        if found < 0:
+            break
+        parts.append(Markup.escape(text[start:found]))
+        parts.append(Markup("<mark>%s</mark>") % text[found:found + len(needle)])
+        start = found + len(needle)
+    parts.append(Markup.escape(text[start:]))
+    return Markup("").join(parts)
 
 
 def _when(timestamp: Optional[float], tz: ZoneInfo, seconds: bool = False) -> str:

@@ -29,6 +29,23 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
+def _audit(engine: Engine, action: str, detail: str) -> None:
+    """Write the verdict to the console's audit log: under the staff member's name when the
+    console's Retraining page started the run (PRACTICE_RETRAIN_STARTED_BY), else as
+    `command-line` (as the accounts command does). The command writes it itself, so the
+    verdict is logged even if the console restarts while the run goes on."""
+    import os
+
+    from practice.console import audit, db
+
+    who = os.environ.get("PRACTICE_RETRAIN_STARTED_BY") or "command-line"
+    try:
+        db.metadata.create_all(engine, tables=[db.audit, db.audit_conversations])
+        audit.record(engine, who[:64], action, None, detail)
+    except sa.exc.SQLAlchemyError as error:  # the log must not fail a finished run
+        _say(f"(could not write the audit log: {error})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m practice.retrain", description=__doc__)
@@ -64,16 +81,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"Read {result.events_read} visitor messages; {result.messages} distinct.")
         return 0
     if args.command in ("retrain", "rollback"):
+        before = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
         try:
             with pipeline.exclusive(project):
                 if args.command == "rollback":
-                    return 0 if pipeline.rollback(project, engine, settings, say=_say) else 1
+                    done = pipeline.rollback(project, engine, settings, say=_say)
+                    after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
+                    _audit(engine, "rollback_finished",
+                           f"rolled back: model {before} -> {after}" if done
+                           else f"not rolled back; model {after}")
+                    return 0 if done else 1
                 store.sync_inbox(engine)
                 run = pipeline.Retrain(project, engine, settings, say=_say)
                 result = run.run(promote=not args.no_promote, force=args.force)
         except pipeline.Busy as error:
             _say(str(error))
+            _audit(engine, f"{args.command}_refused", str(error))
             return 2
+        after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
+        if result.nothing_to_do:
+            verdict = f"nothing to retrain; model {after} unchanged"
+        elif result.promoted:
+            verdict = f"gate passed, promoted: model {before} -> {after} (run {result.run_id})"
+        elif result.passed:
+            verdict = f"gate passed, not promoted; model {after} (run {result.run_id})"
+        else:
+            reasons = "; ".join(result.reasons)[:500]
+            verdict = f"gate refused ({reasons}); model {after} unchanged (run {result.run_id})"
+        _audit(engine, "retrain_finished", verdict)
         if result.nothing_to_do:
             return 0
         return 0 if result.passed and (result.promoted or args.no_promote) else 1

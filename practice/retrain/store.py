@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Set, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from practice.console.visitor import EXTERNAL_PREFIX, TYPED, origin
 from practice.retrain.text import normalise, similar, text_key
 
 metadata = sa.MetaData()
@@ -47,6 +48,10 @@ inbox = sa.Table(
     sa.Column("first_seen", sa.Float),
     sa.Column("last_seen", sa.Float),
     sa.Column("sender_id", sa.String(255)),
+    # The model's own top intents, JSON [[name, confidence], ...] (at most RANKING_SIZE),
+    # from parse_data.intent_ranking without nlu_fallback: a fallback's `confidence` above
+    # is the fallback threshold, not what the model thought.
+    sa.Column("ranking", sa.Text),
     # The inbox's order, so a page reads the least certain rows without sorting them all.
     sa.Index("ix_console_inbox_order", "confidence", sa.text("count DESC"), "key"),
 )
@@ -85,9 +90,52 @@ annotations = sa.Table(
 _CURSOR = "last_event_id"
 
 
+_VERSION = "version"
+# 2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) are no
+#    visitor messages.
+# 3: each message keeps the model's top intents (column `ranking`).
+# An older inbox table is made anew and read again from `events`.
+INBOX_VERSION = 3
+RANKING_SIZE = 3
+FALLBACK_INTENT = "nlu_fallback"
+_migrated: Set[str] = set()
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the inbox and annotation tables when missing (Rasa's `events` is left alone)."""
     metadata.create_all(engine, tables=[inbox, inbox_state, annotations], checkfirst=True)
+    key = str(engine.url)
+    if key not in _migrated:
+        migrate(engine)
+        _migrated.add(key)
+
+
+def migrate(engine: Engine) -> bool:
+    """Re-read the inbox when it was filled under older rules; True when it was emptied.
+
+    Only the inbox's own rows go (they are derived from `events`); the annotations are
+    staff's decisions and stay, except undecided-yet pending ones on trigger text (which
+    must never reach the training data).
+    """
+    with engine.begin() as connection:
+        version = connection.execute(
+            sa.select(inbox_state.c.value).where(inbox_state.c.name == _VERSION)
+        ).scalar()
+        if version is not None and int(version) >= INBOX_VERSION:
+            return False
+        had_rows = connection.execute(sa.select(sa.func.count()).select_from(inbox)).scalar()
+        # Made anew: a table from an older version may lack columns.
+        inbox.drop(connection)
+        inbox.create(connection)
+        connection.execute(inbox_state.delete())
+        connection.execute(
+            annotations.delete().where(
+                annotations.c.applied_run.is_(None),
+                annotations.c.text.like(EXTERNAL_PREFIX + "%"),
+            )
+        )
+        connection.execute(inbox_state.insert().values(name=_VERSION, value=INBOX_VERSION))
+    return bool(had_rows)
 
 
 def _events_exist(connection: Connection) -> bool:
@@ -108,10 +156,13 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         data = json.loads(row.data or "{}")
     except ValueError:
         return None
+    if not isinstance(data, dict) or origin(data) != TYPED:
+        # Widget/server triggers (`is_external`, the greeting) and button payloads are not
+        # things visitors typed.
+        return None
     text = data.get("text")
-    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("/"):
-        return None  # button payloads and intent triggers are not things visitors typed
-    intent = (data.get("parse_data") or {}).get("intent") or {}
+    parse_data = data.get("parse_data") or {}
+    intent = parse_data.get("intent") or {}
     confidence = intent.get("confidence")
     return {
         "text": text.strip(),
@@ -119,7 +170,32 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         "confidence": float(confidence) if isinstance(confidence, (int, float)) else 0.0,
         "timestamp": row.timestamp,
         "sender_id": row.sender_id,
+        "ranking": json.dumps(model_ranking(parse_data)),
     }
+
+
+def _ranking(stored: str | None) -> List[Tuple[str, float]]:
+    try:
+        return [(str(n), float(c)) for n, c in json.loads(stored or "[]")]
+    except (ValueError, TypeError):
+        return []
+
+
+def model_ranking(parse_data: Mapping[str, Any]) -> List[Tuple[str, float]]:
+    """The model's top intents and confidences, best first, without the fallback's entry."""
+    ranking = parse_data.get("intent_ranking")
+    if not isinstance(ranking, list) or not ranking:
+        ranking = [parse_data.get("intent") or {}]
+    found: List[Tuple[str, float]] = []
+    for entry in ranking:
+        if not isinstance(entry, Mapping):
+            continue
+        name, confidence = entry.get("name"), entry.get("confidence")
+        if not name or name == FALLBACK_INTENT or not isinstance(confidence, (int, float)):
+            continue
+        found.append((str(name), float(confidence)))
+    found.sort(key=lambda item: -item[1])
+    return found[:RANKING_SIZE]
 
 
 def sync_inbox(
@@ -221,6 +297,7 @@ def _merge(connection: Connection, grouped: Mapping[str, Dict[str, Any]]) -> Non
             "confidence": entry["confidence"],
             "last_seen": entry["timestamp"],
             "sender_id": entry["sender_id"],
+            "ranking": entry["ranking"],
         }
         if key in existing:
             connection.execute(
@@ -254,6 +331,8 @@ class InboxMessage:
     count: int
     last_seen: float | None
     sender_id: str | None
+    # The model's top intents [(name, confidence)], best first (see `model_ranking`).
+    ranking: List[Tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -295,6 +374,7 @@ def inbox_page(
     window: int = 1000,
     intent: str | None = None,
     max_confidence: float | None = None,
+    search: str | None = None,
 ) -> InboxPage:
     """Unannotated messages not in the data (`known`: normalised texts), least certain first.
 
@@ -310,6 +390,9 @@ def inbox_page(
     )
     if intent:
         query = query.where(inbox.c.intent == intent)
+    if search and normalise(search):
+        # Normalised text holds only letters, digits and single spaces: no LIKE wildcards.
+        query = query.where(inbox.c.normalised.like(f"%{normalise(search)}%"))
     if max_confidence is not None:
         query = query.where(inbox.c.confidence <= max_confidence)
     messages: List[InboxMessage] = []
@@ -334,6 +417,7 @@ def inbox_page(
                         row.count,
                         row.last_seen,
                         row.sender_id,
+                        _ranking(row.ranking),
                     )
                 )
             if len(rows) < window:
@@ -409,6 +493,7 @@ def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
                         row.count,
                         row.last_seen,
                         row.sender_id,
+                        _ranking(row.ranking),
                     )
                 )
     return found

@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import yaml
 from sanic import Request
@@ -128,6 +132,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
     caught_up = await _sync(request)
     data = await run_db(project_data, project.root)
     intent = (request.args.get("intent") or "").strip()[:255] or None
+    search = (request.args.get("q") or "").strip()[:200]
     max_confidence = _confidence(request.args.get("max_confidence"))
     page_number = _number(request.args.get("page"))
     page = await run_db(
@@ -139,6 +144,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         1000,
         intent,
         max_confidence,
+        search,
     )
     pending = await run_db(store.pending_annotations, ctx.engine)
     unhelpful = await run_db(store.unhelpful_answers, ctx.engine)
@@ -147,6 +153,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         for k, v in (
             ("intent", intent or ""),
             ("max_confidence", request.args.get("max_confidence") or ""),
+            ("q", search),
         )
         if v
     }
@@ -158,6 +165,7 @@ async def inbox_page(request: Request) -> HTTPResponse:
         page_size=PAGE_SIZE,
         intents=data.intents,
         intent=intent or "",
+        search=search,
         max_confidence=request.args.get("max_confidence") or "",
         filters=filters,
         query=urlencode({**filters, "page": page_number}),
@@ -190,8 +198,9 @@ def _members(request: Request, lead: str) -> List[str]:
 
 def _back(request: Request, **extra: Any) -> str:
     query = _form(request, "back")
-    values = dict(item.split("=", 1) for item in query.split("&") if "=" in item) if query else {}
-    allowed = {k: v for k, v in values.items() if k in ("intent", "max_confidence", "page")}
+    values = dict(parse_qsl(query)) if query else {}
+    allowed = {k: v for k, v in values.items()
+               if k in ("intent", "max_confidence", "q", "page")}
     allowed.update({k: str(v) for k, v in extra.items()})
     return "/inbox?" + urlencode(allowed)
 
@@ -220,25 +229,36 @@ async def annotate_view(request: Request) -> HTTPResponse:
         for lead, chosen in work[:MAX_KEYS]:
             keys = _members(request, lead)[:MAX_KEYS]
             intent = chosen
+            found = await run_db(store.messages_by_keys, ctx.engine, [lead])
             if action == "confirm":
-                found = await run_db(store.messages_by_keys, ctx.engine, [lead])
                 intent = found[0].intent if found else None
             if action == "relabel" and not intent:
                 return see_other(_back(request, error="Pick the intent to relabel with."))
-            recorded += await run_db(
+            done = await run_db(
                 store.annotate, ctx.engine, keys, action, username, intents, intent
             )
+            recorded += done
+            if done:
+                # One entry per message group: which message, and its intent before and after.
+                await run_db(audit.record, ctx.engine, username, "nlu_annotate", None,
+                             annotation_detail(action, found[0] if found else None, done,
+                                               intent))
     except store.AnnotationError as error:
         return see_other(_back(request, error=str(error)))
-    await run_db(
-        audit.record,
-        ctx.engine,
-        username,
-        "nlu_annotate",
-        None,
-        f"{ACTION_LABELS[action]} {recorded} message(s)",
-    )
     return see_other(_back(request, done=recorded, what=action))
+
+
+def annotation_detail(action: str, lead: store.InboxMessage | None, count: int,
+                      intent: str | None) -> str:
+    """The audit text of one decision: the message, how many it covered, old -> new intent."""
+    text = lead.text if lead else "?"
+    text = text if len(text) <= 160 else text[:160] + "…"
+    old = (lead.intent if lead else None) or "none"
+    new = {"discard": "discarded (not in the data)",
+           "out_of_scope": store.OUT_OF_SCOPE_INTENT}.get(action, intent or "none")
+    more = f" and {count - 1} similar" if count > 1 else ""
+    return f'{ACTION_LABELS[action]} "{text}"{more}: {old} -> {new}'
+
 
 
 async def annotated_page(request: Request) -> HTTPResponse:
@@ -260,17 +280,149 @@ async def undo_view(request: Request) -> HTTPResponse:
     """Forget not-yet-applied decisions: the messages go back to the inbox."""
     ctx = console(request)
     keys = [k for k in (_form_list(request, "key") + [_form(request, "one")]) if _KEY.match(k)]
+    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True)
+              if a.key in set(keys[:MAX_KEYS])]
     removed = await run_db(store.undo, ctx.engine, keys[:MAX_KEYS]) if keys else 0
-    if removed:
+    for item in undone[:removed]:
+        text = item.text if len(item.text) <= 160 else item.text[:160] + "…"
         await run_db(
             audit.record,
             ctx.engine,
             request.ctx.session.account.username,
             "nlu_undo",
             None,
-            f"undid {removed} annotation(s)",
+            f'undid "{text}": {ACTION_LABELS.get(item.action, item.action)} as '
+            f"{item.intent or 'none'} (predicted {item.predicted_intent or 'none'})",
         )
     return see_other(f"/inbox/annotated?undone={removed}")
+
+
+# ---------------------------------------------------------------- retraining from the console
+_RUN_LINE = re.compile(r"^Run (\d{8}-\d{6}) took", re.MULTILINE)
+LOG_TAIL_LINES = 60
+JOB_KINDS = {"retrain": "Retraining", "rollback": "Rollback"}
+
+
+@dataclass
+class Job:
+    """A `python -m practice.retrain retrain|rollback` the console started, and its outcome."""
+
+    kind: str
+    started_by: str
+    started_at: float
+    log: Path
+    model_before: str | None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    outcome: str = ""
+    run_id: str | None = None
+
+    @property
+    def running(self) -> bool:
+        """True until the process has ended."""
+        return self.finished_at is None
+
+    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines of what the command printed (its progress, then its verdict)."""
+        try:
+            text = self.log.read_text("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def job_outcome(job: Job, project: Project) -> Tuple[str, str | None]:
+    """What a finished job did, for the page and the audit log: (outcome, run id)."""
+    text = job.log.read_text("utf-8", errors="replace") if job.log.exists() else ""
+    found = _RUN_LINE.findall(text)
+    run_id = found[-1] if found else None
+    after = (sha256_of(project.current_model) or "")[:12] or "none"
+    before = (job.model_before or "")[:12] or "none"
+    if job.exit_code == 2:
+        return "refused: another retraining or rollback was running", run_id
+    if job.kind == "rollback":
+        if "ROLLED BACK" in text:
+            return f"rolled back: model {before} -> {after}", run_id
+        reason = next((line for line in text.splitlines() if line.startswith(
+            ("Nothing to roll back", "Refusing to roll back"))), "failed")
+        return f"not rolled back ({reason}); model {after}", run_id
+    if "Nothing to retrain" in text:
+        return f"nothing to retrain; model {after} unchanged", run_id
+    result: Dict[str, Any] = {}
+    if run_id and (project.runs_dir / run_id / "result.json").exists():
+        result = json.loads((project.runs_dir / run_id / "result.json").read_text("utf-8"))
+    if result.get("promoted"):
+        return f"gate passed, promoted: model {before} -> {after} (run {run_id})", run_id
+    if result and not result.get("passed"):
+        reasons = "; ".join(result.get("reasons") or [])[:500]
+        return f"gate refused ({reasons}); model {after} unchanged (run {run_id})", run_id
+    if result:
+        reasons = "; ".join(result.get("reasons") or [])[:500]
+        return f"gate passed, not promoted ({reasons}); model {after} (run {run_id})", run_id
+    return f"failed (exit code {job.exit_code}); model {after}", run_id
+
+
+def _busy(project: Project) -> bool:
+    """True when a retrain or rollback (from here or a terminal) holds the project's lock."""
+    from practice.retrain.pipeline import Busy, exclusive
+
+    try:
+        with exclusive(project):
+            return False
+    except Busy:
+        return True
+
+
+async def _watch(app: Any, job: Job, process: Any, project: Project, engine: Any) -> None:
+    """Wait for the command; record its outcome on the job for the page.
+
+    The command writes its verdict to the audit log itself, under the staff member's name
+    (PRACTICE_RETRAIN_STARTED_BY), so a console restart during a run loses nothing.
+    """
+    try:
+        job.exit_code = await asyncio.to_thread(process.wait)
+    finally:
+        job.finished_at = time.time()
+        job.outcome, job.run_id = await run_db(job_outcome, job, project)
+
+
+async def start_job(request: Request) -> HTTPResponse:
+    """Start `make retrain` (or `make rollback`) in the background: staff, one at a time."""
+    ctx = console(request)
+    kind = _form(request, "kind")
+    if kind not in JOB_KINDS:
+        return see_other("/retrain?" + urlencode({"error": "Choose retrain or rollback."}))
+    project = _project(request)
+    username = request.ctx.session.account.username
+    current: Job | None = getattr(request.app.ctx, "retrain_job", None)
+    if current is not None and current.running:
+        message = (f"{JOB_KINDS[current.kind]} started by {current.started_by} is still "
+                   "running; wait for it to finish.")
+        await run_db(audit.record, ctx.engine, username, f"{kind}_refused", None, message)
+        return see_other("/retrain?" + urlencode({"error": message}))
+    if await run_db(_busy, project):
+        message = ("Another retraining or rollback is running (started from a terminal?); "
+                   "wait for it to finish.")
+        await run_db(audit.record, ctx.engine, username, f"{kind}_refused", None, message)
+        return see_other("/retrain?" + urlencode({"error": message}))
+    project.runs_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    job = Job(kind, username, time.time(), project.runs_dir / f"console-{stamp}-{kind}.log",
+              sha256_of(project.current_model))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1",
+           "PRACTICE_RETRAIN_STARTED_BY": username}
+    # A plain Popen waited on in a thread: the server's event loop (uvloop) need not reap it.
+    with job.log.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "practice.retrain", kind], cwd=str(project.code_root),
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    request.app.ctx.retrain_job = job
+    await run_db(audit.record, ctx.engine, username, f"{kind}_started", None,
+                 f"model {(job.model_before or '')[:12] or 'none'}; log {job.log.name}")
+    request.app.ctx.retrain_watch = asyncio.ensure_future(
+        _watch(request.app, job, process, project, ctx.engine))
+    return see_other("/retrain")
 
 
 def _runs(project: Project, limit: int = 30) -> List[Dict[str, Any]]:
@@ -308,7 +460,9 @@ async def runs_page(request: Request) -> HTTPResponse:
     runs = await run_db(_runs, project)
     serving = await run_db(_serving, project)
     pending = await run_db(store.pending_annotations, console(request).engine)
-    return render(request, "retrain_runs.html", runs=runs, serving=serving, pending=len(pending))
+    return render(request, "retrain_runs.html", runs=runs, serving=serving, pending=len(pending),
+                  job=getattr(request.app.ctx, "retrain_job", None), kinds=JOB_KINDS,
+                  error=(request.args.get("error") or "")[:300])
 
 
 def _run_dir(request: Request) -> Path | None:

@@ -45,12 +45,17 @@ class Scenario:
     offer: Optional[str] = None
     clicked: bool = False
     facts: Dict[str, object] = field(default_factory=dict)
+    # Opened in the website widget: the widget's greeting trigger (`EXTERNAL: greet`,
+    # is_external) and the greeting with its buttons come first, as the widget's /start
+    # stores them; `clicks` are payloads of those buttons the visitor then clicked.
+    widget: bool = False
+    clicks: Sequence[Tuple[str, str]] = ()
 
 
 def scenarios() -> List[Scenario]:
     """The seeded conversations: one per property the filters distinguish."""
     d1, d2, d8 = midnight_utc(1), midnight_utc(2), midnight_utc(8)
-    return [
+    return widget_scenarios([
         Scenario("c-yesterday-fallback", d1 + 10 * 3600, [
             ("What is leaky gut?", "ask_what_is_leaky_gut", 0.91),
             ("blorp zzz qux", "nlu_fallback", 0.12),
@@ -79,9 +84,23 @@ def scenarios() -> List[Scenario]:
         Scenario("c-8days-evening", d8 + 18.75 * 3600, [
             ("Does exercise help?", "ask_exercise", 0.93),
         ]),
-        # The widget opened a session but the visitor never typed: not a conversation.
+        # The widget opened a session and greeted, but the visitor never typed or clicked:
+        # not a conversation.
         Scenario("c-empty", d1 + 11 * 3600, []),
-    ]
+    ])
+
+
+GREETING_BUTTONS = [
+    {"title": "What is leaky gut?", "payload": "What is leaky gut?"},
+    {"title": "Tell me about 1:1 coaching", "payload": "/ask_coaching"},
+]
+
+
+def widget_scenarios(items: Sequence[Scenario]) -> List[Scenario]:
+    """The scenarios as the website widget stores them (greeting trigger first)."""
+    import dataclasses
+
+    return [dataclasses.replace(s, widget=True) for s in items]
 
 
 def rasa_events(scenario: Scenario) -> list:
@@ -100,6 +119,28 @@ def rasa_events(scenario: Scenario) -> list:
         SessionStarted(timestamp=t),
         ActionExecuted("action_listen", timestamp=t),
     ]
+    if scenario.widget:
+        # What the website channel's /start stores: Rasa's trigger_intent("greet").
+        trigger = UserUttered.create_external("greet", [], "website")
+        trigger.timestamp = t
+        events += [
+            trigger,
+            ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0, timestamp=t),
+            BotUttered("Hello! Ask me about leaky gut.", data={"buttons": GREETING_BUTTONS},
+                       metadata={"utter_action": "utter_greet"}, timestamp=t),
+            ActionExecuted("action_listen", timestamp=t),
+        ]
+    for payload, intent in scenario.clicks:
+        t += 5
+        ranking = [{"name": intent, "confidence": 1.0}]
+        events.append(UserUttered(payload, intent=ranking[0], timestamp=t,
+                                  parse_data={"text": payload, "intent": ranking[0],
+                                              "intent_ranking": ranking, "entities": []},
+                                  input_channel="website"))
+        events.append(ActionExecuted(f"utter_{intent}", timestamp=t + 1))
+        events.append(BotUttered(f"An answer about {intent}.",
+                                 metadata={"utter_action": f"utter_{intent}"}, timestamp=t + 1))
+        events.append(ActionExecuted("action_listen", timestamp=t + 1))
     for text, intent, confidence in scenario.turns:
         t += 10
         ranking = [{"name": intent, "confidence": confidence}]

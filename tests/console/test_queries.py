@@ -77,6 +77,22 @@ def test_each_filter_selects_exactly_its_conversations(
     assert ids(seeded, ConversationFilter.from_query(query)) == expected
 
 
+def test_bad_dates_and_long_searches_are_reported_not_silently_dropped() -> None:
+    flt = ConversationFilter.from_query({"from": "2026-02-30", "to": "yesterday"})
+    assert (flt.date_from, flt.date_to) == (None, None)
+    assert [p.split(";")[0] for p in flt.problems] == [
+        "“From” must be a date like 2026-01-31", "“To” must be a date like 2026-01-31"]
+    flt = ConversationFilter.from_query({"from": "2026-03-10", "to": "2026-03-01"})
+    assert (flt.date_from, flt.date_to) == (dt.date(2026, 3, 1), dt.date(2026, 3, 10))
+    assert "was after" in flt.problems[0]
+    flt = ConversationFilter.from_query({"q": "kombucha " * 1000})
+    assert len(flt.search) == queries.MAX_SEARCH_CHARS
+    assert flt.problems == ("The search has 8,999 characters; only the first 200 were "
+                            "searched for.",)
+    assert ConversationFilter.from_query({"from": "2026-03-01"}).problems == ()
+    assert ConversationFilter.from_query({}) == ConversationFilter()
+
+
 def test_date_range_uses_the_practice_time_zone(seeded: Seeded) -> None:
     yesterday = (today() - dt.timedelta(days=1)).isoformat()
     flt = ConversationFilter.from_query({"from": yesterday, "to": yesterday})
@@ -96,7 +112,7 @@ def test_date_range_spanning_days(seeded: Seeded) -> None:
 def test_summary_row_counts_what_happened(seeded: Seeded) -> None:
     fallback = row(seeded, "c-yesterday-fallback")
     assert fallback.user_messages == 2
-    assert fallback.messages == 4
+    assert fallback.messages == 5  # the greeting the widget triggered is a reply too
     assert fallback.topics == ("ask_what_is_leaky_gut",)
     assert fallback.first_message == "What is leaky gut?"
     assert fallback.fallbacks == 1
@@ -125,15 +141,17 @@ def test_transcript_shows_every_event_in_order(seeded: Seeded) -> None:
     shown = [(i.kind, i.text or i.name) for i in found.items]
     assert shown == [
         ("action", "action_session_start"), ("session", "session started"),
-        ("action", "action_listen"), ("user", "Which foods help the gut lining?"),
+        ("action", "action_listen"), ("trigger", "greet"), ("action", "utter_greet"),
+        ("bot", "Hello! Ask me about leaky gut."), ("action", "action_listen"),
+        ("user", "Which foods help the gut lining?"),
         ("action", "utter_ask_foods_to_eat"), ("bot", "An answer about ask_foods_to_eat."),
         ("action", "action_listen"), ("action", "utter_offer_coaching"),
         ("bot", "1:1 coaching could help. Apply here."), ("slot", "application_link_clicked"),
     ]
-    user = found.items[3]
+    user = found.items[7]
     assert (user.intent, user.confidence) == ("ask_foods_to_eat", pytest.approx(0.88))
-    assert found.items[8].buttons == ("Apply for coaching",)
-    assert found.items[9].value == "true"
+    assert found.items[12].buttons == ("Apply for coaching",)
+    assert found.items[13].value == "true"
     assert queries.transcript(seeded.engine, "no-such-conversation") is None
 
 
@@ -158,6 +176,26 @@ def test_dashboard_counts_days_topics_and_rates(seeded: Seeded) -> None:
     assert {name for name, _ in stats.topics} == {
         "ask_what_is_leaky_gut", "ask_foods_to_eat", "ask_fiber_amount", "ask_gluten",
         "ask_probiotics", "ask_exercise"}
+
+
+def test_topic_outcomes_say_which_questions_lead_to_applications(seeded: Seeded) -> None:
+    outcomes = queries.topic_outcomes(seeded.engine, today() - dt.timedelta(days=8),
+                                      today() - dt.timedelta(days=1), UTC)
+    found = {o.intent: (o.conversations, o.offered, o.clicked) for o in outcomes}
+    assert found == {
+        "ask_what_is_leaky_gut": (2, 0, 0), "ask_foods_to_eat": (1, 1, 1),
+        "ask_fiber_amount": (1, 1, 0), "ask_gluten": (1, 1, 0), "ask_probiotics": (1, 1, 1),
+        "ask_exercise": (1, 0, 0)}
+    assert [o.intent for o in outcomes][:2] == ["ask_foods_to_eat", "ask_probiotics"]
+    # Each number is the size of the list it links to.
+    for o in outcomes:
+        base = {"from": (today() - dt.timedelta(days=8)).isoformat(),
+                "to": (today() - dt.timedelta(days=1)).isoformat(), "intent": o.intent}
+        assert len(ids(seeded, ConversationFilter.from_query(base))) == o.conversations
+        assert len(ids(seeded, ConversationFilter.from_query({**base, "offer": "yes"}))) == o.offered
+        assert len(ids(seeded, ConversationFilter.from_query(
+            {**base, "offer": "yes", "clicked": "yes"}))) == o.clicked
+    assert queries.topic_outcomes(seeded.engine, today(), today(), UTC) == []
 
 
 def test_dashboard_day_follows_time_zone(seeded: Seeded) -> None:
@@ -197,13 +235,28 @@ def test_reviewed_tag_and_note(marks: Seeded) -> None:
     safety = row(marks, "c-2days-safety")
     assert (safety.reviewed_by, safety.tags, safety.note) == (
         "sam", ("needs answer",), "Called the GP line.\nFollow up.")
+    review.add_tag(engine, "c-2days-lowconf", "needs answer", "kim")
     review.remove_tag(engine, "c-2days-safety", "Needs Answer")
     assert row(marks, "c-2days-safety").tags == ()
-    assert review.all_tags(engine) == ["<b>odd</b>", "needs answer"]
+    assert review.all_tags(engine) == ["<b>odd</b>", "needs answer"]  # still on lowconf
+    review.remove_tag(engine, "c-2days-lowconf", "needs answer")
+    assert review.all_tags(engine) == ["<b>odd</b>"]  # unused: gone from the suggestions
     with pytest.raises(review.ReviewError):
         review.add_tag(engine, "c-2days-safety", "   ", "sam")
     with pytest.raises(review.ReviewError):
         review.set_note(engine, "c-2days-safety", "x" * 5001, "sam")
+
+
+def test_a_tag_can_be_deleted_everywhere(marks: Seeded) -> None:
+    engine = marks.engine
+    for sender_id in ("c-2days-safety", "c-8days-xss"):
+        review.add_tag(engine, sender_id, "Old Label", "sam")
+    review.add_tag(engine, "c-8days-xss", "keep", "sam")
+    assert review.delete_tag(engine, " old   LABEL ") == 2
+    assert review.all_tags(engine) == ["keep"]
+    assert ids(marks, ConversationFilter(tag="old label")) == set()
+    assert row(marks, "c-8days-xss").tags == ("keep",)
+    assert review.delete_tag(engine, "no such tag") == 0
 
 
 def test_csv_export_has_one_row_per_conversation_and_no_formulas(marks: Seeded) -> None:
@@ -230,11 +283,12 @@ def test_json_export_carries_the_messages(seeded: Seeded) -> None:
     assert [r["conversation_id"] for r in records] == ["c-yesterday-clicked", "c-8days-search"]
     messages = records[0]["messages"]
     assert [(m["from"], m["text"]) for m in messages] == [
+        ("assistant", "Hello! Ask me about leaky gut."),
         ("visitor", "Which foods help the gut lining?"),
         ("assistant", "An answer about ask_foods_to_eat."),
         ("assistant", "1:1 coaching could help. Apply here."),
     ]
-    assert messages[0]["intent"] == "ask_foods_to_eat"
+    assert messages[1]["intent"] == "ask_foods_to_eat"
     assert records[0]["application_clicked"] is True
 
 
@@ -265,3 +319,26 @@ def test_dashboard_agrees_with_the_list_in_any_time_zone(seeded: Seeded, zone: s
             for topic in row.topics:
                 expected[topic] = expected.get(topic, 0) + 1
         assert dict(stats.topics) == expected
+
+
+def test_neighbours_follow_the_list_order(seeded: Seeded) -> None:
+    flt = ConversationFilter.from_query({"offer": "yes"})
+    order = [r.sender_id for r in queries.list_conversations(seeded.engine, flt, UTC, LOW).rows]
+    for index, sender in enumerate(order):
+        newer, older = queries.neighbours(seeded.engine, sender, flt, UTC, LOW)
+        assert newer == (order[index - 1] if index else None)
+        assert older == (order[index + 1] if index + 1 < len(order) else None)
+    assert queries.neighbours(seeded.engine, "nobody", flt, UTC, LOW) == (None, None)
+
+
+def test_search_snippets_and_highlight(seeded: Seeded) -> None:
+    from practice.console.web import highlight
+
+    found = queries.search_snippets(seeded.engine, sorted(ALL), "kombucha")
+    assert found == {"c-8days-search": "Is KOMBUCHA ok? I am 100% sure_thing"}
+    assert queries.snippet("x" * 100 + "needle" + "y" * 100, "NEEDLE") == (
+        "…" + "x" * 40 + "needle" + "y" * 40 + "…")
+    assert str(highlight("<b>Kombucha</b> kombucha", "KOMBUCHA")) == (
+        "&lt;b&gt;<mark>Kombucha</mark>&lt;/b&gt; <mark>kombucha</mark>")
+    assert str(highlight("a < b", "")) == "a &lt; b"
+    assert queries.search_snippets(seeded.engine, sorted(ALL), "greet") == {}

@@ -155,12 +155,14 @@ def seed_user_messages(
     store.metadata.create_all(engine, tables=[store.events])
     now = time.time() - age_seconds
     with engine.begin() as connection:
-        for number, (text, intent, confidence) in enumerate(messages):
+        for number, (text, intent, confidence, *ranking) in enumerate(messages):
+            # An optional 4th item: the model's ranking, as [(name, confidence), ...].
             parse = {
                 "intent": {"name": intent, "confidence": confidence},
                 "entities": [],
                 "text": text,
-                "intent_ranking": [{"name": intent, "confidence": confidence}],
+                "intent_ranking": [{"name": n, "confidence": c}
+                                   for n, c in (ranking[0] if ranking else [(intent, confidence)])],
             }
             connection.execute(
                 store.events.insert().values(

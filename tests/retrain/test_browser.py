@@ -1,6 +1,7 @@
 """End to end, as staff would do it: real visitor logs, the console's inbox in headless
-Chromium, `make retrain`'s command, and the running assistant answering the new phrasings
-right without a restart; then `make rollback`'s command puts everything back.
+Chromium, the console's Retrain button (`make retrain`'s command in the background), and the
+running assistant answering the new phrasings right without a restart; then the console's
+Roll back button (`make rollback`'s command) puts everything back.
 
 Runs on a copy of the project (tests/retrain/conftest.py); screenshots for
 docs/RETRAINING.md go to docs/screenshots/retrain-*.png.
@@ -183,7 +184,7 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     for text, _, predicted in wrong:
         row = page.locator("tr.group", has_text=text)
         expect(row).to_have_count(1)
-        expect(row.locator(".intent")).to_have_text(predicted)
+        expect(row.locator(".intent")).to_have_attribute("data-intent", predicted)
     expect(page.locator("tr.group", has_text="asdf asdf")).to_have_count(1)
     shot(page, "inbox")
     for text, meant, _ in wrong:
@@ -201,13 +202,23 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     expect(page.locator("table.discarded tbody tr")).to_have_count(len(NOISE))
     shot(page, "annotated")
 
-    # 3. `make retrain`: the gate passes, the model is promoted, the server reloads it.
-    done = workspace.retrain("retrain")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "PROMOTED" in done.stdout
-    assert "server process(es) now answer with the new model" in done.stdout
+    # 3. Staff click Retrain now (`make retrain` in the background): the gate passes, the
+    #    model is promoted, the server reloads it; the page shows progress, then the verdict.
+    page.goto(console_url + "/retrain")
+    page.get_by_role("button", name="Retrain now").click()
+    expect(page.get_by_role("heading", name="Retraining running")).to_be_visible()
+    shot(page, "running")
+    expect(page.get_by_role("heading", name="Retraining finished")).to_be_visible(
+        timeout=900_000)
+    log = page.locator("pre.log").inner_text()
+    assert "PROMOTED" in log, log
+    assert "server process(es) now answer with the new model" in log
     promoted_sha = sha256_of(workspace.model_dir / "current.tar.gz")
     assert promoted_sha != baseline_sha
+    outcome = page.locator("#job-outcome").inner_text()
+    assert outcome.startswith(
+        f"gate passed, promoted: model {baseline_sha[:12]} -> {promoted_sha[:12]}"), outcome
+    shot(page, "finished")
     nlu = (workspace.project / NLU_FILE).read_text()
     for text, _, _ in wrong:
         assert f"    - {text}\n" in nlu
@@ -243,12 +254,24 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     for text, _, _ in wrong:
         expect(page.locator("tr.group", has_text=text)).to_have_count(0)
 
-    # 6. `make rollback`: the previous model and data come back, the server reloads again.
-    undone = workspace.retrain("rollback")
-    assert undone.returncode == 0, undone.stdout + undone.stderr
-    assert "ROLLED BACK" in undone.stdout
-    assert "server process(es) now answer with the new model" in undone.stdout
+    # 6. Roll back from the page (`make rollback`): the previous model and data come back,
+    #    the server reloads again; every step is in the audit log with who and which model.
+    page.goto(console_url + "/retrain")
+    page.get_by_role("button", name="Roll back the last promotion").click()
+    expect(page.get_by_role("heading", name="Rollback finished")).to_be_visible(timeout=300_000)
+    log = page.locator("pre.log").inner_text()
+    assert "ROLLED BACK" in log, log
+    assert "server process(es) now answer with the new model" in log
     assert sha256_of(workspace.model_dir / "current.tar.gz") == baseline_sha
+    expect(page.locator("#job-outcome")).to_have_text(
+        f"rolled back: model {promoted_sha[:12]} -> {baseline_sha[:12]}")
+    from practice.console import audit
+
+    logged = [(e.action, e.detail) for e in audit.entries(workspace.engine(), username=STAFF)]
+    assert [a for a, _ in logged if a.startswith(("retrain_", "rollback_"))] == [
+        "rollback_finished", "rollback_started", "retrain_finished", "retrain_started"]
+    assert any(a == "retrain_finished" and d.startswith("gate passed, promoted: model")
+               for a, d in logged)
     for name, content in data_before.items():
         assert (workspace.project / name).read_bytes() == content, name
     text, meant, predicted = wrong[0]

@@ -55,7 +55,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         sa.create_engine(url, future=True),
         [
             (XSS, "greet", 0.2),
-            ("is kefir worth drinking", "ask_probiotics", 0.45),
+            ("is kefir worth drinking", "ask_probiotics", 0.45,
+             [("ask_probiotics", 0.45), ("ask_gluten", 0.2), ("greet", 0.1)]),
             ("is kombucha any good for the gut", "ask_probiotics", 0.52),
         ],
     )
@@ -149,6 +150,28 @@ def test_coaches_cannot_reach_the_retraining_pages(browser: Browser, console: Co
     coach.context.close()
 
 
+def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
+    browser: Browser, console: Console
+) -> None:
+    staff = sign_in(browser, console, "sam")
+    staff.set_viewport_size({"width": 1280, "height": 800})
+    staff.goto(console.url + "/inbox")
+    expect(staff.locator("tr.group")).to_have_count(3)
+    assert staff.evaluate("document.documentElement.scrollWidth") <= 1280
+    for button in staff.get_by_role("button", name="Discard", exact=True).all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1280
+    kefir = staff.locator("tr.group", has_text="is kefir worth drinking")
+    expect(kefir.locator(".ranking li")).to_have_text(
+        ["probiotics 0.45", "gluten 0.20", "greeting 0.10"])
+    expect(kefir.locator(".rank-intent").first).to_have_attribute("data-intent", "ask_probiotics")
+    staff.get_by_label("Text").fill("KEFIR")
+    staff.get_by_role("button", name="Filter").click()
+    expect(staff.locator("tr.group .message")).to_have_text(["is kefir worth drinking"])
+    assert "q=KEFIR" in staff.url
+    staff.context.close()
+
+
 def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
     browser: Browser, console: Console
 ) -> None:
@@ -177,7 +200,8 @@ def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
     staff.goto(console.url + "/inbox/annotated")
     rows = staff.locator("table.annotations tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.filter(has_text="is kefir worth drinking")).to_contain_text("ask_probiotics")
+    expect(rows.filter(has_text="is kefir worth drinking").locator(".intent").first).to_have_attribute(
+        "data-intent", "ask_probiotics")
     rows.filter(has_text="kefir").get_by_role("button", name="Undo").click()
     expect(staff.get_by_role("status")).to_contain_text("1 decision(s) undone")
     expect(staff.locator("table.annotations tbody tr")).to_have_count(1)
@@ -192,3 +216,18 @@ def test_decisions_are_stored_with_who_and_the_shown_intent(console: Console) ->
     assert [(a.text, a.action, a.intent, a.annotated_by) for a in decided] == [
         ("is kombucha any good for the gut", "confirm", "ask_probiotics", "sam")
     ]
+
+
+def test_the_audit_log_names_each_decision_s_message_and_intents(console: Console) -> None:
+    from practice.console import audit
+
+    engine = sa.create_engine(console.database_url, future=True)
+    details = [(e.action, e.detail) for e in audit.entries(engine, username="sam")
+               if e.action.startswith("nlu_")]
+    assert ("nlu_annotate",
+            'confirmed "is kombucha any good for the gut": ask_probiotics -> ask_probiotics'
+            ) in details
+    assert ("nlu_annotate",
+            'confirmed "is kefir worth drinking": ask_probiotics -> ask_probiotics') in details
+    assert ("nlu_undo", 'undid "is kefir worth drinking": confirmed as ask_probiotics '
+            "(predicted ask_probiotics)") in details

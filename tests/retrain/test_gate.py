@@ -76,6 +76,12 @@ def test_nothing_approved_and_data_unchanged_is_nothing_to_do(workspace: Workspa
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Nothing to retrain" in done.stdout
     assert not [p for p in workspace.runs_dir.glob("*") if p.is_dir()]
+    # A run from a terminal is in the console's audit log too, as `command-line`.
+    from practice.console import audit
+
+    model = (sha256_of(workspace.model_dir / "current.tar.gz") or "")[:12]
+    assert [(e.username, e.action, e.detail) for e in audit.entries(workspace.engine())] == [
+        ("command-line", "retrain_finished", f"nothing to retrain; model {model} unchanged")]
 
 
 def test_one_run_at_a_time_and_nothing_to_roll_back_at_first(workspace: Workspace) -> None:

@@ -151,3 +151,49 @@ def test_texts_already_in_the_data_are_skipped_and_safety_conflicts_found(engine
     assert [(p.text, intent) for p, intent in conflicts] == [
         ("my stools are black and tarry", "report_red_flag_symptoms")
     ]
+
+
+def test_each_message_keeps_the_model_s_real_top_three(engine) -> None:
+    # The fallback classifier puts nlu_fallback first at its threshold (0.35): not the model's.
+    fallback = [("nlu_fallback", 0.35), ("ask_probiotics", 0.31), ("ask_gluten", 0.22),
+                ("greet", 0.05), ("out_of_scope", 0.01)]
+    seed_user_messages(engine, [
+        ("is kvass a probiotic", "nlu_fallback", 0.35, fallback),
+        ("is gluten bad", "ask_gluten", 0.8, [("ask_gluten", 0.8), ("ask_probiotics", 0.1)]),
+        ("old log without a ranking", "greet", 0.6, []),
+    ])
+    store.sync_inbox(engine)
+    found = {m.text: m for g in store.inbox_page(engine, set(), limit=100).groups
+             for m in g.members}
+    kvass = found["is kvass a probiotic"]
+    assert (kvass.intent, kvass.confidence) == ("nlu_fallback", 0.35)
+    assert kvass.ranking == [("ask_probiotics", 0.31), ("ask_gluten", 0.22), ("greet", 0.05)]
+    assert found["is gluten bad"].ranking == [("ask_gluten", 0.8), ("ask_probiotics", 0.1)]
+    assert found["old log without a ranking"].ranking == [("greet", 0.6)]
+
+
+def test_the_inbox_searches_the_message_text(engine) -> None:
+    seed_user_messages(engine, LOGS)
+    store.sync_inbox(engine)
+
+    def leads(search: str) -> list:
+        page = store.inbox_page(engine, set(), limit=100, search=search)
+        return sorted(m.text for g in page.groups for m in g.members)
+
+    assert leads("KEFIR") == ["Is kefir worth drinking?", "is kefir worth drinkin"]
+    assert leads("sourdough bread") == ["can sourdough bread be ok for me"]
+    assert leads("what's") == ["what's the weather"]
+    assert leads("%") == leads("")  # punctuation alone searches nothing
+    assert leads("zebra") == []
+
+
+def test_audit_detail_of_a_decision_names_the_message_and_both_intents() -> None:
+    from practice.retrain.web import annotation_detail
+
+    lead = store.InboxMessage("k" * 40, "is kvass ok", "is kvass ok", "nlu_fallback", 0.35, 2,
+                              None, None)
+    assert annotation_detail("relabel", lead, 3, "ask_probiotics") == (
+        'relabelled "is kvass ok" and 2 similar: nlu_fallback -> ask_probiotics')
+    assert annotation_detail("discard", lead, 1, None) == (
+        'discarded "is kvass ok": nlu_fallback -> discarded (not in the data)')
+    assert annotation_detail("out_of_scope", lead, 1, None).endswith("-> out_of_scope")

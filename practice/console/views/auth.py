@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 import sqlalchemy as sa
 from sanic import Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, file
 
 from practice.console import audit
 from practice.console import auth as accounts
@@ -15,6 +14,7 @@ from practice.console.db import accounts as accounts_table
 from practice.console.web import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    STATIC_DIR,
     console,
     expire_cookie,
     form_value,
@@ -71,12 +71,15 @@ async def login(request: Request) -> HTTPResponse:
     )
     if result.outcome != "ok" or result.account is None:
         await run_db(audit.record, ctx.engine, username or "-", f"login_{result.outcome}")
-        if result.outcome == "locked":
-            until = dt.datetime.fromtimestamp(result.locked_until or 0, ctx.tz).strftime("%H:%M")
-            message = (f"Too many failed sign-ins: this account is locked until {until}. "
-                       "Wait, or ask staff to unlock it.")
-            return await _login_page(request, 429, message, username)
-        return await _login_page(request, 401, "Wrong username or password.", username)
+        # One answer for a wrong password, an unknown or disabled username and a locked
+        # account: the sign-in form must not tell which usernames exist.
+        message = (
+            "Wrong username or password. After "
+            f"{ctx.settings.console_lockout_attempts} failed sign-ins in a row an account "
+            f"is locked for {ctx.settings.console_lockout_minutes:g} minutes; staff can "
+            "unlock it."
+        )
+        return await _login_page(request, 401, message, username)
     token = await run_db(accounts.start_session, ctx.engine, result.account,
                          ctx.settings.console_session_hours)
     await run_db(audit.record, ctx.engine, result.account.username, "login")
@@ -101,3 +104,9 @@ async def logout(request: Request) -> HTTPResponse:
     response = see_other("/login")
     expire_cookie(response, SESSION_COOKIE, "/")
     return response
+
+
+async def favicon(request: Request) -> HTTPResponse:
+    """The console's icon (browsers ask for /favicon.ico; it was a 404)."""
+    return await file(str(STATIC_DIR / "favicon.ico"), mime_type="image/x-icon",
+                      headers={"Cache-Control": "public, max-age=86400"})

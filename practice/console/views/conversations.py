@@ -31,7 +31,8 @@ async def home(request: Request) -> HTTPResponse:
     return redirect("/conversations")
 
 
-def _quick_ranges(ctx: ConsoleContext) -> List[Dict[str, str]]:
+def quick_ranges(ctx: ConsoleContext, extra: bool = False) -> List[Dict[str, str]]:
+    """One-click date ranges (the dashboard's `extra` ones add 90 days and calendar months)."""
     today = ctx.today()
     ranges = [
         ("Today", today, today),
@@ -39,6 +40,14 @@ def _quick_ranges(ctx: ConsoleContext) -> List[Dict[str, str]]:
         ("Last 7 days", today - dt.timedelta(days=6), today),
         ("Last 30 days", today - dt.timedelta(days=29), today),
     ]
+    if extra:
+        month_start = today.replace(day=1)
+        last_month_end = month_start - dt.timedelta(days=1)
+        ranges += [
+            ("Last 90 days", today - dt.timedelta(days=89), today),
+            ("This month", month_start, today),
+            ("Last month", last_month_end.replace(day=1), last_month_end),
+        ]
     return [{"label": label, "from": start.isoformat(), "to": end.isoformat()}
             for label, start, end in ranges]
 
@@ -50,6 +59,13 @@ def _page_number(value: Optional[str]) -> int:
         return 1
 
 
+def _count(value: Optional[str]) -> int:
+    try:
+        return max(0, min(int(value or "0"), 1_000_000_000))
+    except ValueError:
+        return 0
+
+
 async def conversation_list(request: Request) -> HTTPResponse:
     """The filtered, paged list of conversations, newest first."""
     ctx = console(request)
@@ -58,6 +74,9 @@ async def conversation_list(request: Request) -> HTTPResponse:
     if any(value == "" for _, value in parse_qsl(request.query_string, keep_blank_values=True)):
         # The filter form sends every field; drop the empty ones for a short, shareable URL.
         canonical = flt.to_query()
+        if flt.problems:
+            # Keep what the coach typed, so the page can say what was wrong with it.
+            canonical.update({k: raw[k] for k in ("from", "to", "q") if raw.get(k)})
         if raw.get("page", "") not in ("", "1"):
             canonical["page"] = raw["page"]
         return redirect(list_url(canonical))
@@ -66,14 +85,19 @@ async def conversation_list(request: Request) -> HTTPResponse:
         queries.list_conversations, ctx.engine, flt, ctx.tz,
         ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
     )
+    snippets = await run_db(queries.search_snippets, ctx.engine,
+                            [row.sender_id for row in page.rows], flt.search)
     intents = await ctx.known_intents()
     if flt.intent and flt.intent not in intents:
         intents = sorted([*intents, flt.intent])
     tags = await run_db(marks.all_tags, ctx.engine)
     values = flt.to_query()
+    deleted_tag = (request.args.get("deleted_tag") or "")[:64]
     return render(
         request, "conversations.html", flt=flt, page=page, values=values,
-        intents=intents, tags=tags, quick_ranges=_quick_ranges(ctx),
+        deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS, snippets=snippets,
+        removed=_count(request.args.get("removed")) if deleted_tag else 0,
+        intents=intents, tags=tags, quick_ranges=quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),
         low_confidence=ctx.settings.console_low_confidence,
         page_url=lambda number: list_url({**values, "page": str(number)}),
@@ -102,10 +126,23 @@ async def transcript_page(request: Request) -> HTTPResponse:
     await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "view",
                  sender_id)
     back = request.args.get("back") or ""
+    flt = ConversationFilter.from_query(dict(parse_qsl(back)))
+    low = ctx.settings.console_low_confidence
+    newer, older = await run_db(queries.neighbours, ctx.engine, sender_id, flt, ctx.tz, low)
+    internals = request.args.get("internals") == "1"
+
+    def here(**changes: str) -> str:
+        values = {"id": sender_id, "back": back, "internals": "1" if internals else ""}
+        values.update(changes)
+        return "/conversation?" + urlencode({k: v for k, v in values.items() if v})
+
     return render(
         request, "transcript.html", t=found, all_tags=await run_db(marks.all_tags, ctx.engine),
-        back=back, back_url=_back_link(back), low_confidence=ctx.settings.console_low_confidence,
-        error=request.args.get("error") or "",
+        back=back, back_url=_back_link(back), low_confidence=low,
+        error=request.args.get("error") or "", internals=internals, search=flt.search,
+        note=await run_db(queries.note_info, ctx.engine, sender_id),
+        newer_url=here(id=newer) if newer else "", older_url=here(id=older) if older else "",
+        toggle_url=here(internals="" if internals else "1"),
     )
 
 
@@ -154,6 +191,17 @@ async def untag(request: Request) -> HTTPResponse:
     await run_db(marks.remove_tag, ctx.engine, sender_id, name)
     await run_db(audit.record, ctx.engine, user, "untagged", sender_id, name[:64])
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
+
+
+async def delete_tag(request: Request) -> HTTPResponse:
+    """Delete a tag from every conversation (and from the suggestions)."""
+    ctx = console(request)
+    name = form_value(request, "tag")[:64]
+    user = request.ctx.session.account.username
+    removed = await run_db(marks.delete_tag, ctx.engine, name)
+    await run_db(audit.record, ctx.engine, user, "tag_deleted", None,
+                 f"{name} (was on {removed} conversation(s))")
+    return see_other(list_url({"deleted_tag": name, "removed": str(removed)}))
 
 
 async def note(request: Request) -> HTTPResponse:

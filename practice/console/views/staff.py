@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from sanic import Request
 from sanic.response import HTTPResponse
 
@@ -29,10 +31,81 @@ async def audit_page(request: Request) -> HTTPResponse:
 
 
 async def accounts_page(request: Request) -> HTTPResponse:
-    """Every account, its role, and whether it is locked."""
+    """Every account, its role, whether it is locked; forms to create and change them."""
     ctx = console(request)
     return render(request, "accounts.html",
-                  accounts=await run_db(accounts.list_accounts, ctx.engine))
+                  accounts=await run_db(accounts.list_accounts, ctx.engine),
+                  roles=accounts.ROLES, me=request.ctx.session.account.username,
+                  done=(request.args.get("done") or "")[:200],
+                  error=(request.args.get("error") or "")[:200],
+                  min_password=accounts.MIN_PASSWORD_LENGTH)
+
+
+def _back(done: str = "", error: str = "") -> HTTPResponse:
+    values = {k: v for k, v in (("done", done), ("error", error)) if v}
+    return see_other("/accounts" + ("?" + urlencode(values) if values else ""))
+
+
+def _new_password(request: Request) -> str:
+    password = form_value(request, "password")
+    if password != form_value(request, "password_again"):
+        raise accounts.AccountError("the two passwords differ")
+    return password
+
+
+async def create_account(request: Request) -> HTTPResponse:
+    """Create an account: the same rules as `python -m practice.console.accounts create`."""
+    ctx = console(request)
+    try:
+        account = await run_db(accounts.create_account, ctx.engine,
+                               form_value(request, "username")[:64], _new_password(request),
+                               form_value(request, "role"))
+    except accounts.AccountError as error:
+        return _back(error=f"Not created: {error}.")
+    await run_db(audit.record, ctx.engine, request.ctx.session.account.username,
+                 "account_created", None, f"{account.username} ({account.role})")
+    return _back(done=f"Created the {account.role} account {account.username}.")
+
+
+CHANGES = {
+    "disable": "disabled",
+    "enable": "re-enabled",
+    "set-role": "given a new role",
+    "set-password": "given a new password (its sessions ended)",
+    "unlock": "unlocked",
+}
+
+
+async def change_account(request: Request) -> HTTPResponse:
+    """Disable, re-enable, unlock, change the role or reset the password of an account.
+
+    The same changes as the accounts command; a staff member cannot disable or demote their
+    own account (another staff member can), so the console always keeps someone in charge.
+    """
+    ctx = console(request)
+    me = request.ctx.session.account.username
+    username = form_value(request, "username").strip().lower()[:64]
+    change = form_value(request, "change")
+    if change not in CHANGES:
+        return _back(error="Choose a change.")
+    role = form_value(request, "role")
+    if username == me and (change == "disable" or (change == "set-role" and role != "staff")):
+        return _back(error="You cannot disable or demote your own account; ask another staff "
+                           "member.")
+    try:
+        values = {
+            "disable": lambda: {"active": False},
+            "enable": lambda: {"active": True},
+            "set-role": lambda: {"role": role},
+            "set-password": lambda: {"password": _new_password(request)},
+            "unlock": lambda: {"unlock": True},
+        }[change]()
+        account = await run_db(accounts.update_account, ctx.engine, username, **values)
+    except accounts.AccountError as error:
+        return _back(error=f"Not changed: {error}.")
+    detail = account.username + (f" -> {account.role}" if change == "set-role" else "")
+    await run_db(audit.record, ctx.engine, me, f"account_{change}", None, detail)
+    return _back(done=f"{account.username} {CHANGES[change]}.")
 
 
 async def unlock(request: Request) -> HTTPResponse:
@@ -45,4 +118,4 @@ async def unlock(request: Request) -> HTTPResponse:
         return see_other("/accounts")
     await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "unlocked",
                  None, username)
-    return see_other("/accounts")
+    return _back(done=f"{username} unlocked.")

@@ -1,0 +1,248 @@
+# A frozen copy of practice/console/db.py as the first release shipped it (commit 51dc6ed):
+# the tables that release made, for the migration tests. Not used by the product.
+"""The console's tables, and the engine that reaches them next to Rasa's `events` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+# Rasa's own table, described the way `rasa.core.tracker_store.SQLTrackerStore` creates it,
+# so the console can read it (and create it, when the console starts before Rasa ever ran).
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+# One row per conversation (Rasa sender id), derived from `events` by practice.console.summary;
+# it can be dropped and rebuilt at any time. The list, filters and dashboard read only this.
+conversations = sa.Table(
+    "console_conversations",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    # 15-minute bucket of started_at: the dashboard groups by it, then maps buckets to local
+    # days in Python, which is exact for every time zone (all offsets are whole quarters).
+    sa.Column("started_bucket", sa.Integer, nullable=False),
+    sa.Column("last_event_at", sa.Float, nullable=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("user_messages", sa.Integer, nullable=False),
+    sa.Column("bot_messages", sa.Integer, nullable=False),
+    sa.Column("topics", sa.Text, nullable=False),
+    sa.Column("first_message", sa.Text),
+    sa.Column("last_intent", sa.String(255)),
+    sa.Column("offer_shown", sa.Boolean, nullable=False),
+    sa.Column("link_clicked", sa.Boolean, nullable=False),
+    sa.Column("fallbacks", sa.Integer, nullable=False),
+    sa.Column("fallback_actions", sa.Integer, nullable=False),
+    sa.Column("escalations", sa.Integer, nullable=False),
+    sa.Column("min_confidence", sa.Float),
+    sa.Index("ix_console_conversations_started", "started_at", "sender_id"),
+)
+
+# Which intents each conversation used (one row per conversation and intent), with the
+# conversation's start copied in so the topic filter and the top-topics chart need no join.
+conversation_intents = sa.Table(
+    "console_conversation_intents",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("intent_name", sa.String(255), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("messages", sa.Integer, nullable=False),
+    sa.Index("ix_console_intents_intent", "intent_name", "started_at", "sender_id"),
+    sa.Index("ix_console_intents_started", "started_at", "intent_name"),
+)
+
+# Everything the visitor typed in a conversation, case-folded, for the text search.
+conversation_text = sa.Table(
+    "console_conversation_text",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+# The dashboard's counts, kept per 15-minute bucket of conversation start (local days are
+# whole buckets in every time zone), so a 90-day dashboard sums ~9,000 rows, not 100,000.
+rollup_buckets = sa.Table(
+    "console_rollup_buckets",
+    metadata,
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False),
+    sa.Column("with_fallback", sa.Integer, nullable=False),
+    sa.Column("escalated", sa.Integer, nullable=False),
+    sa.Column("offered", sa.Integer, nullable=False),
+    sa.Column("clicked", sa.Integer, nullable=False),
+    sa.Column("user_messages", sa.Integer, nullable=False),
+    sa.Column("fallback_messages", sa.Integer, nullable=False),
+    sa.Column("escalation_messages", sa.Integer, nullable=False),
+)
+
+# Conversations asking each topic, per hour of conversation start (top topics).
+rollup_topics = sa.Table(
+    "console_rollup_topics",
+    metadata,
+    sa.Column("hour", sa.Integer, primary_key=True),
+    sa.Column("intent_name", sa.String(255), primary_key=True),
+    sa.Column("conversations", sa.Integer, nullable=False),
+)
+
+# The summarizer's progress: the last event id read, and id ranges not yet visible.
+summary_state = sa.Table(
+    "console_summary_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+summary_gaps = sa.Table(
+    "console_summary_gaps",
+    metadata,
+    sa.Column("first_id", sa.Integer, primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+
+accounts = sa.Table(
+    "console_accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.Float),
+    sa.Column("last_login_at", sa.Float),
+)
+
+sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    # Only a SHA-256 of the cookie's token is stored: a leaked table opens no session.
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("console_accounts.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_console_sessions_account", "account_id"),
+)
+
+reviews = sa.Table(
+    "console_reviews",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("reviewed_by", sa.String(64), nullable=False),
+    sa.Column("reviewed_at", sa.Float, nullable=False),
+)
+
+tags = sa.Table(
+    "console_tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+conversation_tags = sa.Table(
+    "console_conversation_tags",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("tag_id", sa.Integer, sa.ForeignKey("console_tags.id"), primary_key=True),
+    sa.Column("added_by", sa.String(64), nullable=False),
+    sa.Column("added_at", sa.Float, nullable=False),
+    sa.Index("ix_console_conversation_tags_tag", "tag_id", "sender_id"),
+)
+
+notes = sa.Table(
+    "console_notes",
+    metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+audit = sa.Table(
+    "console_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("sender_id", sa.String(255), index=True),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("conversations", sa.Integer, nullable=False, default=0),
+)
+
+# The conversations one audited export contained, one row each.
+audit_conversations = sa.Table(
+    "console_audit_conversations",
+    metadata,
+    sa.Column("audit_id", sa.Integer, sa.ForeignKey("console_audit.id"), primary_key=True),
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Index("ix_console_audit_conversations_sender", "sender_id"),
+)
+
+
+def create_engine(database_url: str) -> Engine:
+    """An engine for the tracker store's database, tuned for the console's reads."""
+    url = sa.engine.make_url(database_url)
+    kwargs: Dict[str, Any] = {"future": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            # The console may start before Rasa creates the conversations file's folder.
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Sanic hands queries to worker threads; each gets its own pooled connection.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["poolclass"] = sa.pool.QueuePool
+        kwargs["pool_size"] = 4
+    elif url.get_backend_name() == "postgresql":
+        kwargs["executemany_mode"] = "values_plus_batch"
+        kwargs["pool_pre_ping"] = True
+    engine = sa.create_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # A bigger page cache and memory-mapped reads keep full scans of the summary fast.
+    cursor.execute("PRAGMA cache_size = -65536")
+    cursor.execute("PRAGMA mmap_size = 268435456")
+    cursor.execute("PRAGMA temp_store = MEMORY")
+    cursor.close()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create Rasa's `events` table if missing, the console's tables and their indexes."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            # Write-ahead logging lets Rasa write while the console reads (and vice versa).
+            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+    metadata.create_all(engine, checkfirst=True)
+    # create_all skips tables that exist; an index added in a later version still gets made.
+    existing = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {index["name"] for index in existing.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(engine, checkfirst=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when the database is SQLite (the embedded default)."""
+    return engine.dialect.name == "sqlite"
