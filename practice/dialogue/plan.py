@@ -76,6 +76,8 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
         "exercise": "exercise", "lifestyle": "lifestyle", "journal": "journal",
         "coaching": "apply", "apply": "apply", "after_applying": "after_applying",
         "diagnosis": "am_i_affected", "am_i_affected": "am_i_affected",
+        "causes": "what_to_do", "symptoms": "what_to_do", "what_is_leaky_gut": "what_to_do",
+        "immune_reaction": "what_to_do", "linked_conditions": "what_to_do", "ageing": "what_to_do",
     },
     "why": {
         "fiber_increase": "fiber_increase", "fiber_amount": "causes", "foods_to_avoid": "causes",
@@ -118,6 +120,23 @@ DIALOGUE_ACTS = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge")
 SURE_CONFIDENCE = 0.9
 
 
+_FOLLOW_UP_KIND = (
+    ("amount", re.compile(r"\bhow (much|many|often|long)\b|\bdose\b", re.IGNORECASE)),
+    ("source", re.compile(r"\bwhere\b|\bwhich foods\b|\bwhat foods\b", re.IGNORECASE)),
+    ("why", re.compile(r"^\W*(and |but |so )?(why|how come)\b", re.IGNORECASE)),
+    ("how", re.compile(r"\bhow (do|can|should|would) (i|you|we)\b|\bhow to\b", re.IGNORECASE)),
+    ("concern", re.compile(r"\b(bad|normal|serious|dangerous|worried|worry|harmful)\b", re.IGNORECASE)),
+)
+
+
+def follow_up_kind(text: str) -> Optional[str]:
+    """What a short follow-up asks of the previous answer, by its question words."""
+    for kind, pattern in _FOLLOW_UP_KIND:
+        if pattern.search(text):
+            return kind
+    return None
+
+
 def is_elliptic(text: str) -> bool:
     """A short message that only makes sense after the previous answer."""
     words = re.findall(r"[A-Za-z']+", text)
@@ -143,6 +162,7 @@ class Understanding:
     language: str = "en"
     confidence: float = 1.0
     elliptic: bool = False
+    follow_up: Optional[str] = None  # what an elliptic message asks ("how", "amount" ...)
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""
@@ -306,6 +326,15 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         # "which ones?" after the linked conditions: the same topic, or its next step.
         topic = "after_applying" if history.topic == "apply" else history.topic
         now = Understanding(intent=f"ask_{topic}", situation=now.situation, language=now.language)
+    elif (
+        now.elliptic
+        and now.follow_up is not None
+        and history.topic is not None
+        and not now.parts
+        and topic_of_intent(now.intent) == history.topic
+    ):
+        # "and how do I fix that?" after the causes: not the causes again, what it asks of them.
+        now = replace(now, intent=f"ask_followup_{now.follow_up}")
     for kind in ("pregnancy", "breastfeeding", "child", "allergy", "condition", "medication"):
         if kind in now.situation:
             plan.add(f"utter_situation_{kind}")

@@ -9,24 +9,22 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.dialogue.plan import (
     FALLBACK,
-    FALLBACK_ACTION,
     KIND_OF_SAFETY_INTENT,
     LINK_RESPONSES,
     History,
     Part,
     Understanding,
+    follow_up_kind,
     is_elliptic,
     plan_turn,
     topic_of_intent,
 )
-
-REPHRASE = "utter_please_rephrase"
 
 
 def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
@@ -50,6 +48,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         language=parse_data.get("language") or "en",
         confidence=float(intent_data.get("confidence") or 0.0),
         elliptic=is_elliptic(parse_data.get("text") or ""),
+        follow_up=follow_up_kind(parse_data.get("text") or ""),
     )
 
 
@@ -122,18 +121,6 @@ def _answers_since_offer(events: List[Event]) -> int:
     return count
 
 
-def _custom_action_said_nothing(tracker: DialogueStateTracker) -> bool:
-    """The fallback action ran last and nothing was said after it (it failed)."""
-    for event in reversed(tracker.events):
-        if isinstance(event, BotUttered):
-            return False
-        if isinstance(event, ActionExecuted):
-            return event.action_name == FALLBACK_ACTION
-        if isinstance(event, UserUttered):
-            return False
-    return False
-
-
 def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
     """(the planned responses of the current turn, the actions already run in it)."""
     events = _session_events(tracker)
@@ -188,9 +175,6 @@ class TurnPolicy(Policy):
         """Probability 1 for the next planned response (or listening once all are said)."""
         planned, played = turn_actions(tracker)
         remaining = [a for a in planned if a not in played]
-        if _custom_action_said_nothing(tracker):
-            # The action server is down or hung: ask to rephrase from here instead.
-            remaining.insert(0, REPHRASE)
         action = remaining[0] if remaining else ACTION_LISTEN_NAME
         probabilities = self._default_predictions(domain)
         if action in domain.action_names_or_texts:

@@ -156,3 +156,9 @@ def test_a_later_question_of_a_message_follows_up_on_the_earlier_one() -> None:
 
 def test_a_follow_up_that_stands_on_its_own_is_answered_without_a_topic() -> None:
     assert said("ask_followup_source", History(offered=True)) == ["utter_ask_foods_to_eat"]
+
+
+def test_an_elliptic_question_the_classifier_reads_as_the_same_topic_asks_something_of_it() -> None:
+    history = History(offered=True, topic="causes")
+    now = Understanding(intent="ask_causes", confidence=0.9, elliptic=True, follow_up="how")
+    assert plan_turn(now, history) == ["utter_ask_what_to_do"]
