@@ -89,15 +89,16 @@ def test_the_console_shows_what_rasa_stored(running: Any) -> None:
     page = console.get("/conversations?" + urllib.parse.urlencode({"q": "qwerty"}))
     row = re.search(rf'<tr data-conversation="{sender}">(.*?)</tr>', page, re.S)
     assert row is not None, "the conversation is not in the list"
-    shown_topics = [html.unescape(t) for t in re.findall(r'<span class="topic">(.*?)</span>',
+    # Each topic shows its friendly label, with the intent's name as its title.
+    shown_topics = [html.unescape(t) for t in re.findall(r'<span class="topic" title="(.*?)">',
                                                          row.group(1))]
     expected_topics = sorted({i for i in intents if i.startswith("ask_")})
     assert expected_topics, f"the assistant recognised no question: {intents}"
-    assert shown_topics == [t[4:].replace("_", " ") for t in expected_topics]
+    assert shown_topics == expected_topics
     assert ('<span class="badge yes">shown</span>' in row.group(1)) == offered
 
     transcript = console.get("/conversation?" + urllib.parse.urlencode({"id": sender}))
     shown_texts = [html.unescape(t) for t in re.findall(r'<p class="text">(.*?)</p>', transcript)]
     assert [t for t in shown_texts if t in {u["text"] for u in users}] == [
         u["text"] for u in users]
-    assert re.findall(r'<span class="intent">(.*?)</span>', transcript) == intents
+    assert re.findall(r'<span class="intent" data-intent="(.*?)"', transcript) == intents
