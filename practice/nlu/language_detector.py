@@ -207,7 +207,13 @@ def build_detector(config: Mapping[Text, Any]) -> Any:
             raise InvalidConfigException(
                 f"LanguageDetector: {code!r} is not an ISO 639-1 code lingua knows"
             ) from error
-    builder = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models()
+    # Not `with_preloaded_language_models()`: it loads them on a thread pool, and a detector
+    # built that way in a forked Rasa worker (a hot reload after `make retrain`) waits
+    # forever for the pool's threads, which do not exist in the child. One detection loads
+    # every language's models on the calling thread instead, before any fork.
+    builder = LanguageDetectorBuilder.from_languages(*languages)
     if config.get("low_accuracy_mode"):
         builder = builder.with_low_accuracy_mode()
-    return builder.build()
+    detector = builder.build()
+    detector.compute_language_confidence_values("what is leaky gut, qué es, qu'est-ce que c'est")
+    return detector

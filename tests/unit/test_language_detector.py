@@ -206,3 +206,29 @@ def test_well_under_a_millisecond_per_message(detector: LanguageDetector) -> Non
             detector.process([message])
             samples.append(time.perf_counter() - start)
     assert statistics.median(samples) < 0.001
+
+
+def test_a_forked_worker_can_build_the_detector_again() -> None:
+    """A hot reload builds the detector in a forked Rasa worker: that must not hang."""
+    import os
+    import signal
+    import time
+
+    from practice.nlu.language_detector import LanguageDetector, build_detector
+
+    build_detector(LanguageDetector.get_default_config())  # as the server does before forking
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        try:
+            build_detector(LanguageDetector.get_default_config())
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, _status = os.waitpid(child, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.2)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    raise AssertionError("building the detector in a forked process hung")
