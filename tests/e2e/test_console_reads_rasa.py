@@ -10,6 +10,7 @@ import secrets
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -86,14 +87,21 @@ def test_the_console_shows_what_rasa_stored(running: Any) -> None:
 
     console = ConsoleClient(f"http://127.0.0.1:{running.settings.console_port}")
     console.sign_in("e2e", PASSWORD)
-    page = console.get("/conversations?" + urllib.parse.urlencode({"q": "qwerty"}))
-    row = re.search(rf'<tr data-conversation="{sender}">(.*?)</tr>', page, re.S)
-    assert row is not None, "the conversation is not in the list"
-    # Each topic shows its friendly label, with the intent's name as its title.
-    shown_topics = [html.unescape(t) for t in re.findall(r'<span class="topic" title="(.*?)">',
-                                                         row.group(1))]
     expected_topics = sorted({i for i in intents if i.startswith("ask_")})
     assert expected_topics, f"the assistant recognised no question: {intents}"
+    # The console folds new events into its summaries as pages are read: on a busy machine
+    # the newest turns can take a moment to show, so look again for a few seconds.
+    deadline = time.monotonic() + 20
+    while True:
+        page = console.get("/conversations?" + urllib.parse.urlencode({"q": "qwerty"}))
+        row = re.search(rf'<tr data-conversation="{sender}">(.*?)</tr>', page, re.S)
+        # Each topic shows its friendly label, with the intent's name as its title.
+        shown_topics = [] if row is None else [
+            html.unescape(t) for t in re.findall(r'<span class="topic" title="(.*?)">', row.group(1))]
+        if shown_topics == expected_topics or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert row is not None, "the conversation is not in the list"
     assert shown_topics == expected_topics
     assert ('<span class="badge yes">shown</span>' in row.group(1)) == offered
 
