@@ -89,7 +89,6 @@ def without_foods(text: str, foods: Sequence[str], named: Sequence[str] = ()) ->
         ]
         if not kept_head:
             continue
-        head = " and ".join(kept_head) if " and " in line[2:] and not match else head
         if len(kept_head) < len(head_items):
             head = " and ".join(kept_head)
         if match:

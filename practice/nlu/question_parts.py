@@ -25,16 +25,16 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from practice.nlu.safety_guard import (
+    CLASSIFIER_INTENT_KEY,
+    KIND_ORDER,
+    PART_OF_KEY,
+    SAFETY_KEY,
+    SAFETY_KINDS,
+    SENTENCE_OF_KEY,
+)
+
 PARTS_KEY = "parts"
-PART_OF_KEY = "part_of"
-SENTENCE_OF_KEY = "sentence_of"
-SAFETY_KEY = "safety"
-SAFETY_KINDS = {
-    "express_self_harm": "crisis",
-    "report_red_flag_symptoms": "red_flag",
-    "mention_disordered_eating": "eating_disorder",
-}
-KIND_ORDER = ("crisis", "red_flag", "eating_disorder")
 MAX_SENTENCES = 24
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\s*\n+\s*")
 # Figures of speech that borrow the words of a crisis or a symptom ("to die for", "this
@@ -209,7 +209,7 @@ class QuestionMerger(_Stateless):
         fallback = {"name": "nlu_fallback", "confidence": intent.get("confidence") or 0.0}
         following = ranking[0] if ranking and (ranking[0].get("confidence") or 0) >= self._config[
             "fallback_threshold"] else fallback
-        message.set("classifier_intent", intent.get("name"), add_to_output=True)
+        message.set(CLASSIFIER_INTENT_KEY, intent.get("name"), add_to_output=True)
         message.set(INTENT, dict(following), add_to_output=True)
     def _add_sentence_signal(self, original: Message, sentence: Message) -> None:
         """A sentence the classifier reads as a safety intent adds that signal."""
@@ -228,5 +228,5 @@ class QuestionMerger(_Stateless):
         original.set(SAFETY_KEY, signals, add_to_output=True)
         first = signals[0]["intent"]
         if (original.get(INTENT) or {}).get("name") != first:
-            original.set("classifier_intent", (original.get(INTENT) or {}).get("name"), add_to_output=True)
+            original.set(CLASSIFIER_INTENT_KEY, (original.get(INTENT) or {}).get("name"), add_to_output=True)
             original.set(INTENT, {"name": first, "confidence": 1.0}, add_to_output=True)

@@ -35,6 +35,9 @@ SAFETY_KINDS: Dict[str, str] = {
 }
 KIND_ORDER = tuple(SAFETY_KINDS.values())
 SAFETY_KEY = "safety"
+# Set by QuestionSplitter on its copies of a message (practice/nlu/question_parts.py).
+PART_OF_KEY = "part_of"
+SENTENCE_OF_KEY = "sentence_of"
 CLASSIFIER_INTENT_KEY = "classifier_intent"
 # The channels cap a message at 2,000 characters; the layer reads all of it.
 MAX_TEXT_CHARS = 2000
@@ -157,8 +160,14 @@ class SafetyGuard(GraphComponent):
         return cls(load_safety_rules())
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Record the signals of every message and override the intent when there are any."""
+        """Record the signals of every message and override the intent when there are any.
+
+        The question and sentence copies (QuestionSplitter) are skipped: the patterns already
+        read every sentence and pair of sentences of the message they were copied from.
+        """
         for message in messages:
+            if message.get(PART_OF_KEY) is not None or message.get(SENTENCE_OF_KEY) is not None:
+                continue
             signals = find_signals(self._rules, message.get(TEXT) or "")
             if not signals:
                 continue

@@ -22,6 +22,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from practice.nlu.safety_guard import SENTENCE_OF_KEY
+
 CONTEXT_FILE = Path(__file__).with_name("visitor_context.yml")
 SITUATION_KEY = "situation"
 NOT_COVERED_KEY = "not_covered"
@@ -136,8 +138,10 @@ class VisitorContext(GraphComponent):
         return cls(load_context_rules())
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Set the keys found on each message."""
+        """Set the keys found on each message (sentence copies only feed the safety reading)."""
         for message in messages:
+            if message.get(SENTENCE_OF_KEY) is not None:
+                continue
             for key, value in read_context(self._rules, message.get(TEXT) or "").items():
                 message.set(key, value, add_to_output=True)
         return messages
