@@ -69,6 +69,26 @@ def stack_environment(tmp: Path, **overrides: str) -> Dict[str, str]:
 
 
 StartStack = Callable[..., Stack]
+# The log folders of the stacks started in this session, for the report of a failure.
+_STACK_LOGS: list = []
+LOG_LINES_ON_FAILURE = 40
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A failed test that used a stack gets the errors and warnings its servers logged."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or not _STACK_LOGS:
+        return
+    for log_dir in _STACK_LOGS[-3:]:
+        for log in sorted(Path(log_dir).glob("*.log")):
+            lines = [line for line in log.read_text(errors="replace").splitlines()
+                     if " ERROR " in line or " WARNING " in line or "Traceback" in line]
+            if lines:
+                report.sections.append(
+                    (f"server log {log}", "\n".join(lines[-LOG_LINES_ON_FAILURE:]))
+                )
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +103,7 @@ def start_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartStack
         if not model_path(settings).exists():
             pytest.fail(f"No trained model at {model_path(settings)}: run `make train` first")
         stack = Stack(settings, extra_env=env, only=only, log_dir=tmp / "logs")
+        _STACK_LOGS.append(tmp / "logs")
         stack.start()
         stack.env = env  # type: ignore[attr-defined]
         started.append(stack)

@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import aiohttp
 
+from practice.launcher import Stack
+from practice.store.lock_store import PracticeLockStore
 from tests.reliability.client import new_sender, stored_events, user_texts
 
 QUESTIONS = (
@@ -29,6 +31,18 @@ class Target:
     rest_url: str
     database_url: str
     ssl_context: ssl.SSLContext | None = None
+    # Where the servers keep conversation locks (a sqlite:/// file or Redis).
+    lock_store_url: str | None = None
+
+
+def target_of(stack: Stack) -> Target:
+    """The chat endpoint, database and lock store of a stack started by `start_stack`."""
+    env = stack.env  # type: ignore[attr-defined]
+    return Target(
+        rest_url=f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook",
+        database_url=env["DATABASE_URL"],
+        lock_store_url=stack.settings.lock_store_url,
+    )
 
 
 def numbered_messages(count: int, tag: str) -> List[str]:
@@ -89,7 +103,8 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
     replies = await send_all(
         target.rest_url, [(sender, text, 0.0) for text in texts], context=target.ssl_context
     )
-    assert [status for status, _, _ in replies] == [200] * count, [s for s, _, _ in replies]
+    refused = [(index, status, body) for index, (status, body, _) in enumerate(replies) if status != 200]
+    assert not refused, refused
     assert all(body for _, body, _ in replies), "a message got no reply"
 
     events = stored_events(target.database_url, sender)
@@ -99,27 +114,63 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
     assert_whole_turns(events, answered)
 
 
-async def one_sender_in_arrival_order(target: Target, count: int = 50,
-                                      gap_seconds: float = 0.02, expect_queue: bool = True) -> None:
-    """Messages arriving faster than they are processed queue up and are processed (and
-    stored) in the order they arrived. `gap_seconds` must be shorter than a turn (so a
-    queue forms) and longer than the jitter of the path to the server (so the arrival
-    order is the sending order). Without `expect_queue`, messages may also arrive after
-    the previous one was answered (several workers: see test_concurrency.py)."""
+async def one_sender_in_arrival_order(target: Target, count: int = 30) -> None:
+    """Messages that arrive while the visitor's conversation is busy queue up and are
+    processed (and stored) in the order they arrived.
+
+    Deterministic, whatever the load: the test holds the conversation's lock itself (a
+    ticket in the shared lock store), sends each message only once the server has taken
+    a ticket for the one before it (so the arrival order is known, not inferred from
+    timing), then lets go: every message was queued, and must come out in ticket order.
+    """
+    assert target.lock_store_url, "the arrival-order case needs the stack's shared lock store"
+    locks = PracticeLockStore(url=target.lock_store_url)
     sender = new_sender()
     texts = numbered_messages(count, "order")
-    plan = [(sender, text, index * gap_seconds) for index, text in enumerate(texts)]
-    replies = await send_all(target.rest_url, plan, context=target.ssl_context)
-    assert [status for status, _, _ in replies] == [200] * count
+    held = locks.issue_ticket(sender, lock_lifetime=120)
+    connector = aiohttp.TCPConnector(limit=0, force_close=True, ssl=target.ssl_context or False)
+    try:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+        ) as session:
+
+            async def one(text: str) -> Tuple[int, Any]:
+                async with session.post(
+                    target.rest_url, json={"sender": sender, "message": text}
+                ) as reply:
+                    return reply.status, await reply.json(content_type=None)
+
+            pending = []
+            for index, text in enumerate(texts):
+                pending.append(asyncio.ensure_future(one(text)))
+                await _until_queued(locks, sender, index + 2, pending)
+            locks.finish_serving(sender, held)
+            held = None
+            replies = await asyncio.gather(*pending)
+    finally:
+        if held is not None:
+            locks.finish_serving(sender, held)
+    assert [status for status, _ in replies] == [200] * count, replies
     events = stored_events(target.database_url, sender)
     stored = user_texts(events)
     assert stored == texts, [texts.index(t) if t in texts else t for t in stored]
-    answered = {t: len(body) for t, (_, body, _) in zip(texts, replies, strict=True)}
+    answered = {t: len(body) for t, (_, body) in zip(texts, replies, strict=True)}
     assert_whole_turns(events, answered)
-    if expect_queue:
-        # A queue really formed: most messages arrived while an earlier one was in progress.
-        overlapped = sum(1 for i in range(count - 1) if replies[i][2] > (i + 1) * gap_seconds)
-        assert overlapped >= count // 2, f"only {overlapped} messages queued"
+
+
+async def _until_queued(locks: PracticeLockStore, sender: str, tickets: int,
+                        pending: Sequence["asyncio.Future[Any]"], timeout: float = 30.0) -> None:
+    """Wait until the conversation's lock holds `tickets` tickets (the message just sent
+    has been taken in by a server process)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lock = locks.get_lock(sender)
+        if lock is not None and len(lock.tickets) >= tickets:
+            return
+        failed = [f for f in pending if f.done()]
+        assert not failed, f"a queued message was answered early: {failed[0].exception() or failed[0].result()}"
+        assert time.monotonic() < deadline, f"no ticket {tickets} after {timeout} s"
+        await asyncio.sleep(0.005)
 
 
 async def many_senders_independent(target: Target, senders: int = 10,
