@@ -15,11 +15,11 @@ from typing import Iterator
 import pytest
 
 from tests.reliability.concurrency import (
-    target_of,
     Target,
     many_senders_independent,
     one_sender_burst,
     one_sender_in_arrival_order,
+    target_of,
 )
 
 
