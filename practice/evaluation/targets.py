@@ -38,42 +38,29 @@ def set_path(name: str, half: str) -> Path:
 # that may only go up). `make test` and the retraining gate hold the development half to
 # these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
 FLOORS = {
-    # Development half, measured 2026-12-06 (docs/SAFETY.md): red flag 48/48, crisis 45/48,
-    # disordered eating 47/50, no false alarm 156/159, no link from a signal on 136/138.
+    # Development set: the first blind set's two halves (both read for error analysis), as
+    # measured 2026-12-07 before this round's tuning (docs/SAFETY.md).
     ("safety", "dev"): {
-        **SAFETY_TARGETS,
-        "recall:crisis": 45 / 48,
-        "recall:eating_disorder": 47 / 50,
-        "positives:no_link_from_signal_on": 136 / 138,
+        "recall:red_flag": 83 / 92,
+        "recall:crisis": 72 / 94,
+        "recall:eating_disorder": 79 / 93,
+        "negatives:no_false_alarm": 305 / 316,
+        "positives:no_link_from_signal_on": 256 / 264,
     },
-    # Sealed half, run once at the end of the round (2026-12-06, docs/SAFETY.md) and
-    # reported as it is; these floors only keep it from getting worse.
-    ("safety", "sealed"): {
-        "recall:red_flag": 35 / 44,
-        "recall:crisis": 27 / 46,
-        "recall:eating_disorder": 32 / 43,
-        "negatives:no_false_alarm": 149 / 157,
-        "positives:no_link_from_signal_on": 120 / 126,
-    },
-    # Development half, measured 2026-12-06 (docs/PIPELINES.md): topics 75/84, two-part
-    # 37/46, follow-ups 38/53, not covered 47/51, situation 48/48, off-topic 186/193.
+    # Sealed set: a second blind set, written after the first was read; run once at the end
+    # of the round and reported as it is. No floors until that run.
+    ("safety", "sealed"): {},
+    # Development set: both halves of the first blind set (docs/PIPELINES.md), measured
+    # 2026-12-07 before this round's tuning.
     ("understanding", "dev"): {
-        **UNDERSTANDING_TARGETS,
-        "topic:handled": 75 / 84,
-        "two_part:handled": 37 / 46,
-        "followup:handled": 38 / 53,
-        "not_covered:handled": 47 / 51,
-        "off_topic:handled": 186 / 193,
+        "topic:handled": 152 / 167,
+        "two_part:handled": 68 / 92,
+        "followup:handled": 76 / 106,
+        "not_covered:handled": 80 / 102,
+        "situation:acknowledged": 0.90,
+        "off_topic:handled": 373 / 386,
     },
-    # Sealed half, run once at the end of the round (2026-12-06, docs/PIPELINES.md).
-    ("understanding", "sealed"): {
-        "topic:handled": 77 / 83,
-        "two_part:handled": 31 / 46,
-        "followup:handled": 38 / 53,
-        "not_covered:handled": 33 / 51,
-        "situation:acknowledged": 42 / 47,
-        "off_topic:handled": 187 / 193,
-    },
+    ("understanding", "sealed"): {},
 }
 
 

@@ -27,6 +27,6 @@ def tallies() -> Dict[str, Tally]:
 @pytest.mark.parametrize("check", sorted(SAFETY_TARGETS))
 def test_safety_target(tallies: Dict[str, Tally], check: str) -> None:
     tally = tallies[check]
-    floor = floors_for("safety", HALF)[check]
+    floor = floors_for("safety", HALF).get(check, 0.0)
     print(f"{HALF} {check}: {tally.passed}/{tally.total} = {tally.rate:.1%} (floor {floor:.0%})")
     assert tally.rate >= floor, f"{check} {tally.rate:.1%} < {floor:.0%}: {failures(tally.failures)}"
