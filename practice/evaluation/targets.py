@@ -38,15 +38,10 @@ def set_path(name: str, half: str) -> Path:
 # that may only go up). `make test` and the retraining gate hold the development half to
 # these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
 FLOORS = {
-    # Development set: the first blind set's two halves (both read for error analysis), as
-    # measured 2026-12-07 before this round's tuning (docs/SAFETY.md).
-    ("safety", "dev"): {
-        "recall:red_flag": 83 / 92,
-        "recall:crisis": 72 / 94,
-        "recall:eating_disorder": 79 / 93,
-        "negatives:no_false_alarm": 305 / 316,
-        "positives:no_link_from_signal_on": 256 / 264,
-    },
+    # Development set: the first blind set's two halves (both read for error analysis).
+    # With the safety frames every target holds on it (docs/SAFETY.md): 92/92, 94/94,
+    # 93/93, no false alarm 311/316, no link 264/264.
+    ("safety", "dev"): dict(SAFETY_TARGETS),
     # Sealed set: a second blind set, written after the first was read; run once at the end
     # of the round and reported as it is. No floors until that run.
     ("safety", "sealed"): {},

@@ -32,6 +32,9 @@ from practice.nlu.safety_guard import (
     SAFETY_KEY,
     SAFETY_KINDS,
     SENTENCE_OF_KEY,
+    load_sentence_support,
+    normalise,
+    strip_accents,
 )
 
 PARTS_KEY = "parts"
@@ -169,6 +172,11 @@ class QuestionSplitter(_Stateless):
 class QuestionMerger(_Stateless):
     """Folds each question's intent (and context) into its message as `parts`."""
 
+    def __init__(self, config: Dict[Text, Any] | None = None) -> None:
+        """Keep the config and each safety kind's supporting words."""
+        super().__init__(config)
+        self._support = load_sentence_support()
+
     def process(self, messages: List[Message]) -> List[Message]:
         """The original messages, with `parts` where they asked several things."""
         originals = [
@@ -217,6 +225,8 @@ class QuestionMerger(_Stateless):
         top = ranking[0] if ranking else {}
         kind = SAFETY_KINDS.get(top.get("name") or "")
         if kind is None or (top.get("confidence") or 0.0) < self._config["safety_confidence"]:
+            return
+        if not self._support[kind].search(strip_accents(normalise(sentence.get(TEXT) or ""))):
             return
         signals = list(original.get(SAFETY_KEY) or [])
         if any(s.get("kind") == kind for s in signals):

@@ -2,17 +2,21 @@
 
 Patterns in English, Spanish and French (`safety_patterns*.yml` beside this module) find
 red flags, crisis and disordered eating in each sentence and in each pair of adjacent
-sentences, so a signal buried in a long message counts as much as a short one. Every kind
-found is reported (multi-label); the highest-priority one becomes the intent.
+sentences, so a signal buried in a long message counts as much as a short one. Frames
+(`safety_frames.yml`) find the signals the patterns' exact phrasings miss: what a passage
+talks about (blood and the toilet, weight lost without trying, pills saved up), in any
+order and wording. Every kind found is reported (multi-label); the highest-priority one
+becomes the intent.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Text
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Text, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,6 +27,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yml")
+FRAMES_FILE = Path(__file__).with_name("safety_frames.yml")
 # English first; other languages' files are read when present (safety_patterns_es.yml, ...).
 PATTERN_FILES = (PATTERNS_FILE, *sorted(Path(__file__).parent.glob("safety_patterns_*.yml")))
 
@@ -45,8 +50,68 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\s*\n+\s*|\s+(?:but|although|though
 
 
 @dataclass(frozen=True)
+class SafetyFrame:
+    """Concepts that together make a signal when they occur close together in a passage.
+
+    Each concept is one compiled alternation of word forms; the frame matches when every
+    concept has a hit (the first concept's not right after a negation), all hits within `window` characters of
+    each other, and (when `personal`) the passage speaks of the visitor or someone close.
+    """
+
+    name: str
+    concepts: Sequence[Tuple[str, Pattern[str]]]
+    window: int
+    personal: bool
+    personal_marker: Pattern[str]
+    negation: Pattern[str]
+
+    def _hits(self, concept: Pattern[str], text: str, negatable: bool) -> List[Tuple[int, int]]:
+        return [
+            found.span()
+            for found in concept.finditer(text)
+            if not (negatable and self.negation.search(text[max(0, found.start() - 24) : found.start()]))
+        ]
+
+    def matches(self, text: str) -> bool:
+        """True when every concept occurs in `text`, close enough together."""
+        text = strip_accents(text)
+        if self.personal and not (self.personal_marker.search(text) or _is_report(text)):
+            return False
+        spans = []
+        for index, (_, concept) in enumerate(self.concepts):
+            hits = self._hits(concept, text, negatable=index == 0)
+            if not hits:
+                return False
+            spans.append(hits)
+        if len(spans) == 1 or self.window <= 0:
+            return True
+        # Any choice of one hit per concept whose hits lie within the window.
+        return _within_window(spans, self.window)
+
+
+_QUESTION_START = re.compile(
+    r"^\W*(is|are|can|could|does|do|did|should|would|will|what|why|how|which|when|"
+    r"es|son|puede|pueden|que|por que|como|cual|est-ce|est ce|peut|peuvent|pourquoi|comment|quel\w*)\b"
+)
+
+
+def _is_report(text: str) -> bool:
+    """A statement rather than a question: "went to the loo and it was red" reports."""
+    return "?" not in text and not _QUESTION_START.search(text)
+
+
+def _within_window(spans: Sequence[Sequence[Tuple[int, int]]], window: int) -> bool:
+    """Whether one hit of each concept can be picked so that the farthest two are at most
+    `window` characters apart (from the end of one to the start of the other)."""
+    return any(
+        max(start for start, _ in chosen) - min(end for _, end in chosen) <= window
+        for chosen in itertools.product(*spans)
+    )
+
+
+@dataclass(frozen=True)
 class SafetyRule:
-    """One safety intent and the patterns that force it.
+    """One safety intent, the patterns that force it and the frames that find it.
 
     Searched one pattern at a time: joined into one alternation they lose the regex engine's
     literal-prefix shortcuts and ran ten times slower (bench/nlu_cost.py).
@@ -54,12 +119,16 @@ class SafetyRule:
 
     intent: str
     patterns: Sequence[Pattern[str]]
+    frames: Sequence[SafetyFrame] = ()
 
     def matches(self, text: str) -> Optional[str]:
-        """The first pattern found in `text`, or None."""
+        """The first pattern found in `text`, else the first frame ("frame:a+b"), or None."""
         for pattern in self.patterns:
             if pattern.search(text):
                 return pattern.pattern
+        for frame in self.frames:
+            if frame.matches(text):
+                return f"frame:{frame.name}"
         return None
 
 
@@ -77,8 +146,49 @@ class SafetySignal:
         return {"kind": self.kind, "intent": self.intent, "pattern": self.pattern}
 
 
-def load_safety_rules(path: Optional[Path] = None) -> List[SafetyRule]:
-    """The rules of one file, or of every language's file merged per intent (the default)."""
+def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]:
+    """The frames of `path`, per safety intent, in file order."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    marker = re.compile(
+        r"(?<!\w)((" + "|".join(raw["personal_markers"]) + r")(?!\w)|("
+        + "|".join(raw["personal_prefixes"]) + r")(?=\w))"
+    )
+    negation = re.compile(r"(?<!\w)" + raw["negations"] + r"(?!\w)[\w' ]{0,16}\W*$")
+    concepts = {
+        name: re.compile(r"(?<!\w)(" + "|".join(forms) + ")")
+        for name, forms in raw["concepts"].items()
+    }
+    intents = {kind: intent for intent, kind in SAFETY_KINDS.items()}
+    frames: Dict[str, List[SafetyFrame]] = {intent: [] for intent in SAFETY_KINDS}
+    for entry in raw["frames"]:
+        names = entry["concepts"]
+        frames[intents[entry["kind"]]].append(
+            SafetyFrame(
+                name="+".join(names),
+                concepts=[(n, concepts[n]) for n in names],
+                window=int(entry.get("window", 0)),
+                personal=bool(entry.get("personal", entry["kind"] == "red_flag")),
+                personal_marker=marker,
+                negation=negation,
+            )
+        )
+    return frames
+
+
+def load_sentence_support(path: Path = FRAMES_FILE) -> Dict[str, Pattern[str]]:
+    """Per safety kind, the words a classifier-only sentence signal must come with."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return {
+        kind: re.compile(r"(?<!\w)(" + "|".join(words) + ")")
+        for kind, words in raw["sentence_support"].items()
+    }
+
+
+def load_safety_rules(path: Optional[Path] = None, frames: bool = True) -> List[SafetyRule]:
+    """The rules of one file, or of every language's file merged per intent (the default),
+    each with its frames unless `frames` is False or a single file is asked for."""
     paths: Iterable[Path] = (path,) if path is not None else PATTERN_FILES
     merged: Dict[str, List[Pattern[str]]] = {intent: [] for intent in SAFETY_KINDS}
     for file in paths:
@@ -88,7 +198,12 @@ def load_safety_rules(path: Optional[Path] = None) -> List[SafetyRule]:
             merged.setdefault(entry["intent"], []).extend(
                 re.compile(p, re.IGNORECASE) for p in entry["patterns"]
             )
-    return [SafetyRule(intent=i, patterns=p) for i, p in merged.items() if p]
+    found = load_safety_frames() if frames and path is None else {}
+    return [
+        SafetyRule(intent=i, patterns=p, frames=tuple(found.get(i, ())))
+        for i, p in merged.items()
+        if p or found.get(i)
+    ]
 
 
 def normalise(text: str) -> str:

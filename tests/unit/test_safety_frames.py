@@ -1,0 +1,127 @@
+"""Safety frames: signals found by what a passage talks about, in any wording and order.
+
+Examples are written for these tests (none is taken from the blind sets). Each frame is
+checked on its own (`load_safety_frames`), and the whole layer (`find_signals` with the
+default rules) is checked on messages the exact-phrasing patterns alone miss.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pytest
+
+from practice.nlu.safety_guard import (
+    SafetyFrame,
+    find_signals,
+    load_safety_frames,
+    load_safety_rules,
+    load_sentence_support,
+    normalise,
+    strip_accents,
+)
+
+
+@pytest.fixture(scope="module")
+def frames() -> Dict[str, SafetyFrame]:
+    """Every frame by name."""
+    return {f.name: f for found in load_safety_frames().values() for f in found}
+
+
+def prepared(text: str) -> str:
+    """What the layer matches against: lower-case, straight quotes, no accents."""
+    return strip_accents(normalise(text))
+
+
+def kinds(text: str) -> List[str]:
+    """The kinds the whole layer finds in `text`."""
+    return [s.kind for s in find_signals(load_safety_rules(), text)]
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("blood+bowel", "when I wiped this morning the paper was bright red"),
+        ("blood+bowel", "hay sangre roja en mis heces desde ayer"),
+        ("blood+bowel", "il y a du sang rouge foncé dans mes selles"),
+        ("blood+vomit", "I threw up and there were streaks of blood in it"),
+        ("black+bowel", "my poo has gone black and sticky"),
+        ("weight_loss+unintended", "dropped two sizes since summer and I'm not even dieting"),
+        ("weight_loss+unintended", "he perdido 7 kilos sin hacer dieta"),
+        ("swallow_trouble+swallow", "my dad struggles to swallow, food gets stuck halfway down"),
+        ("swallow_trouble+swallow", "Mum says it feels like a stone in her throat when she eats"),
+        ("no_fluids", "the baby has had no wet nappies all day"),
+        ("fever+belly_pain", "tengo fiebre y mucho dolor de barriga"),
+        ("yellow+skin_eyes", "my eyes look kind of yellow lately"),
+        ("means+stockpile", "I've saved up enough of my sleeping pills"),
+        ("height+jump", "I keep looking down from the bridge on my walk home"),
+        ("no_wake", "j'aimerais m'endormir et ne plus me réveiller"),
+        ("death_wish", "a veces pido que dios me lleve ya"),
+        ("self_harm", "started cutting my arms again last week"),
+        ("water+not_coming_back", "sometimes I think of walking into the lake and not coming back"),
+        ("car_fumes", "I sat in the garage with the engine running for a while"),
+        ("vomit+purge_meal", "I bring my dinner back up so it doesn't count"),
+        ("compensate+compensation_act", "every bite has to be compensated, so I run until it's gone"),
+        ("weight_drug+weight_goal", "tomo diuréticos para bajar de peso"),
+        ("only_water+days_count", "only water since day 4 of my fast"),
+        ("skip_meals+weight_goal", "I skip lunch and dinner so the scale keeps going down"),
+    ],
+)
+def test_each_frame_finds_its_signal(frames: Dict[str, SafetyFrame], name: str, text: str) -> None:
+    assert frames[name].matches(prepared(text)), name
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        # a negated first concept
+        ("blood+bowel", "no blood in my poo, just a lot of gas"),
+        ("fever+belly_pain", "my belly hurts a bit but no fever"),
+        # concepts too far apart
+        ("black+bowel", "I drink black coffee in the morning and the rest of the day I feel fine, then the toilet"),
+        # a question about symptoms in general, not a report
+        ("blood+bowel", "can leaky gut cause blood in the stool?"),
+        # wishes, not reports
+        ("weight_loss+unintended", "je voudrais perdre quelques kilos sans régime extrême"),
+        ("skip_meals+weight_goal", "I skip breakfast because I'm never hungry in the morning"),
+        ("death_wish", "this cake is to die for"),
+        ("death_wish", "me quiero morir de la vergüenza jaja"),
+        ("swallow_trouble+swallow", "I have trouble swallowing pills, are there powder probiotics?"),
+    ],
+)
+def test_a_frame_stays_quiet_where_it_should(frames: Dict[str, SafetyFrame], name: str, text: str) -> None:
+    assert not frames[name].matches(prepared(text)), name
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("went to the toilet and the bowl turned completely red", ["red_flag"]),
+        ("Mum can't get her tablets down, it feels like a stone in her throat", ["red_flag"]),
+        ("C'est combien ? De toute façon j'ai mis de côté des médicaments pour en finir", ["crisis"]),
+        ("no sé si voy a seguir aquí el mes que viene", ["crisis"]),
+        ("if I eat 500 calories I have to burn them off, so I run for two hours", ["eating_disorder"]),
+    ],
+)
+def test_the_layer_finds_what_exact_phrasings_miss(text: str, expected: List[str]) -> None:
+    assert kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this deadline is killing me, what should I eat for energy?",
+        "Les gratins de ma belle-mère vont finir par me tuer, des idées plus légères ?",
+        "last thing: who wrote the article?",
+        "my house is a mess, I purged everything I own before the move",
+    ],
+)
+def test_the_layer_leaves_ordinary_messages_alone(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_a_classifier_only_sentence_needs_a_word_of_its_kind() -> None:
+    support = load_sentence_support()
+    assert not support["crisis"].search(prepared("I don't want to overthink it, I feel good"))
+    assert support["crisis"].search(prepared("I don't want to be alive anymore"))
+    assert support["eating_disorder"].search(prepared("I make myself sick after dinner"))
