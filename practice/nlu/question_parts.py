@@ -72,7 +72,7 @@ _QUESTION_START = (
 )
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
-    rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&)\s+"
+    rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+)\s+"
     rf"(?={_QUESTION_START}\b)"
     rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*",
     re.IGNORECASE,
@@ -112,7 +112,7 @@ def _asks(piece: str) -> bool:
     lowered = piece.lower().split(": ", 1)[-1]
     return lowered.endswith("?") or re.match(rf"{_QUESTION_START}\b", lowered) is not None or (
         re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None
-    )
+    ) or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
 
 
 def split_sentences(text: str) -> List[str]:
