@@ -147,7 +147,9 @@ schema_versions = sa.Table(
 #      button payloads are no visitor text; a conversation needs the visitor to act;
 #      a user message with a non-empty `safety` list is an escalation.
 #   3: failing visitor messages are kept (console_failures; a new column on conversations).
-SUMMARY_VERSION = 3
+#   4: every response that carries the application link counts as the offer shown
+#      (utter_ask_apply too), read from domain.yml.
+SUMMARY_VERSION = 4
 SUMMARY_TABLES = (
     "console_conversations", "console_conversation_intents", "console_conversation_text",
     "console_rollup_buckets", "console_rollup_topics", "console_summary_state",

@@ -15,9 +15,11 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.engine import Connection, Engine
 
 from practice.console import visitor
@@ -32,13 +34,23 @@ from practice.console.db import (
     summary_gaps,
     summary_state,
 )
+from practice.settings import PROJECT_ROOT
 
+DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
 SAFETY_INTENTS = frozenset(
     {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
 )
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_two_strike_fallback"})
-OFFER_ACTIONS = frozenset({"utter_offer_coaching", "utter_closing", "utter_request_coach"})
+def responses_with_application_link(domain_file: Path = DOMAIN_FILE) -> frozenset:
+    """The responses whose text or buttons carry `{application_url}`: each shows the offer."""
+    with domain_file.open(encoding="utf-8") as handle:
+        responses = (yaml.safe_load(handle) or {}).get("responses", {})
+    return frozenset(name for name, variants in responses.items() if "{application_url}" in str(variants))
+
+
+# utter_offer_coaching, utter_closing, utter_request_coach and utter_ask_apply today.
+OFFER_ACTIONS = responses_with_application_link()
 CLICK_SLOT = "application_link_clicked"
 # "Where it fails": the answer that says the article does not cover the question, and the
 # intent for questions beyond it; messages below FAILURE_CONFIDENCE are kept too (the pages

@@ -164,3 +164,18 @@ def test_rollups_follow_changes_exactly_as_a_rebuild_counts_them(empty: Empty) -
     buckets, topics = incremental
     assert [b[1:] for b in buckets] == [(2, 1, 0, 1, 1, 4, 1, 0)]
     assert [t[1:] for t in topics] == [("ask_gluten", 2)]
+
+
+def test_the_apply_answer_counts_as_the_offer_shown(empty: Empty) -> None:
+    # "How do I apply?" is answered with the link button itself: the visitor saw the offer.
+    _, seeder, engine = empty
+    seeder.save("apply", rasa_events(Scenario("apply", midnight_utc(1) + 60,
+                                              [("how do I apply", "ask_apply", 0.95)],
+                                              offer="utter_ask_apply")))
+    summary.refresh(engine)
+    assert summary_row(engine, "apply")["offer_shown"] is True
+
+
+def test_every_response_with_the_application_link_is_an_offer() -> None:
+    assert summary.OFFER_ACTIONS >= {"utter_offer_coaching", "utter_closing", "utter_ask_apply"}
+    assert not summary.OFFER_ACTIONS & {"utter_ask_causes", "utter_report_red_flag_symptoms"}
