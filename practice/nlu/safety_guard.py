@@ -72,6 +72,10 @@ class SafetyFrame:
             if not (negatable and self.negation.search(text[max(0, found.start() - 24) : found.start()]))
         ]
 
+    def could_match(self, text: str) -> bool:
+        """False when one of the concepts occurs nowhere in `text` (without accents)."""
+        return all(concept.search(text) for _, concept in self.concepts)
+
     def matches(self, text: str) -> bool:
         """True when every concept occurs in `text`, close enough together."""
         text = strip_accents(text)
@@ -129,6 +133,25 @@ class SafetyRule:
         for frame in self.frames:
             if frame.matches(text):
                 return f"frame:{frame.name}"
+        return None
+
+    def first_evidence(self, passages: Sequence[str], plain: Sequence[str], whole: str) -> Optional[Tuple[str, str]]:
+        """(pattern or "frame:a+b", passage) of the first signal in the passages, or None.
+
+        Patterns are tried on every passage as written and without accents; frames only on
+        the passages without accents, and only frames whose concepts all occur somewhere in
+        the whole message (`whole`, without accents): most messages rule out every frame
+        in one pass over the text.
+        """
+        for passage in passages:
+            for pattern in self.patterns:
+                if pattern.search(passage):
+                    return pattern.pattern, passage
+        live = [frame for frame in self.frames if frame.could_match(whole)]
+        for passage in plain if live else ():
+            for frame in live:
+                if frame.matches(passage):
+                    return f"frame:{frame.name}", passage
         return None
 
 
@@ -229,14 +252,14 @@ def find_signals(rules: Sequence[SafetyRule], text: str) -> List[SafetySignal]:
     """Every safety kind in `text`, highest priority first, each with its first evidence."""
     normalised = normalise(text[:MAX_TEXT_CHARS])
     candidates = passages(normalised)
-    plain = [strip_accents(p) for p in candidates]
+    plain = list(dict.fromkeys(strip_accents(p) for p in candidates))
+    every = list(dict.fromkeys(candidates + plain))
+    whole = strip_accents(normalised)
     found: List[SafetySignal] = []
     for rule in rules:
-        for passage in dict.fromkeys(candidates + plain):
-            pattern = rule.matches(passage)
-            if pattern is not None:
-                found.append(SafetySignal(SAFETY_KINDS[rule.intent], rule.intent, pattern, passage))
-                break
+        evidence = rule.first_evidence(every, plain, whole)
+        if evidence is not None:
+            found.append(SafetySignal(SAFETY_KINDS[rule.intent], rule.intent, *evidence))
     return sorted(found, key=lambda s: KIND_ORDER.index(s.kind))
 
 
