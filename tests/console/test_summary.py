@@ -177,5 +177,5 @@ def test_the_apply_answer_counts_as_the_offer_shown(empty: Empty) -> None:
 
 
 def test_every_response_with_the_application_link_is_an_offer() -> None:
-    assert summary.OFFER_ACTIONS >= {"utter_offer_coaching", "utter_closing", "utter_ask_apply"}
+    assert {"utter_offer_coaching", "utter_closing", "utter_ask_apply"} <= summary.OFFER_ACTIONS
     assert not summary.OFFER_ACTIONS & {"utter_ask_causes", "utter_report_red_flag_symptoms"}
