@@ -13,7 +13,7 @@ from sanic.log import logger
 from sanic.response import HTTPResponse, redirect
 
 from practice.console import auth, db
-from practice.console.pages import Page, allowed, pages
+from practice.console.pages import Page, allowed, navigation, pages
 from practice.console.queries import MAX_SEARCH_CHARS
 from practice.console.web import (
     SESSION_COOKIE,
@@ -99,7 +99,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
         engine = db.create_engine(settings.database_url)
         await run_db(db.ensure_schema, engine)
         app.ctx.console = ConsoleContext(settings, engine, make_templates(settings),
-                                         Summarizer(engine))
+                                         Summarizer(engine), navigation=navigation)
         app.ctx.summary_task = asyncio.ensure_future(app.ctx.console.summarizer.run_forever())
 
     @app.listener("after_server_stop")

@@ -13,6 +13,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from practice.console.auth import role_allows
+from practice.console.views import auth, conversations, dashboard, failures, retrain, staff
 
 PUBLIC: Optional[str] = None
 COACH = "coach"
@@ -34,8 +35,6 @@ class Page:
 
 def pages() -> List[Page]:
     """The console's routes, navigation entries in the order shown."""
-    from practice.console.views import auth, conversations, dashboard, failures, staff
-
     return [
         Page("/login", "login_form", auth.login_form, role=PUBLIC),
         Page("/login", "login", auth.login, methods=("POST",), role=PUBLIC),
@@ -66,18 +65,16 @@ def pages() -> List[Page]:
 
 
 def retrain_pages() -> List[Page]:
-    """The staff pages of retraining (practice/retrain/web.py): NLU inbox, annotations, runs."""
-    from practice.retrain import web
-
+    """The staff pages of retraining (practice/console/views/retrain.py): NLU inbox, annotations, runs."""
     return [
-        Page("/inbox", "inbox", web.inbox_page, role=STAFF, nav="NLU inbox"),
-        Page("/inbox/annotate", "inbox_annotate", web.annotate_view, methods=("POST",), role=STAFF),
-        Page("/inbox/annotated", "inbox_annotated", web.annotated_page, role=STAFF),
-        Page("/inbox/undo", "inbox_undo", web.undo_view, methods=("POST",), role=STAFF),
-        Page("/retrain", "retrain", web.runs_page, role=STAFF, nav="Retraining"),
-        Page("/retrain/start", "retrain_start", web.start_job, methods=("POST",), role=STAFF),
-        Page("/retrain/run", "retrain_run", web.run_page, role=STAFF),
-        Page("/retrain/run/confusion.png", "retrain_png", web.run_image, role=STAFF),
+        Page("/inbox", "inbox", retrain.inbox_page, role=STAFF, nav="NLU inbox"),
+        Page("/inbox/annotate", "inbox_annotate", retrain.annotate_view, methods=("POST",), role=STAFF),
+        Page("/inbox/annotated", "inbox_annotated", retrain.annotated_page, role=STAFF),
+        Page("/inbox/undo", "inbox_undo", retrain.undo_view, methods=("POST",), role=STAFF),
+        Page("/retrain", "retrain", retrain.runs_page, role=STAFF, nav="Retraining"),
+        Page("/retrain/start", "retrain_start", retrain.start_job, methods=("POST",), role=STAFF),
+        Page("/retrain/run", "retrain_run", retrain.run_page, role=STAFF),
+        Page("/retrain/run/confusion.png", "retrain_png", retrain.run_image, role=STAFF),
     ]
 
 

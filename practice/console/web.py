@@ -8,7 +8,7 @@ import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -76,6 +76,9 @@ class ConsoleContext:
     engine: Engine
     templates: Environment
     summarizer: Summarizer
+    # The navigation entries a role may open (practice.console.pages.navigation, handed in
+    # by the app so pages and views, which import this module, are not imported back).
+    navigation: Callable[[str], Sequence[Any]] = lambda _role: []
     _intents: Tuple[float, List[str]] = (0.0, [])
 
     async def known_intents(self, max_age: float = 60.0) -> List[str]:
@@ -198,14 +201,12 @@ def form_value(request: Request, name: str, default: str = "") -> str:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
     """Render a page with what every page needs: the user, their CSRF token, the navigation."""
-    from practice.console.pages import navigation
-
     ctx = console(request)
     session = getattr(request.ctx, "session", None)
     body = ctx.templates.get_template(template).render(
         user=session.account if session else None,
         csrf_token=session.csrf_token if session else "",
-        nav=navigation(session.account.role) if session else [],
+        nav=ctx.navigation(session.account.role) if session else [],
         path=request.path,
         behind=ctx.summarizer.behind,
         timezone=ctx.settings.console_timezone,

@@ -31,7 +31,7 @@ import time
 import warnings
 from collections import Counter
 from contextlib import contextmanager, redirect_stderr
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Set, Tuple
@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine
 from practice.launcher import process_environment, train_command, training_fingerprint
 from practice.retrain import store
 from practice.retrain.nlu_yaml import add_examples_to_file, read_example_files
+from practice.retrain.results import Check, Placement, RunResult
 from practice.retrain.text import clean_example, normalise
 from practice.settings import PROJECT_ROOT, Settings
 
@@ -84,44 +85,6 @@ class Project:
     def previous_dir(self) -> Path:
         """The model, fingerprint and data the last promotion replaced."""
         return self.model_dir / "previous"
-
-
-@dataclass
-class Placement:
-    """Where one approved annotation goes: 'training', 'holdout' or 'skipped' (with why)."""
-
-    annotation_id: int
-    text: str
-    intent: str
-    where: str
-    reason: str = ""
-
-
-@dataclass
-class Check:
-    """One gate check and its outcome."""
-
-    name: str
-    passed: bool
-    detail: str
-
-
-@dataclass
-class RunResult:
-    """What a retrain run decided and where its report is."""
-
-    run_id: str
-    run_dir: Path
-    promoted: bool
-    checks: List[Check] = field(default_factory=list)
-    placements: List[Placement] = field(default_factory=list)
-    reasons: List[str] = field(default_factory=list)
-    nothing_to_do: bool = False
-
-    @property
-    def passed(self) -> bool:
-        """True when every check passed."""
-        return bool(self.checks) and all(c.passed for c in self.checks)
 
 
 def sha256_of(path: Path) -> str | None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, Dict, List
 
-if TYPE_CHECKING:
-    from practice.retrain.pipeline import RunResult
+from practice.retrain.results import RunResult
 
 
 def _pct(value: float | None) -> str:

@@ -188,7 +188,7 @@ def test_the_inbox_searches_the_message_text(engine) -> None:
 
 
 def test_audit_detail_of_a_decision_names_the_message_and_both_intents() -> None:
-    from practice.retrain.web import annotation_detail
+    from practice.console.views.retrain import annotation_detail
 
     lead = store.InboxMessage("k" * 40, "is kvass ok", "is kvass ok", "nlu_fallback", 0.35, 2,
                               None, None)
