@@ -179,8 +179,15 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     # 2. Staff decide in the console's inbox, per message and in bulk.
     console_url = f"http://127.0.0.1:{stack.settings.console_port}"
     page = sign_in(browser, console_url)
-    time.sleep(2.5)  # the inbox reads messages once they are 2 s old
-    page.reload()
+    # The inbox reads a message once it has settled (2 s by default): reload until every
+    # new phrasing is listed, rather than sleeping for a copy of that setting.
+    deadline = time.monotonic() + 30
+    while True:
+        page.reload()
+        listed = [page.locator("tr.group", has_text=text).count() for text, _, _ in wrong]
+        if all(listed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     for text, _, predicted in wrong:
         row = page.locator("tr.group", has_text=text)
         expect(row).to_have_count(1)
