@@ -45,13 +45,13 @@ FLOORS = {
     # Sealed set: a second blind set, written after the first was read; run once at the end
     # of the round and reported as it is. No floors until that run.
     ("safety", "sealed"): {},
-    # Development set: both halves of the first blind set (docs/PIPELINES.md), measured
-    # 2026-12-07 before this round's tuning.
+    # Development set: both halves of the first blind set (docs/PIPELINES.md), as measured
+    # 2026-12-07 after this round's splitter and not-covered subjects.
     ("understanding", "dev"): {
         "topic:handled": 152 / 167,
         "two_part:handled": 71 / 92,
-        "followup:handled": 76 / 106,
-        "not_covered:handled": 80 / 102,
+        "followup:handled": 77 / 106,
+        "not_covered:handled": 95 / 102,
         "situation:acknowledged": 0.90,
         "off_topic:handled": 373 / 386,
     },

@@ -1,0 +1,68 @@
+"""What a visitor says about themselves, and subjects the article does not cover
+(practice/nlu/visitor_context.py with practice/nlu/visitor_context.yml)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import pytest
+
+from practice.nlu.visitor_context import ContextRules, load_context_rules, read_context
+
+
+@pytest.fixture(scope="module")
+def rules() -> ContextRules:
+    """The rules of visitor_context.yml."""
+    return load_context_rules()
+
+
+@pytest.mark.parametrize(
+    "text, subject",
+    [
+        ("is coffee bad for my gut?", "coffee"),
+        ("does activated charcoal help with gas", "activated charcoal"),
+        ("would acupuncture do anything for this", "acupuncture and manual therapies"),
+        ("are ice baths good for gut inflammation", "cold plunges and saunas"),
+        ("can leaky gut turn into cancer", "cancer"),
+        ("how long does it take to heal?", "how long healing takes"),
+        ("can my husband catch it from me, is it contagious", "whether it is contagious"),
+        ("what helps a newborn with colic", "infants"),
+        ("how many glasses of kefir a day", "amounts of specific foods"),
+        ("what about lectins in beans", "lectins, nightshades and oxalates"),
+    ],
+)
+def test_a_subject_the_article_does_not_cover_is_named(
+    rules: ContextRules, text: str, subject: str
+) -> None:
+    assert read_context(rules, text).get("not_covered") == subject
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much fiber should I eat per day",
+        "is it genetic or something I did?",
+        "can leaky gut cause acne or eczema",
+        "what foods should I avoid",
+        "is there a blood test for it",
+    ],
+)
+def test_article_questions_are_not_marked_as_not_covered(rules: ContextRules, text: str) -> None:
+    assert "not_covered" not in read_context(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text, kinds, foods",
+    [
+        ("I'm 20 weeks pregnant, what should I eat?", ["pregnancy"], None),
+        ("my 6 year old has tummy aches, what can he eat", ["child"], None),
+        ("I'm allergic to walnuts and soy, which foods help?", ["allergy"], ["walnuts", "soy"]),
+    ],
+)
+def test_the_visitor_s_situation_is_read(
+    rules: ContextRules, text: str, kinds: List[str], foods: Optional[List[str]]
+) -> None:
+    situation = read_context(rules, text).get("situation", [])
+    assert [s["kind"] for s in situation] == kinds
+    if foods is not None:
+        assert situation[-1]["foods"] == foods
