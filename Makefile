@@ -60,13 +60,13 @@ test-stories: train ## Conversation tests through the served runtime (NLU on eac
 	$(PY) -m practice.runtime test core --model models/current.tar.gz --stories tests/test_stories.yml \
 	  --e2e --fail-on-prediction-errors --out var/results/core
 
-test-safety: train ## Blind safety set, development half: recall per kind and language, false alarms, no link
+test-safety: train ## Blind safety development set: recall per kind and language, false alarms, no link
 	$(PYTEST) tests/safety -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
 
-test-understanding: train ## Blind understanding set, development half: one line per category
+test-understanding: train ## Blind understanding development set: one line per category
 	$(PYTEST) tests/understanding -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
 
-test-sealed: train ## The sealed halves of both blind sets (run once per round; docs/SAFETY.md, docs/PIPELINES.md)
+test-sealed: train ## The sealed blind sets (run once per round; docs/SAFETY.md, docs/PIPELINES.md)
 	BLIND_HALF=sealed $(PYTEST) tests/safety tests/understanding -q -s -p no:cacheprovider 2>&1 | grep -v "debug " ; exit $${PIPESTATUS[0]}
 
 test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
