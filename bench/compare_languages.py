@@ -130,9 +130,7 @@ def _rules_on_py3langid() -> Callable[[str], str]:
             return "en"
         short = len(words) <= config["short_max_words"] and text.isascii() and not has_french_elision(text)
         confidences = {} if short else dict(identifier.rank(text))
-        return decide(
-            text, words, confidences, config["languages"], config["min_margin"], config["short_max_words"]
-        )[0]
+        return decide(text, words, confidences, config["languages"], config["min_margin"], config["short_max_words"])[0]
 
     return classify
 
@@ -226,9 +224,7 @@ def table(rows: Sequence[Dict[str, Any]], results: Sequence[Dict[str, Any]]) -> 
 def misses(rows: Sequence[Dict[str, Any]], result: Dict[str, Any]) -> List[str]:
     """The messages a candidate got wrong, for reading."""
     return [
-        f"  {r['lang']} -> {p}: {r['text']}"
-        for r, p in zip(rows, result["predictions"], strict=True)
-        if p != r["lang"]
+        f"  {r['lang']} -> {p}: {r['text']}" for r, p in zip(rows, result["predictions"], strict=True) if p != r["lang"]
     ]
 
 
@@ -287,7 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3"}
         done = subprocess.run(
             [sys.executable, "-m", "bench.compare_languages", "--candidate", name],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             print(f"{name} failed:\n{done.stderr[-2000:]}", file=sys.stderr)

@@ -67,8 +67,13 @@ LOGREG = [{"name": "LogisticRegressionClassifier", "random_state": SEED}]
 def tfidf(use_lemma: bool) -> List[Dict[str, Any]]:
     """Word 1-2-gram and char 2-5-gram TF-IDF over lemmas or over the words as typed."""
     return [
-        {"name": "practice.nlu.TfidfFeaturizer", "analyzer": analyzer, "min_ngram": low, "max_ngram": high,
-         "use_lemma": use_lemma}
+        {
+            "name": "practice.nlu.TfidfFeaturizer",
+            "analyzer": analyzer,
+            "min_ngram": low,
+            "max_ngram": high,
+            "use_lemma": use_lemma,
+        }
         for analyzer, low, high in (("word", 1, 2), ("char_wb", 2, 5))
     ]
 
@@ -592,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     decision = decision_file.read_text("utf-8") if decision_file.exists() else "(not yet written)"
     # The out-of-scope gate's section is measured by bench/domain_gate.py: carried over as it is.
     previous = REPORT.read_text("utf-8") if REPORT.exists() else ""
-    gate_section = previous[previous.index(GATE_SECTION):] if GATE_SECTION in previous else ""
+    gate_section = previous[previous.index(GATE_SECTION) :] if GATE_SECTION in previous else ""
     report = render(results, rows, args.chosen, decision)
     REPORT.write_text(report + ("\n" + gate_section if gate_section else ""), "utf-8")
     for row in rows:

@@ -86,8 +86,12 @@ def database_url(backend: str) -> str:
         path = PROJECT_ROOT / "var" / "bench" / "console_bench.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
-    done = subprocess.run([str(PROJECT_ROOT / "scripts" / "postgres.sh"), "start",
-                           "practice_console_bench"], check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "postgres.sh"), "start", "practice_console_bench"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -102,9 +106,7 @@ def seed(engine: sa.engine.Engine, run: BackendRun, conversations: int) -> None:
     summary.refresh(engine)
     run.backfill_s = time.perf_counter() - started
     with engine.connect() as connection:
-        run.conversations = connection.execute(
-            sa.select(sa.func.count()).select_from(db.conversations)
-        ).scalar_one()
+        run.conversations = connection.execute(sa.select(sa.func.count()).select_from(db.conversations)).scalar_one()
     # A day of new traffic arriving afterwards: what each refresh costs in steady state.
     extra = console_data.insert(engine, console_data.generate(100, days=1, seed=99))
     started = time.perf_counter()
@@ -113,10 +115,13 @@ def seed(engine: sa.engine.Engine, run: BackendRun, conversations: int) -> None:
     run.incremental_events = extra
     auth.create_account(engine, "bench", PASSWORD, "staff")
     with engine.connect() as connection:
-        some = connection.execute(
-            sa.select(db.conversations.c.sender_id).order_by(db.conversations.c.sender_id)
-            .limit(1000)
-        ).scalars().all()
+        some = (
+            connection.execute(
+                sa.select(db.conversations.c.sender_id).order_by(db.conversations.c.sender_id).limit(1000)
+            )
+            .scalars()
+            .all()
+        )
     for sender_id in some:
         review.add_tag(engine, sender_id, "bench tag", "bench")
     for sender_id in some[:300]:
@@ -129,12 +134,12 @@ class Client:
     def __init__(self, base: str) -> None:
         """Sign in as the benchmark's staff account."""
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         page = self.get("/login")
         token = re.search(r'name="login_csrf" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode({"login_csrf": token, "username": "bench",
-                                       "password": PASSWORD, "next": "/conversations"})
+        body = urllib.parse.urlencode(
+            {"login_csrf": token, "username": "bench", "password": PASSWORD, "next": "/conversations"}
+        )
         with self.opener.open(base + "/login", data=body.encode()) as response:
             if "/conversations" not in response.url:
                 raise RuntimeError("benchmark sign-in failed")
@@ -177,14 +182,14 @@ def cases(today: dt.date, conversations: int) -> List[Tuple[str, str]]:
         ("search: common word (gut)", "/conversations?q=gut"),
         ("search: rare word (kombucha)", "/conversations?q=kombucha"),
         ("search: no match", "/conversations?q=zebra+crossing"),
-        ("yesterday + ended in fallback", f"/conversations?from={yesterday}&to={yesterday}"
-                                          "&fallback=ended"),
+        ("yesterday + ended in fallback", f"/conversations?from={yesterday}&to={yesterday}&fallback=ended"),
         ("transcript", f"/conversation?id=bench-{conversations // 2:06d}-7"),
-        ("transcript, internals, walking 'had a fallback'",
-         f"/conversation?id=bench-{conversations // 2:06d}-7&internals=1&back=fallback%3Dyes"),
+        (
+            "transcript, internals, walking 'had a fallback'",
+            f"/conversation?id=bench-{conversations // 2:06d}-7&internals=1&back=fallback%3Dyes",
+        ),
         ("where it fails, 30 days", f"/failures?from={month}"),
-        ("where it fails, 90 days, fallbacks",
-         f"/failures?from={(today - dt.timedelta(days=90))}&reason=fallback"),
+        ("where it fails, 90 days, fallbacks", f"/failures?from={(today - dt.timedelta(days=90))}&reason=fallback"),
         ("dashboard, 30 days", f"/dashboard?from={month}"),
         ("dashboard, 90 days (all)", f"/dashboard?from={(today - dt.timedelta(days=90))}"),
         ("export CSV, last 7 days", f"/export.csv?from={week}"),
@@ -209,13 +214,23 @@ def _matched(body: str) -> str:
 def time_pages(url: str, run: BackendRun, runs: int) -> None:
     """Start the console on `url`, sign in, time every case."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CONSOLE_PORT": str(port),
-           "CONSOLE_HOST": "127.0.0.1", "CONSOLE_TIMEZONE": "UTC"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CONSOLE_PORT": str(port),
+        "CONSOLE_HOST": "127.0.0.1",
+        "CONSOLE_TIMEZONE": "UTC",
+    }
     log = PROJECT_ROOT / "var" / "bench" / f"console-{run.backend}.log"
     with log.open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "practice.console"], env=env,
-                                   cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "practice.console"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -232,8 +247,10 @@ def time_pages(url: str, run: BackendRun, runs: int) -> None:
         for name, path in cases(today, run.conversations):
             times, body = client.time(path, runs)
             run.results.append(Result(name, path, times, _matched(body)))
-            print(f"  {name:<34} median {statistics.median(times):7.1f} ms"
-                  f"  worst {max(times):7.1f} ms  {_matched(body)}", flush=True)
+            print(
+                f"  {name:<34} median {statistics.median(times):7.1f} ms  worst {max(times):7.1f} ms  {_matched(body)}",
+                flush=True,
+            )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
@@ -247,8 +264,10 @@ def machine() -> str:
         found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
         model = found.group(1).strip() if found else ""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{os.cpu_count()} cores ({model or platform.machine()}), "
-            f"Python {platform.python_version()}, load average at the end {load}")
+    return (
+        f"{os.cpu_count()} cores ({model or platform.machine()}), "
+        f"Python {platform.python_version()}, load average at the end {load}"
+    )
 
 
 def report(runs: Sequence[BackendRun], repeats: int) -> str:
@@ -267,17 +286,16 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
         f"Run on {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}, "
         "shared with other agents' builds and tests (the load average says how busy).",
         "",
-        "| database | events | conversations | seeding | summary backfill | "
-        "refresh after new traffic |",
+        "| database | events | conversations | seeding | summary backfill | refresh after new traffic |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
             f"| {r.backend} | {r.events:,} | {r.conversations:,} | {r.seed_s:.0f} s | "
             f"{r.backfill_s:.0f} s | "
-            f"{r.incremental_ms:.0f} ms for {r.incremental_events:,} events |")
-    lines += ["", header + " | matches |",
-              "|---|" + "---:|---:|" * len(runs) + "---:|"]
+            f"{r.incremental_ms:.0f} ms for {r.incremental_events:,} events |"
+        )
+    lines += ["", header + " | matches |", "|---|" + "---:|---:|" * len(runs) + "---:|"]
     for index, name in enumerate(names):
         cells = []
         for r in runs:
@@ -286,12 +304,14 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
             cells.append(f"{result.median:.0f} | {result.worst:.0f}{flag}")
         matched = runs[0].results[index].matched
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {matched} |")
-    over = [(r.backend, x.name) for r in runs for x in r.results
-            if x.worst > BUDGET_MS and not x.name.startswith("export")]
-    lines += ["", "Exports are streamed and are not held to the page budget; they are shown "
-              "for scale."]
-    lines += ["", "**Every page within 500 ms.**" if not over else
-              "**Over budget:** " + ", ".join(f"{b}: {n}" for b, n in over)]
+    over = [
+        (r.backend, x.name) for r in runs for x in r.results if x.worst > BUDGET_MS and not x.name.startswith("export")
+    ]
+    lines += ["", "Exports are streamed and are not held to the page budget; they are shown for scale."]
+    lines += [
+        "",
+        "**Every page within 500 ms.**" if not over else "**Over budget:** " + ", ".join(f"{b}: {n}" for b, n in over),
+    ]
     lines += [
         "",
         "## How",
@@ -309,13 +329,13 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
         "- A transcript reads `events` by Rasa's own `sender_id` index.",
         "- The dashboard's topic table (which questions lead to applications) joins the "
         "range's `console_conversation_intents` rows to their conversations: the largest "
-        'single cost of the 90-day dashboard.',
-        '- A transcript also finds its newer/older neighbours in the filtered list with '
+        "single cost of the 90-day dashboard.",
+        "- A transcript also finds its newer/older neighbours in the filtered list with "
         "two keyset queries on the list's index, and a search's snippets read the "
-        '`events` of the 50 listed conversations only.',
-        '- *Where it fails* reads `console_failures` (the failing messages, kept by the '
-        'summary) by its time index, the newest 2,000 of the range, and groups them in '
-        'Python.',
+        "`events` of the 50 listed conversations only.",
+        "- *Where it fails* reads `console_failures` (the failing messages, kept by the "
+        "summary) by its time index, the newest 2,000 of the range, and groups them in "
+        "Python.",
         "- Seeding time is the benchmark's bulk insert, not something the assistant does; "
         "the summary backfill happens once, when the console first meets an existing database "
         "(pages say it is catching up meanwhile).",
@@ -325,8 +345,9 @@ def report(runs: Sequence[BackendRun], repeats: int) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Seed, time, print, write the report; exit 1 when a page is over budget."""
-    parser = argparse.ArgumentParser(prog="python -m bench.console_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.console_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=5)
@@ -342,9 +363,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             seed(engine, run, args.conversations)
         finally:
             engine.dispose()
-        print(f"  {run.events:,} events in {run.seed_s:.0f} s; summary backfill "
-              f"{run.backfill_s:.0f} s; refresh after {run.incremental_events} new events "
-              f"{run.incremental_ms:.0f} ms", flush=True)
+        print(
+            f"  {run.events:,} events in {run.seed_s:.0f} s; summary backfill "
+            f"{run.backfill_s:.0f} s; refresh after {run.incremental_events} new events "
+            f"{run.incremental_ms:.0f} ms",
+            flush=True,
+        )
         time_pages(url, run, args.runs)
         runs.append(run)
     text = report(runs, args.runs)
@@ -353,8 +377,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.no_write:
         REPORT.write_text(text, encoding="utf-8")
         print(f"Wrote {REPORT.relative_to(PROJECT_ROOT)}")
-    over = [x for r in runs for x in r.results
-            if x.worst > BUDGET_MS and not x.name.startswith("export")]
+    over = [x for r in runs for x in r.results if x.worst > BUDGET_MS and not x.name.startswith("export")]
     return 1 if over else 0
 
 

@@ -69,9 +69,7 @@ def _templates() -> Dict[str, Dict[str, Any]]:
     return {
         "action": ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0).as_dict(),
         "session_started": SessionStarted().as_dict(),
-        "user": UserUttered(
-            "hi", intent=parse["intent"], parse_data=parse, input_channel="website"
-        ).as_dict(),
+        "user": UserUttered("hi", intent=parse["intent"], parse_data=parse, input_channel="website").as_dict(),
         "bot": BotUttered(
             "Hello!",
             data={"buttons": [{"title": "Apply for coaching", "payload": "/ask_apply"}]},
@@ -98,9 +96,7 @@ class ConversationFactory:
         event.update(fields)
         return event
 
-    def _user(
-        self, sender: str, timestamp: float, text: str, intent: str, confidence: float
-    ) -> Row:
+    def _user(self, sender: str, timestamp: float, text: str, intent: str, confidence: float) -> Row:
         event = self._event("user", timestamp, text=text)
         event["parse_data"]["text"] = text
         event["parse_data"]["intent"] = {"name": intent, "confidence": confidence}
@@ -157,20 +153,14 @@ class ConversationFactory:
         if r.random() < 0.6:
             t += 1
             rows.append(self._action(sender, t, "utter_offer_coaching"))
-            rows.append(
-                self._bot(sender, t, "Would 1:1 coaching help? Apply here.", "utter_offer_coaching")
-            )
+            rows.append(self._bot(sender, t, "Would 1:1 coaching help? Apply here.", "utter_offer_coaching"))
             if r.random() < 0.15:
                 slot = self._event("slot", t + 20)
-                rows.append(
-                    (sender, "slot", t + 20, None, "application_link_clicked", json.dumps(slot))
-                )
+                rows.append((sender, "slot", t + 20, None, "application_link_clicked", json.dumps(slot)))
         return rows
 
 
-def generate(
-    conversations: int, days: int = 90, seed: int = 7, now: float | None = None
-) -> Iterator[List[Row]]:
+def generate(conversations: int, days: int = 90, seed: int = 7, now: float | None = None) -> Iterator[List[Row]]:
     """Rows of `conversations` conversations started over the last `days`, in chunks."""
     factory = ConversationFactory(seed)
     now = time.time() if now is None else now

@@ -102,8 +102,13 @@ def evaluate(name: str, spec: Dict[str, Any], pairs, held_out_raw, dev):
 
     def fit(subset):
         return fit_gate(
-            [items[i] for i in subset if items[i][1] != CHITCHAT], 0, n, spec["C"], spec["char"],
-            chitchat=[items[i][0] for i in subset if items[i][1] == CHITCHAT], kind=spec.get("kind", "logistic"),
+            [items[i] for i in subset if items[i][1] != CHITCHAT],
+            0,
+            n,
+            spec["C"],
+            spec["char"],
+            chitchat=[items[i][0] for i in subset if items[i][1] == CHITCHAT],
+            kind=spec.get("kind", "logistic"),
         )
 
     settings, models = [], {}
@@ -124,15 +129,20 @@ def evaluate(name: str, spec: Dict[str, Any], pairs, held_out_raw, dev):
             f = fires(oof, threshold)
             fh = fires(held_scores, threshold)
             fd = fires(dev_scores, threshold)
-            settings.append({
-                "everyday": n, "threshold": threshold,
-                "cv_kept": float(np.mean(~f[labels == 1])), "cv_caught": float(np.mean(f[labels == 0])),
-                "cv_hand_caught": float(np.mean(f[hand])),
-                "chitchat_caught": float(np.mean(fh)),
-                "dev_off_caught": float(np.mean(fd[off])), "dev_in_kept": float(np.mean(~fd[~off])),
-                "holdout_kept": float(np.mean(~fires(hold_scores, threshold)[~hold_oos])),
-                "holdout_oos_caught": float(np.mean(fires(hold_scores, threshold)[hold_oos])),
-            })
+            settings.append(
+                {
+                    "everyday": n,
+                    "threshold": threshold,
+                    "cv_kept": float(np.mean(~f[labels == 1])),
+                    "cv_caught": float(np.mean(f[labels == 0])),
+                    "cv_hand_caught": float(np.mean(f[hand])),
+                    "chitchat_caught": float(np.mean(fh)),
+                    "dev_off_caught": float(np.mean(fd[off])),
+                    "dev_in_kept": float(np.mean(~fd[~off])),
+                    "holdout_kept": float(np.mean(~fires(hold_scores, threshold)[~hold_oos])),
+                    "holdout_oos_caught": float(np.mean(fires(hold_scores, threshold)[hold_oos])),
+                }
+            )
     eligible = [s for s in settings if s["cv_kept"] >= MIN_KEPT]
     chosen = max(eligible, key=lambda s: (s["cv_caught"] + s["chitchat_caught"], s["cv_kept"])) if eligible else None
     lost, us, fit_s, n_features = [], 0.0, 0.0, 0
@@ -141,18 +151,29 @@ def evaluate(name: str, spec: Dict[str, Any], pairs, held_out_raw, dev):
         n_features = len(model.weights)
         dev_scores = [model.score(t) for t in dev_texts]
         fd = fires(dev_scores, chosen["threshold"])
-        lost = [(c, t, s if s is None else round(s, 3)) for (c, t), s, f in zip(dev, dev_scores, fd, strict=False)
-                if (c == "off_topic") != f]
+        lost = [
+            (c, t, s if s is None else round(s, 3))
+            for (c, t), s, f in zip(dev, dev_scores, fd, strict=False)
+            if (c == "off_topic") != f
+        ]
         start = time.perf_counter()
         for _ in range(5):
             for t in dev_texts:
                 model.score(t)
         us = (time.perf_counter() - start) / (5 * len(dev_texts)) * 1e6
     return {
-        "name": name, **spec, "negatives": len(hand_negatives) + len(chit), "chitchat": len(chit),
+        "name": name,
+        **spec,
+        "negatives": len(hand_negatives) + len(chit),
+        "chitchat": len(chit),
         "held_out": len(held_out),
-        "features": n_features, "chitchat_load_s": load_s, "fit_s": fit_s, "us_per_message": us,
-        "chosen": chosen, "settings": settings, "dev_errors": lost,
+        "features": n_features,
+        "chitchat_load_s": load_s,
+        "fit_s": fit_s,
+        "us_per_message": us,
+        "chosen": chosen,
+        "settings": settings,
+        "dev_errors": lost,
     }
 
 
@@ -168,8 +189,13 @@ def main(argv: List[str]) -> None:
         r = evaluate(name, CANDIDATES[name], pairs, held_out_raw, dev)
         results[name] = r
         c = r["chosen"]
-        print(name, r["what"], f"neg {r['negatives']} feats {r['features']} load {r['chitchat_load_s']:.1f}s "
-              f"fit {r['fit_s']:.1f}s {r['us_per_message']:.0f}us", file=sys.stderr)
+        print(
+            name,
+            r["what"],
+            f"neg {r['negatives']} feats {r['features']} load {r['chitchat_load_s']:.1f}s "
+            f"fit {r['fit_s']:.1f}s {r['us_per_message']:.0f}us",
+            file=sys.stderr,
+        )
         print("  chosen", c, file=sys.stderr)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1), "utf-8")

@@ -60,8 +60,10 @@ def main(model: str) -> None:
     for i in range(3):
         with tempfile.TemporaryDirectory() as tmp:
             fresh = DomainGate.create(
-                {**DomainGate.get_default_config(), **gate._config}, LocalModelStorage(Path(tmp)),
-                Resource(f"gate{i}"), ExecutionContext(GraphSchema({}), node_name="gate"),
+                {**DomainGate.get_default_config(), **gate._config},
+                LocalModelStorage(Path(tmp)),
+                Resource(f"gate{i}"),
+                ExecutionContext(GraphSchema({}), node_name="gate"),
             )
             start = time.perf_counter()
             fresh.train(data)

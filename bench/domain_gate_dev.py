@@ -43,16 +43,34 @@ def main(model: str) -> None:
     kept = sum(p["intent"]["name"] != "out_of_scope" for _, p in ins)
     right = sum(p["intent"]["name"] == i for (_, i), p in zip(hold, held, strict=False))
     result = {
-        "dev_off_topic_out_of_scope": oos / len(off), "dev_off_topic_out_of_scope_or_fallback": oos_fb / len(off),
-        "dev_in_domain_kept": kept / len(ins), "holdout_accuracy": right / len(hold),
-        "counts": {"off": len(off), "in": len(ins), "holdout": len(hold), "oos": oos, "oos_fb": oos_fb,
-                   "kept": kept, "right": right},
-        "off_topic_missed": [(r["turns"][-1], p["intent"]["name"], p.get("domain_score")) for r, p in off
-                             if p["intent"]["name"] != "out_of_scope"],
-        "in_domain_lost": [(r["category"], r["turns"][-1], p.get("domain_score")) for r, p in ins
-                           if p["intent"]["name"] == "out_of_scope"],
-        "holdout_wrong": [(t, i, p["intent"]["name"], p.get("domain_score"))
-                          for (t, i), p in zip(hold, held, strict=False) if p["intent"]["name"] != i],
+        "dev_off_topic_out_of_scope": oos / len(off),
+        "dev_off_topic_out_of_scope_or_fallback": oos_fb / len(off),
+        "dev_in_domain_kept": kept / len(ins),
+        "holdout_accuracy": right / len(hold),
+        "counts": {
+            "off": len(off),
+            "in": len(ins),
+            "holdout": len(hold),
+            "oos": oos,
+            "oos_fb": oos_fb,
+            "kept": kept,
+            "right": right,
+        },
+        "off_topic_missed": [
+            (r["turns"][-1], p["intent"]["name"], p.get("domain_score"))
+            for r, p in off
+            if p["intent"]["name"] != "out_of_scope"
+        ],
+        "in_domain_lost": [
+            (r["category"], r["turns"][-1], p.get("domain_score"))
+            for r, p in ins
+            if p["intent"]["name"] == "out_of_scope"
+        ],
+        "holdout_wrong": [
+            (t, i, p["intent"]["name"], p.get("domain_score"))
+            for (t, i), p in zip(hold, held, strict=False)
+            if p["intent"]["name"] != i
+        ],
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=1), "utf-8")

@@ -90,14 +90,29 @@ def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data
     CPU for the same model (practice/performance.py). Run it in the project folder.
     """
     return [
-        sys.executable, "-m", "practice.runtime", "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", str(data),
-        "--out", str(out_dir), "--fixed-model-name", model_name,
+        sys.executable,
+        "-m",
+        "practice.runtime",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        str(data),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        model_name,
     ]
 
 
-def train(settings: Settings, force: bool = False,
-          should_stop: Callable[[], bool] = lambda: False, log_file: Optional[Path] = None) -> bool:
+def train(
+    settings: Settings,
+    force: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+    log_file: Optional[Path] = None,
+) -> bool:
     """Train when the model is missing or stale; returns True if it trained.
 
     `should_stop` is polled while training runs: when it turns true the training process
@@ -217,8 +232,16 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
         Service(
             "actions",
             # practice.quiet: `python -m rasa_sdk ...` without library deprecation warnings.
-            [python, "-m", "practice.quiet", "rasa_sdk", "--actions", "actions",
-             "--port", str(settings.action_server_port)],
+            [
+                python,
+                "-m",
+                "practice.quiet",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(settings.action_server_port),
+            ],
             f"http://{settings.action_server_host}:{settings.action_server_port}/health",
             {**env, "SANIC_HOST": settings.action_server_host},
         ),
@@ -227,11 +250,22 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
             [
                 # `rasa run` with the action timeout capped and no silent in-memory
                 # fallback for the tracker store (practice/runtime.py).
-                python, "-m", "practice.runtime", "run",
-                "--model", str(model_path(settings)),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                "--interface", settings.rasa_host, "--port", str(settings.rasa_port),
-                "--cors", *settings.allowed_origins,
+                python,
+                "-m",
+                "practice.runtime",
+                "run",
+                "--model",
+                str(model_path(settings)),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                settings.rasa_host,
+                "--port",
+                str(settings.rasa_port),
+                "--cors",
+                *settings.allowed_origins,
             ],
             f"http://{rasa_host}:{settings.rasa_port}/",
             dict(env),
@@ -244,8 +278,9 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
         if (PROJECT_ROOT / module.replace(".", "/")).exists() or (
             PROJECT_ROOT / (module.replace(".", "/") + ".py")
         ).exists():
-            all_services.append(Service(name, [python, "-m", "practice.quiet", module],
-                                        f"http://{host}:{port}/", dict(env)))
+            all_services.append(
+                Service(name, [python, "-m", "practice.quiet", module], f"http://{host}:{port}/", dict(env))
+            )
     wanted = set(only) if only else None
     return [s for s in all_services if wanted is None or s.name in wanted]
 
@@ -253,9 +288,14 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
 class Stack:
     """The running processes, started together and stopped together."""
 
-    def __init__(self, settings: Settings, extra_env: Optional[Mapping[str, str]] = None,
-                 only: Optional[Iterable[str]] = None, log_dir: Optional[Path] = None,
-                 die_with_parent: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        extra_env: Optional[Mapping[str, str]] = None,
+        only: Optional[Iterable[str]] = None,
+        log_dir: Optional[Path] = None,
+        die_with_parent: bool = True,
+    ) -> None:
         """Describe the stack; nothing starts until `start()`."""
         self.settings = settings
         self.log_dir = log_dir
@@ -311,8 +351,12 @@ def _announce_first_account(settings: Settings, service_names: Iterable[str]) ->
 
 
 # Which setting moves each service's port, for the "port taken" message.
-PORT_SETTINGS = {"actions": "ACTION_SERVER_PORT", "rasa": "RASA_PORT",
-                 "website": "WEBSITE_PORT", "console": "CONSOLE_PORT"}
+PORT_SETTINGS = {
+    "actions": "ACTION_SERVER_PORT",
+    "rasa": "RASA_PORT",
+    "website": "WEBSITE_PORT",
+    "console": "CONSOLE_PORT",
+}
 
 
 def service_address(settings: Settings, name: str) -> tuple:
@@ -385,15 +429,17 @@ def run(settings: Settings, stop: Optional[_StopRequest] = None) -> int:
     problems = taken_ports(settings, names)
     if problems:
         print("Cannot start: a port is in use.\n" + "\n".join(problems))
-        print("Stop that process (an earlier `make run`? see `make status`) or set the "
-              "variable named above, then run again.", flush=True)
+        print(
+            "Stop that process (an earlier `make run`? see `make status`) or set the "
+            "variable named above, then run again.",
+            flush=True,
+        )
         return 2
     supervisor: Optional[Supervisor] = None
     code = 0
     try:
         try:
-            train(settings, should_stop=lambda: bool(stop),
-                  log_file=settings.status_file.with_name("train.log"))
+            train(settings, should_stop=lambda: bool(stop), log_file=settings.status_file.with_name("train.log"))
         except subprocess.CalledProcessError as error:
             print(f"Training failed (exit code {error.returncode}); its output is above.")
             code = 1
@@ -406,8 +452,7 @@ def run(settings: Settings, stop: Optional[_StopRequest] = None) -> int:
             say=lambda line: print(line, flush=True),
             watch_workers=settings.rasa_workers > 1,
         )
-        print("Starting: " + ", ".join(e.service.name for e in supervisor.entries) + " ...",
-              flush=True)
+        print("Starting: " + ", ".join(e.service.name for e in supervisor.entries) + " ...", flush=True)
         started = time.monotonic()
         supervisor.start()
         announced = False
@@ -451,8 +496,10 @@ def status(settings: Settings) -> int:
         last = entry.get("last_exit") or "-"
         if entry.get("last_exit_at"):
             last += f" at {entry['last_exit_at']}"
-        print(f"  {entry.get('name', '?'):<9} {state:<9} {entry.get('pid') or '-':>7} "
-              f"{entry.get('restarts', 0):>8}  {entry.get('since') or '-':<25} {last}")
+        print(
+            f"  {entry.get('name', '?'):<9} {state:<9} {entry.get('pid') or '-':>7} "
+            f"{entry.get('restarts', 0):>8}  {entry.get('since') or '-':<25} {last}"
+        )
         if alive and entry.get("workers"):
             pids = ", ".join(str(w) for w in entry["workers"])
             print(f"  {'':<9} workers: {pids}; {entry.get('worker_restarts', 0)} replaced")
@@ -502,9 +549,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("status", help="each process's state and restarts (from RUN_STATUS_FILE)")
     health_parser = sub.add_parser("health", help="exit 0 if the service answers")
     health_parser.add_argument("service", choices=SERVICE_NAMES)
-    serve_parser = sub.add_parser(
-        "serve", help="run one service in the foreground, as `run` would (one per container)"
-    )
+    serve_parser = sub.add_parser("serve", help="run one service in the foreground, as `run` would (one per container)")
     serve_parser.add_argument("service", choices=SERVICE_NAMES)
     args = parser.parse_args(args_list)
     settings = get_settings()

@@ -52,9 +52,7 @@ def placeholders(settings: Settings, parse_data: Dict[str, Any]) -> Dict[str, st
     subjects = [p.get("not_covered") for p in parse_data.get("parts") or [] if p.get("not_covered")]
     if parse_data.get("not_covered"):
         subjects.append(parse_data["not_covered"])
-    allergy = next(
-        (s for s in parse_data.get("situation") or [] if s.get("kind") == "allergy"), None
-    )
+    allergy = next((s for s in parse_data.get("situation") or [] if s.get("kind") == "allergy"), None)
     foods = (allergy or {}).get("foods") or []
     return {
         "application_url": settings.coaching_application_url,
@@ -84,7 +82,8 @@ def without_foods(text: str, foods: Sequence[str], named: Sequence[str] = ()) ->
         head = line[2 : match.start()] if match else line[2:]
         head_items = [h for h in _ITEMS.split(head) if h.strip()]
         kept_head = [
-            h for h in head_items
+            h
+            for h in head_items
             if h.lower() not in gone and h.lower() not in heads and h.lower().rstrip("s") not in heads
         ]
         if not kept_head:
@@ -104,9 +103,7 @@ def without_foods(text: str, foods: Sequence[str], named: Sequence[str] = ()) ->
 
 def times_said(tracker: DialogueStateTracker, utter_action: str) -> int:
     """How often this response was already used in the conversation."""
-    return sum(
-        1 for e in tracker.events if isinstance(e, ActionExecuted) and e.action_name == utter_action
-    )
+    return sum(1 for e in tracker.events if isinstance(e, ActionExecuted) and e.action_name == utter_action)
 
 
 class PracticeNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
@@ -143,9 +140,7 @@ class PracticeNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         for key, value in placeholders(get_settings(), parse_data).items():
             kwargs.setdefault(key, value)
         response = self._fill_response(response, filled_slots, **kwargs)
-        allergy = next(
-            (s for s in parse_data.get("situation") or [] if s.get("kind") == "allergy"), None
-        )
+        allergy = next((s for s in parse_data.get("situation") or [] if s.get("kind") == "allergy"), None)
         if allergy and utter_action in FOOD_LIST_RESPONSES and response.get("text"):
             response["text"] = without_foods(
                 response["text"], allergy.get("leave_out") or [], allergy.get("foods") or []

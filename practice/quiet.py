@@ -39,8 +39,9 @@ def is_library_deprecation(category: type, filename: str) -> bool:
 def quieting(show: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap `warnings.showwarning` so library deprecations are not shown."""
 
-    def showwarning(message: Any, category: type, filename: str, lineno: int,
-                    file: Any = None, line: Optional[str] = None) -> Any:
+    def showwarning(
+        message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Optional[str] = None
+    ) -> Any:
         if is_library_deprecation(category, filename):
             return None
         return show(message, category, filename, lineno, file, line)

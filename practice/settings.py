@@ -105,9 +105,7 @@ def _default_lock_store(rasa_workers: int, var_dir: Path) -> Optional[str]:
     return f"sqlite:///{var_dir / 'locks.db'}" if rasa_workers > 1 else None
 
 
-def load_settings(
-    environ: Optional[Mapping[str, str]] = None, defaults_file: Path = DEFAULTS_FILE
-) -> Settings:
+def load_settings(environ: Optional[Mapping[str, str]] = None, defaults_file: Path = DEFAULTS_FILE) -> Settings:
     """Resolve every setting from the environment, falling back to `practice.yml`."""
     env = os.environ if environ is None else environ
     defaults = _defaults_from_file(defaults_file)
@@ -115,9 +113,7 @@ def load_settings(
     website_port = int(env.get("WEBSITE_PORT", "8000"))
     rasa_workers = max(1, int(env.get("RASA_WORKERS", "2")))
     return Settings(
-        coaching_application_url=env.get(
-            "COACHING_APPLICATION_URL", defaults.get("coaching_application_url", "")
-        ),
+        coaching_application_url=env.get("COACHING_APPLICATION_URL", defaults.get("coaching_application_url", "")),
         database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'conversations.db'}"),
         lock_store_url=env.get("LOCK_STORE_URL") or _default_lock_store(rasa_workers, var_dir),
         rasa_host=env.get("RASA_HOST", "0.0.0.0"),
@@ -158,9 +154,7 @@ def load_settings(
         crisis_line=env.get("CRISIS_LINE") or Settings.crisis_line,
         emergency_number=env.get("EMERGENCY_NUMBER") or Settings.emergency_number,
         eating_disorder_line=env.get("EATING_DISORDER_LINE") or Settings.eating_disorder_line,
-        article_url=(
-            env.get("ARTICLE_URL") or f"http://127.0.0.1:{website_port}/"
-        ).split("#", 1)[0],
+        article_url=(env.get("ARTICLE_URL") or f"http://127.0.0.1:{website_port}/").split("#", 1)[0],
     )
 
 

@@ -111,9 +111,15 @@ class Supervised:
 class Supervisor:
     """Starts the services, keeps them running, stops them; all from one thread."""
 
-    def __init__(self, services: Sequence[ServiceLike], status_file: Optional[Path] = None,
-                 log_dir: Optional[Path] = None, say: Callable[[str], None] = print,
-                 start_timeout: float = START_TIMEOUT, watch_workers: bool = False) -> None:
+    def __init__(
+        self,
+        services: Sequence[ServiceLike],
+        status_file: Optional[Path] = None,
+        log_dir: Optional[Path] = None,
+        say: Callable[[str], None] = print,
+        start_timeout: float = START_TIMEOUT,
+        watch_workers: bool = False,
+    ) -> None:
         """Describe the supervision; nothing starts until `start()`."""
         self.entries = [Supervised(s) for s in services]
         self.status_file = status_file
@@ -176,8 +182,10 @@ class Supervisor:
                         self.say(f"{name} is back (pid {process.pid}, restart {entry.restarts}).")
                     return True
                 if now - entry.started_at > self.start_timeout:
-                    self.say(f"{name} did not answer at {entry.service.ready_url} within "
-                             f"{self.start_timeout:.0f} s: killing it.")
+                    self.say(
+                        f"{name} did not answer at {entry.service.ready_url} within "
+                        f"{self.start_timeout:.0f} s: killing it."
+                    )
                     _kill_group(process)
                     self._exited(entry, process.wait(), now)
                     return True
@@ -204,8 +212,10 @@ class Supervisor:
         when = f"after {lived:.0f} s up" if answered else "before it answered"
         if entry.failed_starts >= GIVE_UP_AFTER:
             if name == ESSENTIAL:
-                self.fatal = (f"{name} failed to start {entry.failed_starts} times in a row "
-                              f"(last: {entry.last_exit}); nothing can answer visitors.")
+                self.fatal = (
+                    f"{name} failed to start {entry.failed_starts} times in a row "
+                    f"(last: {entry.last_exit}); nothing can answer visitors."
+                )
                 self.say(f"{name} {entry.last_exit} {when}. {self.fatal}")
                 entry.state = "failing"
                 return
@@ -216,15 +226,15 @@ class Supervisor:
                     f"{BACKOFF_CAP:.0f} s. Its output above says why."
                 )
             else:
-                self.say(f"{name} {entry.last_exit} {when} again ({entry.failed_starts} failed "
-                         f"starts in a row); next try in {BACKOFF_CAP:.0f} s.")
+                self.say(
+                    f"{name} {entry.last_exit} {when} again ({entry.failed_starts} failed "
+                    f"starts in a row); next try in {BACKOFF_CAP:.0f} s."
+                )
             entry.next_start = now + BACKOFF_CAP
             entry.state = "failing"
             return
-        meanwhile = ("no visitor is answered until it is back" if name == ESSENTIAL
-                     else "the others keep serving")
-        self.say(f"{name} {entry.last_exit} {when} ({times} since start); "
-                 f"restarting it in {delay:.0f} s, {meanwhile}.")
+        meanwhile = "no visitor is answered until it is back" if name == ESSENTIAL else "the others keep serving"
+        self.say(f"{name} {entry.last_exit} {when} ({times} since start); restarting it in {delay:.0f} s, {meanwhile}.")
         entry.state = "backoff"
 
     def _check_workers(self) -> bool:
@@ -275,8 +285,7 @@ class Supervisor:
     def status(self) -> Dict[str, Any]:
         """Everything `make status` shows."""
         return {
-            "launcher": {"pid": os.getpid(), "state": self.state, "since": self.started,
-                         "updated": now_iso()},
+            "launcher": {"pid": os.getpid(), "state": self.state, "since": self.started, "updated": now_iso()},
             "services": [entry.as_dict() for entry in self.entries],
         }
 

@@ -77,9 +77,7 @@ def render_nginx(edge: Edge, template: Path = TEMPLATE) -> str:
     values["rasa_servers"] = "\n".join(
         f"        server {server} max_fails=1 fail_timeout=5s;" for server in edge.rasa_servers
     )
-    values["allowed_origins"] = "\n".join(
-        f'        "{origin}" 1;' for origin in edge.allowed_origins
-    )
+    values["allowed_origins"] = "\n".join(f'        "{origin}" 1;' for origin in edge.allowed_origins)
 
     def fill(match: re.Match) -> str:
         return values[match.group(1)]  # a KeyError names a placeholder without a value
@@ -110,16 +108,28 @@ class Ports:
     @classmethod
     def free(cls, rasa_processes: int = 2) -> Ports:
         """Free ports for everything (tests)."""
-        return cls(free_port(), free_port(), [free_port() for _ in range(rasa_processes)],
-                   free_port(), free_port(), free_port(), free_port(), free_port())
+        return cls(
+            free_port(),
+            free_port(),
+            [free_port() for _ in range(rasa_processes)],
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        )
 
 
 class Topology:
     """Start and stop the whole topology; remembers what it started in `state.json`."""
 
-    def __init__(self, directory: Path = DEFAULT_DIR, ports: Ports | None = None,
-                 application_url: str | None = None,
-                 extra_env: Dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path = DEFAULT_DIR,
+        ports: Ports | None = None,
+        application_url: str | None = None,
+        extra_env: Dict[str, str] | None = None,
+    ) -> None:
         """Describe the topology; nothing starts until `up()`. `extra_env` adds settings
         for every process (tests turn the per-sender limit off for their bursts)."""
         self.directory = directory
@@ -149,8 +159,12 @@ class Topology:
 
     def website_origins(self) -> List[str]:
         """Origins the widget may be embedded from here."""
-        return [f"http://localhost:{self.ports.website}", f"http://127.0.0.1:{self.ports.website}",
-                f"https://localhost:{self.ports.https}", f"https://127.0.0.1:{self.ports.https}"]
+        return [
+            f"http://localhost:{self.ports.website}",
+            f"http://127.0.0.1:{self.ports.website}",
+            f"https://localhost:{self.ports.https}",
+            f"https://127.0.0.1:{self.ports.https}",
+        ]
 
     def edge(self) -> Edge:
         """The loopback edge: same template as production, local addresses and files."""
@@ -217,10 +231,19 @@ class Topology:
         self._save()
 
     def _postgres(self, command: str) -> str:
-        env = {**os.environ, "POSTGRES_DIR": str(self.directory / "postgres"),
-               "POSTGRES_PORT": str(self.ports.postgres)}
-        done = subprocess.run([str(POSTGRES_SCRIPT), command, "practice"], env=env, check=True,
-                              capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "POSTGRES_DIR": str(self.directory / "postgres"),
+            "POSTGRES_PORT": str(self.ports.postgres),
+        }
+        done = subprocess.run(
+            [str(POSTGRES_SCRIPT), command, "practice"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
     def stop_postgres(self) -> None:
@@ -233,9 +256,23 @@ class Topology:
 
     def _start_redis(self) -> None:
         binary = shutil.which("redis-server") or "redis-server"
-        self._spawn("redis", [binary, "--port", str(self.ports.redis), "--bind", "127.0.0.1",
-                              "--save", "", "--appendonly", "no",
-                              "--dir", str(self.directory)], self.ports.redis)
+        self._spawn(
+            "redis",
+            [
+                binary,
+                "--port",
+                str(self.ports.redis),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            self.ports.redis,
+        )
 
     def stop_redis(self) -> None:
         """Stop the lock store (for outage tests)."""
@@ -246,8 +283,9 @@ class Topology:
         self._start_redis()
 
     def _spawn(self, name: str, argv: List[str], port: int) -> None:
-        service = Service(name, argv, f"tcp://127.0.0.1:{port}", dict(os.environ),
-                          die_with_parent=False)  # `up` returns, they stay (`down` stops them)
+        service = Service(
+            name, argv, f"tcp://127.0.0.1:{port}", dict(os.environ), die_with_parent=False
+        )  # `up` returns, they stay (`down` stops them)
         service.start(self.log_dir)
         self.services[name] = service
         _wait_for_port(port, service, timeout=30)
@@ -257,17 +295,22 @@ class Topology:
         settings = load_settings(self.environment())
         # The launcher's own command for each (the same as `make run` and the containers).
         # They outlive `topology up`, which returns; `topology down` stops them.
-        base = Stack(settings, extra_env=self.environment(), only=[n for n in names if n != "rasa"],
-                     log_dir=self.log_dir, die_with_parent=False)
+        base = Stack(
+            settings,
+            extra_env=self.environment(),
+            only=[n for n in names if n != "rasa"],
+            log_dir=self.log_dir,
+            die_with_parent=False,
+        )
         rasa = []
         for index, port in enumerate(self.ports.rasa, start=1):
             env = {**self.environment(), "RASA_PORT": str(port)}
-            stack = Stack(load_settings(env), extra_env=env, only=["rasa"], log_dir=self.log_dir,
-                          die_with_parent=False)
+            stack = Stack(load_settings(env), extra_env=env, only=["rasa"], log_dir=self.log_dir, die_with_parent=False)
             stack.services[0].name = f"rasa-{index}"
             rasa.extend(stack.services)
-        order = [s for s in base.services if s.name == "actions"] + rasa + [
-            s for s in base.services if s.name != "actions"]
+        order = (
+            [s for s in base.services if s.name == "actions"] + rasa + [s for s in base.services if s.name != "actions"]
+        )
         for service in order:
             service.start(self.log_dir)
             self.services[service.name] = service
@@ -286,10 +329,27 @@ class Topology:
             return
         tls.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-             "-keyout", str(tls / "key.pem"), "-out", str(self.certificate)],
-            check=True, capture_output=True, timeout=60,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                str(tls / "key.pem"),
+                "-out",
+                str(self.certificate),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
 
     def nginx_config(self) -> Path:
@@ -304,8 +364,7 @@ class Topology:
     def _start_nginx(self) -> None:
         config = self.nginx_config()
         binary = shutil.which("nginx") or "nginx"
-        subprocess.run([binary, "-t", "-q", "-c", str(config)], check=True,
-                       capture_output=True, timeout=30)
+        subprocess.run([binary, "-t", "-q", "-c", str(config)], check=True, capture_output=True, timeout=30)
         self._spawn("nginx", [binary, "-c", str(config), "-g", "daemon off;"], self.ports.https)
 
     # -- restarting one part ------------------------------------------------------------
@@ -353,17 +412,18 @@ class Topology:
 
     def describe(self) -> str:
         """Where everything is, for the operator."""
-        return "\n".join([
-            f"  Chat (nginx, TLS):  {self.base_url}/webhooks/rest/webhook  "
-            f"(certificate: {self.certificate})",
-            "  Rasa servers:       " + ", ".join(f"127.0.0.1:{p}" for p in self.ports.rasa),
-            f"  Action server:      127.0.0.1:{self.ports.actions}",
-            f"  Console:            http://127.0.0.1:{self.ports.console}/",
-            f"  Website:            http://127.0.0.1:{self.ports.website}/",
-            f"  Lock store:         {self.redis_url}",
-            f"  Conversations:      PostgreSQL on 127.0.0.1:{self.ports.postgres}",
-            f"  Logs:               {self.log_dir}",
-        ])
+        return "\n".join(
+            [
+                f"  Chat (nginx, TLS):  {self.base_url}/webhooks/rest/webhook  (certificate: {self.certificate})",
+                "  Rasa servers:       " + ", ".join(f"127.0.0.1:{p}" for p in self.ports.rasa),
+                f"  Action server:      127.0.0.1:{self.ports.actions}",
+                f"  Console:            http://127.0.0.1:{self.ports.console}/",
+                f"  Website:            http://127.0.0.1:{self.ports.website}/",
+                f"  Lock store:         {self.redis_url}",
+                f"  Conversations:      PostgreSQL on 127.0.0.1:{self.ports.postgres}",
+                f"  Logs:               {self.log_dir}",
+            ]
+        )
 
 
 def _wait_for_port(port: int, service: Service, timeout: float) -> None:
@@ -405,8 +465,7 @@ def render_deploy(edge_file: Path = EDGE_FILE, target: Path = DEPLOY_NGINX) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m practice.topology",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m practice.topology", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the topology on loopback and return")
     up.add_argument("--rasa", type=int, default=2, help="Rasa server processes (default 2)")

@@ -207,7 +207,10 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
                 delay = min(BACKOFF_CAP_SECONDS, 2.0 ** (slot.quick_deaths - 1))
                 logger.warning(
                     "Rasa worker %s %s after %.0f s; starting another in %.0f s.",
-                    process.pid, describe_exit(process.exitcode), lived, delay,
+                    process.pid,
+                    describe_exit(process.exitcode),
+                    lived,
+                    delay,
                 )
                 slot.process = None
                 slot.restart_at = now + delay
@@ -215,7 +218,8 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
                     logger.error(
                         "Rasa workers keep dying within %.0f s of starting (%d times in a "
                         "row): stopping this server so that it is started afresh.",
-                        QUICK_DEATH_SECONDS, slot.quick_deaths,
+                        QUICK_DEATH_SECONDS,
+                        slot.quick_deaths,
                     )
                     exit_code = 1
                     stop(signal.SIGTERM, None)

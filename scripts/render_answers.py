@@ -1,7 +1,7 @@
 """Write docs/ANSWERS.md from content/answers.yml; `--check` only says whether it is current.
 
-    python scripts/render_answers.py          # rewrite docs/ANSWERS.md
-    python scripts/render_answers.py --check  # exit 1 when docs/ANSWERS.md is stale
+python scripts/render_answers.py          # rewrite docs/ANSWERS.md
+python scripts/render_answers.py --check  # exit 1 when docs/ANSWERS.md is stale
 """
 
 from __future__ import annotations

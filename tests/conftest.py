@@ -83,12 +83,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
         return
     for log_dir in _STACK_LOGS[-3:]:
         for log in sorted(Path(log_dir).glob("*.log")):
-            lines = [line for line in log.read_text(errors="replace").splitlines()
-                     if " ERROR " in line or " WARNING " in line or "Traceback" in line]
+            lines = [
+                line
+                for line in log.read_text(errors="replace").splitlines()
+                if " ERROR " in line or " WARNING " in line or "Traceback" in line
+            ]
             if lines:
-                report.sections.append(
-                    (f"server log {log}", "\n".join(lines[-LOG_LINES_ON_FAILURE:]))
-                )
+                report.sections.append((f"server log {log}", "\n".join(lines[-LOG_LINES_ON_FAILURE:])))
 
 
 @pytest.fixture(scope="session")

@@ -80,9 +80,7 @@ def spend(rate: Rate, tokens: float, last: float, now: float) -> Tuple[float, fl
 class TokenBuckets:
     """One token bucket per key, bounded in number."""
 
-    def __init__(
-        self, rate: Rate, clock: Clock = time.monotonic, max_keys: int = MAX_TRACKED_KEYS
-    ) -> None:
+    def __init__(self, rate: Rate, clock: Clock = time.monotonic, max_keys: int = MAX_TRACKED_KEYS) -> None:
         """Empty: every key starts with a full bucket."""
         self.rate = rate
         self.clock = clock

@@ -44,9 +44,7 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The health route and the webhook; `?stream=true` is not offered."""
         module = inspect.getmodule(self)
-        webhook = Blueprint(
-            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
-        )
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

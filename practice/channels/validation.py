@@ -32,6 +32,7 @@ _LEADING_NOISE = re.compile(r"^[\s/\u200b-\u200f\u2060\ufeff]+")
 EMPTY = "empty"
 TOO_LONG = "too_long"
 
+
 class ChannelError(Exception):
     """A request the channel refuses, with the status and JSON body the client gets."""
 
@@ -46,9 +47,11 @@ class ChannelError(Exception):
         """The JSON error response: `{"error": code, "message": message}`."""
         return error_response(self.status, self.code, self.message)
 
+
 def error_response(status: int, code: str, message: str) -> HTTPResponse:
     """A JSON error body every client can read, without internals."""
     return response.json({"error": code, "message": message}, status=status)
+
 
 def parse_json_body(body: bytes | None, max_bytes: int = MAX_BODY_BYTES) -> Dict[str, Any]:
     """The request body as a JSON object, or a `ChannelError` (413 too big, 400 not JSON)."""
@@ -63,6 +66,7 @@ def parse_json_body(body: bytes | None, max_bytes: int = MAX_BODY_BYTES) -> Dict
         raise ChannelError(400, "invalid_json", "The request body must be a JSON object.")
     return parsed
 
+
 def require_sender(body: Mapping[str, Any], key: str = "sender") -> str:
     """The well-formed sender id in `body[key]`, or a 400."""
     sender = body.get(key)
@@ -73,6 +77,7 @@ def require_sender(body: Mapping[str, Any], key: str = "sender") -> str:
             f"'{key}' must be 16 to 128 characters of letters, digits, '-' or '_'.",
         )
     return sender
+
 
 def require_string(body: Mapping[str, Any], key: str) -> str:
     """The string in `body[key]`, or a 400 when it is missing or not a string."""
@@ -85,6 +90,7 @@ def require_string(body: Mapping[str, Any], key: str) -> str:
     except UnicodeEncodeError:
         raise ChannelError(400, "invalid_field", f"'{key}' is not valid Unicode text.") from None
     return value
+
 
 @dataclass(frozen=True)
 class VisitorText:
@@ -99,6 +105,7 @@ class VisitorText:
         """True when the text NLU gets differs in any way from what arrived."""
         return self.text != self.original
 
+
 def clean_visitor_text(raw: str, max_chars: int = MAX_TEXT_CHARS) -> VisitorText:
     """Strip leading "/" and invisible characters; flag empty and over-long text."""
     text = _LEADING_NOISE.sub("", raw).strip()
@@ -107,6 +114,7 @@ def clean_visitor_text(raw: str, max_chars: int = MAX_TEXT_CHARS) -> VisitorText
     if len(text) > max_chars:
         return VisitorText(text=text, original=raw, problem=TOO_LONG)
     return VisitorText(text=text, original=raw)
+
 
 def message_metadata(visitor_text: VisitorText) -> Dict[str, Any] | None:
     """Metadata stored with the message: the text verbatim when cleaning changed it."""

@@ -72,8 +72,8 @@ def without_url(text: str, url: str) -> str:
     def tidy(match: re.Match) -> str:
         before = match.string[: match.start()].rstrip()
         after = match.string[match.end() :]
-        ends_sentence = not after.strip() or after.startswith("\n") or (
-            after[:1].isspace() and after.lstrip()[:1].isupper()
+        ends_sentence = (
+            not after.strip() or after.startswith("\n") or (after[:1].isspace() and after.lstrip()[:1].isupper())
         )
         if not ends_sentence:
             return " "
@@ -242,9 +242,7 @@ class WebsiteInput(InputChannel):
         @channel.route("/message", methods=["POST"])
         @json_errors
         async def message(request: Request) -> HTTPResponse:
-            replies = await visitor_turn(
-                request, self.checks, on_new_message, self.name(), WebsiteOutputChannel()
-            )
+            replies = await visitor_turn(request, self.checks, on_new_message, self.name(), WebsiteOutputChannel())
             return response.json({"messages": replies})
 
         @channel.route("/start", methods=["POST"])
@@ -257,18 +255,14 @@ class WebsiteInput(InputChannel):
             async with agent.lock_store.lock(sender):
                 tracker = await agent.processor.fetch_tracker_and_update_session(sender, collector)
                 await agent.trigger_intent(GREET_INTENT, [], collector, tracker)
-            return response.json(
-                {"messages": collector.messages, "application_url": self.application_url}
-            )
+            return response.json({"messages": collector.messages, "application_url": self.application_url})
 
         @channel.route("/history", methods=["POST"])
         @json_errors
         async def history(request: Request) -> HTTPResponse:
             _, sender, agent = await self._admit(request)
             tracker = await agent.processor.get_tracker(sender)
-            return response.json(
-                {"messages": transcript(tracker), "application_url": self.application_url}
-            )
+            return response.json({"messages": transcript(tracker), "application_url": self.application_url})
 
         @channel.route("/event", methods=["POST"])
         @json_errors
@@ -277,9 +271,7 @@ class WebsiteInput(InputChannel):
             if body.get("event") == FEEDBACK:
                 return response.json(await self._feedback(body, sender, agent))
             if body.get("event") != LINK_CLICKED:
-                raise ChannelError(
-                    400, "invalid_event", f"'event' must be '{LINK_CLICKED}' or '{FEEDBACK}'."
-                )
+                raise ChannelError(400, "invalid_event", f"'event' must be '{LINK_CLICKED}' or '{FEEDBACK}'.")
             url = require_string(body, "url")
             if len(url) > MAX_URL_CHARS:
                 raise ChannelError(400, "invalid_field", "'url' is too long.")

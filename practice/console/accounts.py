@@ -57,23 +57,28 @@ def ensure_first_account(settings: Settings) -> Optional[tuple[str, str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m practice.console.accounts",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m practice.console.accounts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create an account")
     create.add_argument("--username", required=True)
     create.add_argument("--role", required=True, choices=auth.ROLES)
-    create.add_argument("--if-missing", action="store_true",
-                        help="succeed quietly when the account exists (for seeding scripts)")
+    create.add_argument(
+        "--if-missing", action="store_true", help="succeed quietly when the account exists (for seeding scripts)"
+    )
     password = sub.add_parser("set-password", help="change a password (ends its sessions)")
     password.add_argument("--username", required=True)
     role = sub.add_parser("set-role", help="change an account's role")
     role.add_argument("--username", required=True)
     role.add_argument("--role", required=True, choices=auth.ROLES)
-    for name, text in (("unlock", "lift a lockout after failed sign-ins"),
-                       ("disable", "stop an account from signing in"),
-                       ("enable", "let a disabled account sign in again")):
+    for name, text in (
+        ("unlock", "lift a lockout after failed sign-ins"),
+        ("disable", "stop an account from signing in"),
+        ("enable", "let a disabled account sign in again"),
+    ):
         command = sub.add_parser(name, help=text)
         command.add_argument("--username", required=True)
     sub.add_parser("list", help="list the accounts")
@@ -110,8 +115,7 @@ def _run(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
             print(f"account {args.username.strip().lower()} exists")
             return 0
         account = auth.create_account(engine, args.username, read_password(settings), args.role)
-        audit.record(engine, "command-line", "account_created", None,
-                     f"{account.username} ({account.role})")
+        audit.record(engine, "command-line", "account_created", None, f"{account.username} ({account.role})")
         print(f"created {account.role} account {account.username}")
         return 0
     changes = {

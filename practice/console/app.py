@@ -64,17 +64,16 @@ def _guard(page: Page) -> Any:
                 return redirect("/login?next=" + quote(target, safe=""))
             return render(request, "error.html", status=401, message="Please sign in again.")
         if not allowed(request, page):
-            return render(request, "error.html", status=403,
-                          message="This page is for staff accounts only.")
+            return render(request, "error.html", status=403, message="This page is for staff accounts only.")
         if request.method == "POST":
             if not _same_origin(request):
-                return render(request, "error.html", status=403,
-                              message="Forms must be sent from the console itself.")
+                return render(request, "error.html", status=403, message="Forms must be sent from the console itself.")
             if session is not None and not auth.tokens_match(
                 session.csrf_token, (request.form or {}).get("csrf_token")
             ):
-                return render(request, "error.html", status=403,
-                              message="The form expired. Go back, reload the page and retry.")
+                return render(
+                    request, "error.html", status=403, message="The form expired. Go back, reload the page and retry."
+                )
         return await page.handler(request, **params)
 
     return guarded
@@ -91,15 +90,17 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
     app.config.FALLBACK_ERROR_FORMAT = "html"
     app.static("/static", str(STATIC_DIR), name="static")
     for page in pages():
-        app.add_route(_guard(page), page.path, methods=list(page.methods),
-                      name=f"{page.name}_{page.methods[0].lower()}")
+        app.add_route(
+            _guard(page), page.path, methods=list(page.methods), name=f"{page.name}_{page.methods[0].lower()}"
+        )
 
     @app.listener("before_server_start")
     async def open_database(app: Sanic, _loop: Any) -> None:
         engine = db.create_engine(settings.database_url)
         await run_db(db.ensure_schema, engine)
-        app.ctx.console = ConsoleContext(settings, engine, make_templates(settings),
-                                         Summarizer(engine), navigation=navigation)
+        app.ctx.console = ConsoleContext(
+            settings, engine, make_templates(settings), Summarizer(engine), navigation=navigation
+        )
         app.ctx.summary_task = asyncio.ensure_future(app.ctx.console.summarizer.run_forever())
 
     @app.listener("after_server_stop")
@@ -110,10 +111,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
     @app.middleware("request")
     async def load_session(request: Request) -> None:
         token = request.cookies.get(SESSION_COOKIE)
-        request.ctx.session = (
-            await run_db(auth.load_session, request.app.ctx.console.engine, token)
-            if token else None
-        )
+        request.ctx.session = await run_db(auth.load_session, request.app.ctx.console.engine, token) if token else None
 
     @app.middleware("response")
     async def security_headers(request: Request, response: HTTPResponse) -> None:
@@ -149,5 +147,4 @@ def serve(settings: Optional[Settings] = None) -> None:
     settings = settings or get_settings()
     app = create_app(settings)
     logger.info("Console on http://%s:%s/", settings.console_host, settings.console_port)
-    app.run(host=settings.console_host, port=settings.console_port, workers=1,
-            access_log=False, motd=False)
+    app.run(host=settings.console_host, port=settings.console_port, workers=1, access_log=False, motd=False)

@@ -95,8 +95,9 @@ def check_password(password: str) -> str:
 
 
 def _account(row: sa.engine.Row) -> Account:
-    return Account(row.id, row.username, row.role, bool(row.active), row.failed_logins,
-                   row.locked_until, row.last_login_at)
+    return Account(
+        row.id, row.username, row.role, bool(row.active), row.failed_logins, row.locked_until, row.last_login_at
+    )
 
 
 def create_account(engine: Engine, username: str, password: str, role: str) -> Account:
@@ -106,15 +107,18 @@ def create_account(engine: Engine, username: str, password: str, role: str) -> A
         raise AccountError(f"role: one of {', '.join(ROLES)}")
     check_password(password)
     with engine.begin() as connection:
-        taken = connection.execute(
-            sa.select(accounts.c.id).where(accounts.c.username == name)
-        ).first()
+        taken = connection.execute(sa.select(accounts.c.id).where(accounts.c.username == name)).first()
         if taken:
             raise AccountError(f"account {name!r} exists (use set-password to change it)")
         connection.execute(
-            accounts.insert().values(username=name, password_hash=hash_password(password),
-                                     role=role, active=True, created_at=time.time(),
-                                     failed_logins=0)
+            accounts.insert().values(
+                username=name,
+                password_hash=hash_password(password),
+                role=role,
+                active=True,
+                created_at=time.time(),
+                failed_logins=0,
+            )
         )
     account = get_account(engine, name)
     assert account is not None
@@ -124,9 +128,7 @@ def create_account(engine: Engine, username: str, password: str, role: str) -> A
 def get_account(engine: Engine, username: str) -> Optional[Account]:
     """The account with this username, or None."""
     with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(accounts).where(accounts.c.username == username.strip().lower())
-        ).first()
+        row = connection.execute(sa.select(accounts).where(accounts.c.username == username.strip().lower())).first()
     return _account(row) if row else None
 
 
@@ -137,9 +139,15 @@ def list_accounts(engine: Engine) -> list[Account]:
     return [_account(r) for r in rows]
 
 
-def update_account(engine: Engine, username: str, *, password: Optional[str] = None,
-                   role: Optional[str] = None, active: Optional[bool] = None,
-                   unlock: bool = False) -> Account:
+def update_account(
+    engine: Engine,
+    username: str,
+    *,
+    password: Optional[str] = None,
+    role: Optional[str] = None,
+    active: Optional[bool] = None,
+    unlock: bool = False,
+) -> Account:
     """Change an account's password, role or active flag, or lift its lockout."""
     values: dict = {}
     if password is not None:
@@ -154,9 +162,7 @@ def update_account(engine: Engine, username: str, *, password: Optional[str] = N
         values.update(failed_logins=0, locked_until=None)
     name = username.strip().lower()
     with engine.begin() as connection:
-        found = connection.execute(
-            accounts.update().where(accounts.c.username == name).values(**values)
-        ).rowcount
+        found = connection.execute(accounts.update().where(accounts.c.username == name).values(**values)).rowcount
         if not found:
             raise AccountError(f"no account {name!r}")
         if password is not None or active is False or role is not None:
@@ -168,8 +174,9 @@ def update_account(engine: Engine, username: str, *, password: Optional[str] = N
     return account
 
 
-def authenticate(engine: Engine, username: str, password: str, max_attempts: int,
-                 lockout_seconds: float, now: Optional[float] = None) -> LoginResult:
+def authenticate(
+    engine: Engine, username: str, password: str, max_attempts: int, lockout_seconds: float, now: Optional[float] = None
+) -> LoginResult:
     """Check a password; count failures and lock the account after `max_attempts` in a row."""
     now = time.time() if now is None else now
     name = username.strip().lower()
@@ -212,23 +219,25 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start_session(engine: Engine, account: Account, hours: float,
-                  now: Optional[float] = None) -> str:
+def start_session(engine: Engine, account: Account, hours: float, now: Optional[float] = None) -> str:
     """Open a session; return the secret token for the cookie."""
     now = time.time() if now is None else now
     token = secrets.token_urlsafe(32)
     with engine.begin() as connection:
         connection.execute(sessions.delete().where(sessions.c.expires_at < now))
         connection.execute(
-            sessions.insert().values(token_hash=_token_hash(token), account_id=account.id,
-                                     csrf_token=secrets.token_urlsafe(32), created_at=now,
-                                     expires_at=now + hours * 3600)
+            sessions.insert().values(
+                token_hash=_token_hash(token),
+                account_id=account.id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + hours * 3600,
+            )
         )
     return token
 
 
-def load_session(engine: Engine, token: Optional[str],
-                 now: Optional[float] = None) -> Optional[Session]:
+def load_session(engine: Engine, token: Optional[str], now: Optional[float] = None) -> Optional[Session]:
     """The live session for a cookie token, or None (unknown, expired or account disabled)."""
     if not token or len(token) > 200:
         return None

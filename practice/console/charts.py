@@ -39,9 +39,14 @@ class BarChart:
         return _fmt(self.max_value) + self.unit
 
 
-def column_chart(points: Sequence[Tuple[str, float]], width: int = 1000, height: int = 200,
-                 label_every: int = 7, unit: str = "",
-                 links: Sequence[str] = ()) -> BarChart:
+def column_chart(
+    points: Sequence[Tuple[str, float]],
+    width: int = 1000,
+    height: int = 200,
+    label_every: int = 7,
+    unit: str = "",
+    links: Sequence[str] = (),
+) -> BarChart:
     """Vertical bars, one per point (e.g. per day), with every n-th label under the axis."""
     top, bottom = 16, 24
     max_value = max((v for _, v in points), default=0) or 1
@@ -50,27 +55,48 @@ def column_chart(points: Sequence[Tuple[str, float]], width: int = 1000, height:
     for index, (label, value) in enumerate(points):
         bar_height = (height - top - bottom) * value / max_value
         x = index * slot
-        bars.append(Bar(x + slot * 0.1, height - bottom - bar_height, max(1.0, slot * 0.8),
-                        bar_height, label, value, f"{label}: {_fmt(value)}{unit}",
-                        links[index] if index < len(links) else ""))
+        bars.append(
+            Bar(
+                x + slot * 0.1,
+                height - bottom - bar_height,
+                max(1.0, slot * 0.8),
+                bar_height,
+                label,
+                value,
+                f"{label}: {_fmt(value)}{unit}",
+                links[index] if index < len(links) else "",
+            )
+        )
         if index % label_every == 0:
             axis.append((x + slot / 2, label))
     return BarChart(width, height, bars, max_value, axis, horizontal=False, unit=unit)
 
 
-def row_chart(points: Sequence[Tuple[str, float]], width: int = 560, row_height: int = 24,
-              label_width: int = 220, unit: str = "", links: Sequence[str] = ()) -> BarChart:
+def row_chart(
+    points: Sequence[Tuple[str, float]],
+    width: int = 560,
+    row_height: int = 24,
+    label_width: int = 220,
+    unit: str = "",
+    links: Sequence[str] = (),
+) -> BarChart:
     """Horizontal bars with their labels on the left (e.g. top topics)."""
     max_value = max((v for _, v in points), default=0) or 1
     usable = width - label_width - 60
     bars = [
-        Bar(label_width, index * row_height + 3, max(1.0, usable * value / max_value),
-            row_height - 6, label, value, f"{label}: {_fmt(value)}{unit}",
-            links[index] if index < len(links) else "")
+        Bar(
+            label_width,
+            index * row_height + 3,
+            max(1.0, usable * value / max_value),
+            row_height - 6,
+            label,
+            value,
+            f"{label}: {_fmt(value)}{unit}",
+            links[index] if index < len(links) else "",
+        )
         for index, (label, value) in enumerate(points)
     ]
-    return BarChart(width, max(row_height, row_height * len(points)), bars, max_value, [],
-                    horizontal=True, unit=unit)
+    return BarChart(width, max(row_height, row_height * len(points)), bars, max_value, [], horizontal=True, unit=unit)
 
 
 def _fmt(value: float) -> str:

@@ -151,9 +151,14 @@ schema_versions = sa.Table(
 #      (utter_ask_apply too), read from domain.yml.
 SUMMARY_VERSION = 4
 SUMMARY_TABLES = (
-    "console_conversations", "console_conversation_intents", "console_conversation_text",
-    "console_rollup_buckets", "console_rollup_topics", "console_summary_state",
-    "console_summary_gaps", "console_failures",
+    "console_conversations",
+    "console_conversation_intents",
+    "console_conversation_text",
+    "console_rollup_buckets",
+    "console_rollup_topics",
+    "console_summary_state",
+    "console_summary_gaps",
+    "console_failures",
 )
 
 accounts = sa.Table(
@@ -288,9 +293,7 @@ def ensure_schema(engine: Engine) -> None:
 
 
 def _version(connection: sa.engine.Connection, name: str) -> int:
-    value = connection.execute(
-        sa.select(schema_versions.c.version).where(schema_versions.c.name == name)
-    ).scalar()
+    value = connection.execute(sa.select(schema_versions.c.version).where(schema_versions.c.name == name)).scalar()
     return int(value or 1)
 
 
@@ -298,8 +301,7 @@ def _set_version(connection: sa.engine.Connection, name: str, version: int) -> N
     import time
 
     connection.execute(schema_versions.delete().where(schema_versions.c.name == name))
-    connection.execute(schema_versions.insert().values(name=name, version=version,
-                                                       migrated_at=time.time()))
+    connection.execute(schema_versions.insert().values(name=name, version=version, migrated_at=time.time()))
 
 
 def migrate(engine: Engine) -> bool:
@@ -315,8 +317,9 @@ def migrate(engine: Engine) -> bool:
     with engine.begin() as connection:
         if _version(connection, "summary") >= SUMMARY_VERSION:
             return False
-        summarised = connection.execute(sa.select(sa.func.count()).select_from(
-            metadata.tables["console_summary_state"])).scalar()
+        summarised = connection.execute(
+            sa.select(sa.func.count()).select_from(metadata.tables["console_summary_state"])
+        ).scalar()
         metadata.drop_all(connection, tables=tables, checkfirst=True)
         metadata.create_all(connection, tables=tables)
         _set_version(connection, "summary", SUMMARY_VERSION)

@@ -12,9 +12,20 @@ from zoneinfo import ZoneInfo
 from practice.console.queries import ConversationRow, TranscriptItem
 
 CSV_COLUMNS = (
-    "conversation_id", "started_at", "messages", "visitor_messages", "topics",
-    "first_visitor_message", "offer_shown", "application_clicked", "fallbacks",
-    "escalations", "lowest_confidence", "reviewed_by", "tags", "note",
+    "conversation_id",
+    "started_at",
+    "messages",
+    "visitor_messages",
+    "topics",
+    "first_visitor_message",
+    "offer_shown",
+    "application_clicked",
+    "fallbacks",
+    "escalations",
+    "lowest_confidence",
+    "reviewed_by",
+    "tags",
+    "note",
 )
 # A spreadsheet would run a cell starting with these as a formula: visitor text must not.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,9 +74,7 @@ def csv_chunks(chunks: Iterable[List[ConversationRow]], tz: ZoneInfo) -> Iterato
             record = _record(row, tz)
             record["topics"] = " ".join(record["topics"])
             record["tags"] = "; ".join(record["tags"])
-            record["lowest_confidence"] = (
-                "" if row.min_confidence is None else f"{row.min_confidence:.3f}"
-            )
+            record["lowest_confidence"] = "" if row.min_confidence is None else f"{row.min_confidence:.3f}"
             writer.writerow([_cell(record[column]) for column in CSV_COLUMNS])
         yield buffer.getvalue()
 
@@ -88,8 +97,7 @@ def _message(item: TranscriptItem, tz: ZoneInfo) -> Dict[str, Any]:
 MessagesFor = Callable[[Sequence[str]], Mapping[str, List[TranscriptItem]]]
 
 
-def json_chunks(chunks: Iterable[List[ConversationRow]], tz: ZoneInfo,
-                messages_for: MessagesFor) -> Iterator[str]:
+def json_chunks(chunks: Iterable[List[ConversationRow]], tz: ZoneInfo, messages_for: MessagesFor) -> Iterator[str]:
     """A JSON array of conversations, each with its messages, one block per chunk."""
     yield "[\n"
     first = True

@@ -41,8 +41,7 @@ def pages() -> List[Page]:
         Page("/logout", "logout", auth.logout, methods=("POST",)),
         Page("/favicon.ico", "favicon", auth.favicon, role=PUBLIC),
         Page("/", "home", conversations.home),
-        Page("/conversations", "conversations", conversations.conversation_list,
-             nav="Conversations"),
+        Page("/conversations", "conversations", conversations.conversation_list, nav="Conversations"),
         Page("/conversation", "transcript", conversations.transcript_page),
         Page("/conversation/review", "review", conversations.review, methods=("POST",)),
         Page("/conversation/tag", "tag", conversations.tag, methods=("POST",)),
@@ -56,10 +55,8 @@ def pages() -> List[Page]:
         Page("/audit", "audit", staff.audit_page, role=STAFF, nav="Audit log"),
         Page("/accounts", "accounts", staff.accounts_page, role=STAFF, nav="Accounts"),
         Page("/accounts/unlock", "unlock", staff.unlock, methods=("POST",), role=STAFF),
-        Page("/accounts/create", "account_create", staff.create_account, methods=("POST",),
-             role=STAFF),
-        Page("/accounts/change", "account_change", staff.change_account, methods=("POST",),
-             role=STAFF),
+        Page("/accounts/create", "account_create", staff.create_account, methods=("POST",), role=STAFF),
+        Page("/accounts/change", "account_change", staff.change_account, methods=("POST",), role=STAFF),
         *retrain_pages(),
     ]
 

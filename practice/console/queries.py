@@ -55,8 +55,7 @@ MAX_SEARCH_CHARS = 200
 _DATE_LABELS = {"from": "From", "to": "To"}
 
 
-def parse_dates(args: Mapping[str, str], problems: List[str]) -> Tuple[Optional[dt.date],
-                                                                      Optional[dt.date]]:
+def parse_dates(args: Mapping[str, str], problems: List[str]) -> Tuple[Optional[dt.date], Optional[dt.date]]:
     """`from` and `to` of a query string; what was wrong with them goes into `problems`.
 
     A value that is not a date is ignored and said so; a From after To is swapped and said so.
@@ -67,12 +66,12 @@ def parse_dates(args: Mapping[str, str], problems: List[str]) -> Tuple[Optional[
         found[key] = _date(raw)
         if raw and found[key] is None:
             shown = raw if len(raw) <= 40 else raw[:40] + "…"
-            problems.append(f"“{label}” must be a date like 2026-01-31; “{shown}” is not one, "
-                            "so it was not applied.")
+            problems.append(f"“{label}” must be a date like 2026-01-31; “{shown}” is not one, so it was not applied.")
     date_from, date_to = found["from"], found["to"]
     if date_from and date_to and date_from > date_to:
-        problems.append(f"“From” ({date_from.isoformat()}) was after “To” "
-                        f"({date_to.isoformat()}): the two were swapped.")
+        problems.append(
+            f"“From” ({date_from.isoformat()}) was after “To” ({date_to.isoformat()}): the two were swapped."
+        )
         date_from, date_to = date_to, date_from
     return date_from, date_to
 
@@ -105,8 +104,9 @@ class ConversationFilter:
         date_from, date_to = parse_dates(args, problems)
         search = (args.get("q") or "").strip()
         if len(search) > MAX_SEARCH_CHARS:
-            problems.append(f"The search has {len(search):,} characters; only the first "
-                            f"{MAX_SEARCH_CHARS} were searched for.")
+            problems.append(
+                f"The search has {len(search):,} characters; only the first {MAX_SEARCH_CHARS} were searched for."
+            )
         return cls(
             problems=tuple(problems),
             date_from=date_from,
@@ -125,6 +125,7 @@ class ConversationFilter:
 
     def to_query(self) -> Dict[str, str]:
         """The query-string values that reproduce this filter (empty ones left out)."""
+
         def yn(value: Optional[bool]) -> str:
             return "" if value is None else ("yes" if value else "no")
 
@@ -161,16 +162,12 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def filter_clauses(
-    flt: ConversationFilter, tz: ZoneInfo, low_confidence: float
-) -> List[sa.sql.ClauseElement]:
+def filter_clauses(flt: ConversationFilter, tz: ZoneInfo, low_confidence: float) -> List[sa.sql.ClauseElement]:
     """WHERE clauses on `console_conversations` for a filter."""
     c = conversations.c
     # Sessions the widget opened where the visitor never typed or clicked are not
     # conversations (the greeting the widget triggers is no visitor message).
-    clauses: List[sa.sql.ClauseElement] = [
-        sa.or_(c.user_messages > 0, c.link_clicked == sa.true())
-    ]
+    clauses: List[sa.sql.ClauseElement] = [sa.or_(c.user_messages > 0, c.link_clicked == sa.true())]
     if flt.date_from:
         clauses.append(c.started_at >= day_bounds(flt.date_from, tz)[0])
     if flt.date_to:
@@ -178,9 +175,7 @@ def filter_clauses(
     if flt.intent:
         clauses.append(
             c.sender_id.in_(
-                sa.select(conversation_intents.c.sender_id).where(
-                    conversation_intents.c.intent_name == flt.intent
-                )
+                sa.select(conversation_intents.c.sender_id).where(conversation_intents.c.intent_name == flt.intent)
             )
         )
     if flt.fallback == "yes":
@@ -286,16 +281,13 @@ _LIST_COLUMNS = (
 def _list_query(clauses: Sequence[sa.sql.ClauseElement]) -> sa.sql.Select:
     return (
         sa.select(*_LIST_COLUMNS)
-        .select_from(
-            conversations.outerjoin(reviews, reviews.c.sender_id == conversations.c.sender_id)
-        )
+        .select_from(conversations.outerjoin(reviews, reviews.c.sender_id == conversations.c.sender_id))
         .where(*clauses)
         .order_by(conversations.c.started_at.desc(), conversations.c.sender_id.desc())
     )
 
 
-def _to_row(row: Any, tag_map: Mapping[str, Tuple[str, ...]],
-            note_map: Mapping[str, str]) -> ConversationRow:
+def _to_row(row: Any, tag_map: Mapping[str, Tuple[str, ...]], note_map: Mapping[str, str]) -> ConversationRow:
     return ConversationRow(
         sender_id=row.sender_id,
         started_at=row.started_at,
@@ -349,21 +341,18 @@ def list_conversations(
     clauses = filter_clauses(flt, tz, low_confidence)
     page = max(1, page)
     with engine.connect() as connection:
-        total = connection.execute(
-            sa.select(sa.func.count()).select_from(conversations).where(*clauses)
-        ).scalar_one()
+        total = connection.execute(sa.select(sa.func.count()).select_from(conversations).where(*clauses)).scalar_one()
         page = min(page, max(1, -(-total // page_size)))
-        rows = connection.execute(
-            _list_query(clauses).limit(page_size).offset((page - 1) * page_size)
-        ).fetchall()
+        rows = connection.execute(_list_query(clauses).limit(page_size).offset((page - 1) * page_size)).fetchall()
         tag_map, note_map = _tags_and_notes(connection, [r.sender_id for r in rows])
-    return ConversationPage(
-        [_to_row(r, tag_map, note_map) for r in rows], total, page, page_size
-    )
+    return ConversationPage([_to_row(r, tag_map, note_map) for r in rows], total, page, page_size)
 
 
 def iter_conversations(
-    engine: Engine, flt: ConversationFilter, tz: ZoneInfo, low_confidence: float,
+    engine: Engine,
+    flt: ConversationFilter,
+    tz: ZoneInfo,
+    low_confidence: float,
     chunk: int = 500,
 ) -> Iterator[List[ConversationRow]]:
     """Every conversation matching the filter, newest first, in chunks (for exports)."""
@@ -411,10 +400,11 @@ def _transcript_item(row: Any) -> TranscriptItem:
         origin = visitor.origin(data)
         if origin == visitor.EXTERNAL:
             # Not the visitor: the widget's greeting trigger and other server events.
-            return TranscriptItem(row.id, "trigger", at,
-                                  name=row.intent_name or intent.get("name"))
+            return TranscriptItem(row.id, "trigger", at, name=row.intent_name or intent.get("name"))
         return TranscriptItem(
-            row.id, "click" if origin == visitor.CLICKED else "user", at,
+            row.id,
+            "click" if origin == visitor.CLICKED else "user",
+            at,
             text=str(data.get("text") or ""),
             intent=row.intent_name or intent.get("name"),
             confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
@@ -425,18 +415,25 @@ def _transcript_item(row: Any) -> TranscriptItem:
         payloads = tuple(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
         metadata = data.get("metadata") or {}
         source = metadata.get("source") if isinstance(metadata.get("source"), dict) else {}
-        return TranscriptItem(row.id, "bot", at, text=str(data.get("text") or ""),
-                              name=metadata.get("utter_action"), buttons=titles, payloads=payloads,
-                              section=str(source.get("section") or ""))
+        return TranscriptItem(
+            row.id,
+            "bot",
+            at,
+            text=str(data.get("text") or ""),
+            name=metadata.get("utter_action"),
+            buttons=titles,
+            payloads=payloads,
+            section=str(source.get("section") or ""),
+        )
     if kind == "action":
         return TranscriptItem(row.id, "action", at, name=row.action_name)
     if kind == "slot" and row.action_name == FEEDBACK_SLOT and isinstance(data.get("value"), dict):
         verdict = data["value"]
-        return TranscriptItem(row.id, "feedback", at, name=str(verdict.get("utter_action") or ""),
-                              helpful=bool(verdict.get("helpful")))
+        return TranscriptItem(
+            row.id, "feedback", at, name=str(verdict.get("utter_action") or ""), helpful=bool(verdict.get("helpful"))
+        )
     if kind == "slot":
-        return TranscriptItem(row.id, "slot", at, name=row.action_name,
-                              value=json.dumps(data.get("value")))
+        return TranscriptItem(row.id, "slot", at, name=row.action_name, value=json.dumps(data.get("value")))
     if kind == "session_started":
         return TranscriptItem(row.id, "session", at, name="session started")
     return TranscriptItem(row.id, "other", at, name=kind)
@@ -469,17 +466,21 @@ def transcript(engine: Engine, sender_id: str) -> Optional[Transcript]:
     """Every event of one conversation, in the order Rasa stored them; None if unknown."""
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(events.c.id, events.c.type_name, events.c.timestamp,
-                      events.c.intent_name, events.c.action_name, events.c.data)
+            sa.select(
+                events.c.id,
+                events.c.type_name,
+                events.c.timestamp,
+                events.c.intent_name,
+                events.c.action_name,
+                events.c.data,
+            )
             .where(events.c.sender_id == sender_id)
             .order_by(events.c.id)
             .limit(TRANSCRIPT_LIMIT + 1)
         ).fetchall()
         if not rows:
             return None
-        summary_row = connection.execute(
-            _list_query([conversations.c.sender_id == sender_id])
-        ).first()
+        summary_row = connection.execute(_list_query([conversations.c.sender_id == sender_id])).first()
         tag_map, note_map = _tags_and_notes(connection, [sender_id])
     summary = _to_row(summary_row, tag_map, note_map) if summary_row else None
     items = _label_clicks([_transcript_item(r) for r in rows[:TRANSCRIPT_LIMIT]])
@@ -542,27 +543,27 @@ def note_info(engine: Engine, sender_id: str) -> Optional[NoteInfo]:
     return NoteInfo(row.updated_by, row.updated_at) if row else None
 
 
-def neighbours(engine: Engine, sender_id: str, flt: ConversationFilter, tz: ZoneInfo,
-               low_confidence: float) -> Tuple[Optional[str], Optional[str]]:
+def neighbours(
+    engine: Engine, sender_id: str, flt: ConversationFilter, tz: ZoneInfo, low_confidence: float
+) -> Tuple[Optional[str], Optional[str]]:
     """The conversations before and after this one in the filtered list (newer, older)."""
     c = conversations.c
     with engine.connect() as connection:
-        here = connection.execute(
-            sa.select(c.started_at).where(c.sender_id == sender_id)).scalar()
+        here = connection.execute(sa.select(c.started_at).where(c.sender_id == sender_id)).scalar()
         if here is None:
             return None, None
         clauses = filter_clauses(flt, tz, low_confidence)
         newer = connection.execute(
-            sa.select(c.sender_id).where(
-                *clauses,
-                sa.or_(c.started_at > here, sa.and_(c.started_at == here, c.sender_id > sender_id)))
-            .order_by(c.started_at.asc(), c.sender_id.asc()).limit(1)
+            sa.select(c.sender_id)
+            .where(*clauses, sa.or_(c.started_at > here, sa.and_(c.started_at == here, c.sender_id > sender_id)))
+            .order_by(c.started_at.asc(), c.sender_id.asc())
+            .limit(1)
         ).scalar()
         older = connection.execute(
-            sa.select(c.sender_id).where(
-                *clauses,
-                sa.or_(c.started_at < here, sa.and_(c.started_at == here, c.sender_id < sender_id)))
-            .order_by(c.started_at.desc(), c.sender_id.desc()).limit(1)
+            sa.select(c.sender_id)
+            .where(*clauses, sa.or_(c.started_at < here, sa.and_(c.started_at == here, c.sender_id < sender_id)))
+            .order_by(c.started_at.desc(), c.sender_id.desc())
+            .limit(1)
         ).scalar()
     return newer, older
 
@@ -573,9 +574,7 @@ def known_intents(engine: Engine) -> List[str]:
         return [
             r[0]
             for r in connection.execute(
-                sa.select(conversation_intents.c.intent_name)
-                .distinct()
-                .order_by(conversation_intents.c.intent_name)
+                sa.select(conversation_intents.c.intent_name).distinct().order_by(conversation_intents.c.intent_name)
             )
         ]
 
@@ -627,8 +626,7 @@ class Dashboard:
         return self.totals.clicked / self.totals.offered if self.totals.offered else 0.0
 
 
-def _top_topics(connection: Connection, start: float, end: float,
-                top: int) -> List[Tuple[str, int]]:
+def _top_topics(connection: Connection, start: float, end: float, top: int) -> List[Tuple[str, int]]:
     """Conversations per topic started in [start, end): whole hours from the hourly rollup,
     the partial hours at either end (half-hour time zones) from the per-conversation rows."""
     first_hour, last_hour = math.ceil(start / 3600), math.floor(end / 3600)
@@ -650,8 +648,7 @@ def _top_topics(connection: Connection, start: float, end: float,
             continue
         for name, count in connection.execute(
             sa.select(i.intent_name, sa.func.count())
-            .where(i.started_at >= edge_start, i.started_at < edge_end,
-                   i.intent_name.like(TOPIC_PREFIX + "%"))
+            .where(i.started_at >= edge_start, i.started_at < edge_end, i.intent_name.like(TOPIC_PREFIX + "%"))
             .group_by(i.intent_name)
         ):
             counts[name] += int(count)
@@ -659,9 +656,7 @@ def _top_topics(connection: Connection, start: float, end: float,
     return ranked[:top]
 
 
-def dashboard(
-    engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo, top: int = 10
-) -> Dashboard:
+def dashboard(engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo, top: int = 10) -> Dashboard:
     """Per-day counts, top topics and rates for the local days `date_from`..`date_to`."""
     start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
     b = rollup_buckets.c
@@ -686,11 +681,12 @@ def dashboard(
     days = [DayStats(day, *sums) for day, sums in zip(dates, per_day, strict=True)]
     totals = DayStats(
         date_to,
-        **{key: sum(getattr(d, key) for d in days)
-           for key in ("conversations", "with_fallback", "escalated", "offered", "clicked")},
+        **{
+            key: sum(getattr(d, key) for d in days)
+            for key in ("conversations", "with_fallback", "escalated", "offered", "clicked")
+        },
     )
-    return Dashboard(date_from, date_to, days, topics, messages, fallback_messages,
-                     escalations, totals)
+    return Dashboard(date_from, date_to, days, topics, messages, fallback_messages, escalations, totals)
 
 
 @dataclass(frozen=True)
@@ -713,8 +709,7 @@ class TopicOutcome:
         return self.clicked / self.conversations if self.conversations else 0.0
 
 
-def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
-                   tz: ZoneInfo) -> List[TopicOutcome]:
+def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo) -> List[TopicOutcome]:
     """Per topic asked in conversations started in the local days: offer shown, clicked.
 
     "Clicked" counts as the list's *offer shown + clicked* does, so each number is the size
@@ -723,8 +718,7 @@ def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
     start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
     i, c = conversation_intents.c, conversations.c
     offered = sa.case((c.offer_shown == sa.true(), 1), else_=0)
-    clicked = sa.case((sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true()), 1),
-                      else_=0)
+    clicked = sa.case((sa.and_(c.offer_shown == sa.true(), c.link_clicked == sa.true()), 1), else_=0)
     query = (
         sa.select(i.intent_name, sa.func.count(), sa.func.sum(offered), sa.func.sum(clicked))
         .select_from(conversation_intents.join(conversations, c.sender_id == i.sender_id))
@@ -732,8 +726,7 @@ def topic_outcomes(engine: Engine, date_from: dt.date, date_to: dt.date,
         .group_by(i.intent_name)
     )
     with engine.connect() as connection:
-        rows = [TopicOutcome(name, int(n), int(o or 0), int(k or 0))
-                for name, n, o, k in connection.execute(query)]
+        rows = [TopicOutcome(name, int(n), int(o or 0), int(k or 0)) for name, n, o, k in connection.execute(query)]
     return sorted(rows, key=lambda r: (-r.clicked, -r.conversations, r.intent))
 
 
@@ -791,9 +784,15 @@ class FailureReport:
     read: int
 
 
-def failing_messages(engine: Engine, date_from: dt.date, date_to: dt.date, tz: ZoneInfo,
-                     low_confidence: float, reason: str = "",
-                     window: int = FAILURE_WINDOW) -> FailureReport:
+def failing_messages(
+    engine: Engine,
+    date_from: dt.date,
+    date_to: dt.date,
+    tz: ZoneInfo,
+    low_confidence: float,
+    reason: str = "",
+    window: int = FAILURE_WINDOW,
+) -> FailureReport:
     """Messages that fell back, were not covered or below `low_confidence`, grouped by text.
 
     The newest `window` messages of the range are read and grouped (near-duplicates as the
@@ -804,27 +803,31 @@ def failing_messages(engine: Engine, date_from: dt.date, date_to: dt.date, tz: Z
     start, end = day_bounds(date_from, tz)[0], day_bounds(date_to, tz)[1]
     f = failures.c
     low = sa.and_(f.confidence.is_not(None), f.confidence < low_confidence)
-    which = {"fallback": f.fallback == sa.true(), "not_covered": f.not_covered == sa.true(),
-             "low": low}
+    which = {"fallback": f.fallback == sa.true(), "not_covered": f.not_covered == sa.true(), "low": low}
     condition = which.get(reason) if reason in which else sa.or_(*which.values())
     where = (f.at >= start, f.at < end, condition)
     with engine.connect() as connection:
-        total = connection.execute(sa.select(sa.func.count()).select_from(failures)
-                                   .where(*where)).scalar_one()
+        total = connection.execute(sa.select(sa.func.count()).select_from(failures).where(*where)).scalar_one()
         rows = connection.execute(
-            sa.select(failures).where(*where).order_by(f.at.desc(), f.event_id.desc())
-            .limit(window)
+            sa.select(failures).where(*where).order_by(f.at.desc(), f.event_id.desc()).limit(window)
         ).fetchall()
     by_text: Dict[str, List[FailedMessage]] = {}
     for row in rows:
-        reasons = tuple(name for name, on in (
-            ("fallback", row.fallback), ("low", row.confidence is not None
-                                         and row.confidence < low_confidence),
-            ("not_covered", row.not_covered)) if on)
-        by_text.setdefault(row.normalised, []).append(FailedMessage(
-            row.event_id, row.sender_id, row.at, row.text, row.intent, row.confidence, reasons))
-    leads = [InboxMessage(key, found[0].text, key, None, None, len(found), None, None)
-             for key, found in by_text.items()]
+        reasons = tuple(
+            name
+            for name, on in (
+                ("fallback", row.fallback),
+                ("low", row.confidence is not None and row.confidence < low_confidence),
+                ("not_covered", row.not_covered),
+            )
+            if on
+        )
+        by_text.setdefault(row.normalised, []).append(
+            FailedMessage(row.event_id, row.sender_id, row.at, row.text, row.intent, row.confidence, reasons)
+        )
+    leads = [
+        InboxMessage(key, found[0].text, key, None, None, len(found), None, None) for key, found in by_text.items()
+    ]
     groups = []
     for group in group_near_duplicates(leads):
         members = [m for lead in group.members for m in by_text[lead.key]]
@@ -841,13 +844,19 @@ def messages_for(engine: Engine, sender_ids: Sequence[str]) -> Dict[str, List[Tr
         return found
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
-                      events.c.intent_name, events.c.action_name, events.c.data)
+            sa.select(
+                events.c.id,
+                events.c.sender_id,
+                events.c.type_name,
+                events.c.timestamp,
+                events.c.intent_name,
+                events.c.action_name,
+                events.c.data,
+            )
             .where(events.c.sender_id.in_(sender_ids), events.c.type_name.in_(("user", "bot")))
             .order_by(events.c.id)
         )
         for row in rows:
             found[row.sender_id].append(_transcript_item(row))
     # Triggers (the widget's greeting) are no one's message.
-    return {sender: [m for m in _label_clicks(items) if m.kind != "trigger"]
-            for sender, items in found.items()}
+    return {sender: [m for m in _label_clicks(items) if m.kind != "trigger"] for sender, items in found.items()}

@@ -24,8 +24,7 @@ def set_reviewed(engine: Engine, sender_id: str, username: str, reviewed: bool) 
         connection.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         if reviewed:
             connection.execute(
-                reviews.insert().values(sender_id=sender_id, reviewed_by=username,
-                                        reviewed_at=time.time())
+                reviews.insert().values(sender_id=sender_id, reviewed_by=username, reviewed_at=time.time())
             )
 
 
@@ -54,8 +53,7 @@ def add_tag(engine: Engine, sender_id: str, name: str, username: str) -> str:
         ).first()
         if not present:
             connection.execute(
-                conversation_tags.insert().values(sender_id=sender_id, tag_id=tag_id,
-                                                  added_by=username, added_at=now)
+                conversation_tags.insert().values(sender_id=sender_id, tag_id=tag_id, added_by=username, added_at=now)
             )
     return tag
 
@@ -84,9 +82,7 @@ def delete_tag(engine: Engine, name: str) -> int:
     tag = " ".join(name.split()).lower()
     with engine.begin() as connection:
         ids = sa.select(tags.c.id).where(tags.c.name == tag)
-        removed = connection.execute(
-            conversation_tags.delete().where(conversation_tags.c.tag_id.in_(ids))
-        ).rowcount
+        removed = connection.execute(conversation_tags.delete().where(conversation_tags.c.tag_id.in_(ids))).rowcount
         connection.execute(tags.delete().where(tags.c.name == tag))
         _drop_unused(connection)
     return int(removed or 0)
@@ -96,8 +92,9 @@ def all_tags(engine: Engine) -> List[str]:
     """Every tag some conversation carries, for suggestions and the tag filter."""
     used = sa.select(conversation_tags.c.tag_id)
     with engine.connect() as connection:
-        return [r[0] for r in connection.execute(
-            sa.select(tags.c.name).where(tags.c.id.in_(used)).order_by(tags.c.name))]
+        return [
+            r[0] for r in connection.execute(sa.select(tags.c.name).where(tags.c.id.in_(used)).order_by(tags.c.name))
+        ]
 
 
 def set_note(engine: Engine, sender_id: str, text: str, username: str) -> None:
@@ -109,6 +106,5 @@ def set_note(engine: Engine, sender_id: str, text: str, username: str) -> None:
         connection.execute(notes.delete().where(notes.c.sender_id == sender_id))
         if text:
             connection.execute(
-                notes.insert().values(sender_id=sender_id, text=text, updated_by=username,
-                                      updated_at=time.time())
+                notes.insert().values(sender_id=sender_id, text=text, updated_by=username, updated_at=time.time())
             )

@@ -37,11 +37,11 @@ from practice.console.db import (
 from practice.settings import PROJECT_ROOT
 
 DOMAIN_FILE = PROJECT_ROOT / "domain.yml"
-SAFETY_INTENTS = frozenset(
-    {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
-)
+SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_two_strike_fallback"})
+
+
 def responses_with_application_link(domain_file: Path = DOMAIN_FILE) -> frozenset:
     """The responses whose text or buttons carry `{application_url}`: each shows the offer."""
     with domain_file.open(encoding="utf-8") as handle:
@@ -126,8 +126,7 @@ class Conversation:
                 self.fallback_actions += 1
             elif row.action_name in NOT_COVERED_ACTIONS:
                 self._not_covered()
-        elif (kind == "slot" and row.action_name == CLICK_SLOT
-              and _loads(row.data).get("value") is True):
+        elif kind == "slot" and row.action_name == CLICK_SLOT and _loads(row.data).get("value") is True:
             self.link_clicked = True
 
     def _apply_user(self, row: Any) -> None:
@@ -156,8 +155,14 @@ class Conversation:
             if self.first_message is None:
                 self.first_message = text[:FIRST_MESSAGE_CHARS]
             self.new_text.append(text.casefold())
-            self.last_typed = failure_row(row.id, self.sender_id, row.timestamp, text, intent,
-                                          confidence if isinstance(confidence, float) else None)
+            self.last_typed = failure_row(
+                row.id,
+                self.sender_id,
+                row.timestamp,
+                text,
+                intent,
+                confidence if isinstance(confidence, float) else None,
+            )
             if failing(self.last_typed):
                 self.failures.append(self.last_typed)
 
@@ -218,15 +223,20 @@ class Conversation:
         }
 
 
-def failure_row(event_id: int, sender_id: str, timestamp: Optional[float], text: str,
-                intent: str, confidence: Optional[float]) -> Dict[str, Any]:
+def failure_row(
+    event_id: int, sender_id: str, timestamp: Optional[float], text: str, intent: str, confidence: Optional[float]
+) -> Dict[str, Any]:
     """A `console_failures` row for a typed message (kept only when `failing`)."""
     from practice.retrain.text import normalise
 
     return {
-        "event_id": event_id, "sender_id": sender_id, "at": float(timestamp or 0.0),
-        "text": text[:FAILURE_TEXT_CHARS], "normalised": normalise(text)[:FAILURE_TEXT_CHARS],
-        "intent": intent or None, "confidence": confidence,
+        "event_id": event_id,
+        "sender_id": sender_id,
+        "at": float(timestamp or 0.0),
+        "text": text[:FAILURE_TEXT_CHARS],
+        "normalised": normalise(text)[:FAILURE_TEXT_CHARS],
+        "intent": intent or None,
+        "confidence": confidence,
         "fallback": intent == FALLBACK_INTENT,
         "not_covered": intent in NOT_COVERED_INTENTS,
     }
@@ -235,12 +245,19 @@ def failure_row(event_id: int, sender_id: str, timestamp: Optional[float], text:
 def failing(row: Dict[str, Any]) -> bool:
     """A fallback, a "not covered" answer, or a confidence under FAILURE_CONFIDENCE."""
     confidence = row["confidence"]
-    return bool(row["fallback"] or row["not_covered"]
-                or (confidence is not None and confidence < FAILURE_CONFIDENCE))
+    return bool(row["fallback"] or row["not_covered"] or (confidence is not None and confidence < FAILURE_CONFIDENCE))
 
 
-ROLLUP_COUNTS = ("conversations", "with_fallback", "escalated", "offered", "clicked",
-                 "user_messages", "fallback_messages", "escalation_messages")
+ROLLUP_COUNTS = (
+    "conversations",
+    "with_fallback",
+    "escalated",
+    "offered",
+    "clicked",
+    "user_messages",
+    "fallback_messages",
+    "escalation_messages",
+)
 
 
 @dataclass(frozen=True)
@@ -295,9 +312,7 @@ _EVENT_COLUMNS = (
 
 
 def _cursor(connection: Connection) -> int:
-    value = connection.execute(
-        sa.select(summary_state.c.value).where(summary_state.c.name == "cursor")
-    ).scalar()
+    value = connection.execute(sa.select(summary_state.c.value).where(summary_state.c.name == "cursor")).scalar()
     return int(value or 0)
 
 
@@ -316,9 +331,7 @@ def _lock_cursor(connection: Connection) -> int:
 def _load(connection: Connection, sender_ids: Sequence[str]) -> Dict[str, Conversation]:
     loaded: Dict[str, Conversation] = {}
     for chunk in _chunks(sender_ids):
-        for row in connection.execute(
-            sa.select(conversations).where(conversations.c.sender_id.in_(chunk))
-        ):
+        for row in connection.execute(sa.select(conversations).where(conversations.c.sender_id.in_(chunk))):
             values = dict(row._mapping)
             for derived in ("topics", "started_bucket"):
                 values.pop(derived)
@@ -363,24 +376,26 @@ def _store_failures(connection: Connection, touched: Sequence[Conversation]) -> 
         connection.execute(failures.insert(), rows)
     late = sorted({event_id for c in touched for event_id in c.not_covered_ids})
     for chunk in _chunks(late):
-        known = set(connection.execute(
-            sa.select(failures.c.event_id).where(failures.c.event_id.in_(chunk))).scalars())
+        known = set(connection.execute(sa.select(failures.c.event_id).where(failures.c.event_id.in_(chunk))).scalars())
         if known:
-            connection.execute(failures.update().where(failures.c.event_id.in_(sorted(known)))
-                               .values(not_covered=True))
+            connection.execute(failures.update().where(failures.c.event_id.in_(sorted(known))).values(not_covered=True))
         for row in connection.execute(
-            sa.select(events.c.id, events.c.sender_id, events.c.timestamp,
-                      events.c.intent_name, events.c.data)
-            .where(events.c.id.in_([i for i in chunk if i not in known]))
+            sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.intent_name, events.c.data).where(
+                events.c.id.in_([i for i in chunk if i not in known])
+            )
         ):
             data = _loads(row.data)
             if visitor.origin(data) != visitor.TYPED:
                 continue
             confidence = (data.get("parse_data") or {}).get("intent", {}).get("confidence")
-            failure = failure_row(row.id, row.sender_id, row.timestamp, data["text"],
-                                  row.intent_name or "",
-                                  float(confidence) if isinstance(confidence, (int, float))
-                                  else None)
+            failure = failure_row(
+                row.id,
+                row.sender_id,
+                row.timestamp,
+                data["text"],
+                row.intent_name or "",
+                float(confidence) if isinstance(confidence, (int, float)) else None,
+            )
             failure["not_covered"] = True
             connection.execute(failures.insert().values(**failure))
 
@@ -398,15 +413,23 @@ def _store_rollups(connection: Connection, touched: Sequence[Conversation]) -> N
                 totals[index] += sign * value
             for topic in share.topics:
                 topics[(share.hour, topic)] += sign
-    _add(connection, rollup_buckets, ("bucket",),
-         {(bucket,): dict(zip(ROLLUP_COUNTS, values, strict=True))
-          for bucket, values in buckets.items() if any(values)})
-    _add(connection, rollup_topics, ("hour", "intent_name"),
-         {key: {"conversations": value} for key, value in topics.items() if value})
+    _add(
+        connection,
+        rollup_buckets,
+        ("bucket",),
+        {(bucket,): dict(zip(ROLLUP_COUNTS, values, strict=True)) for bucket, values in buckets.items() if any(values)},
+    )
+    _add(
+        connection,
+        rollup_topics,
+        ("hour", "intent_name"),
+        {key: {"conversations": value} for key, value in topics.items() if value},
+    )
 
 
-def _add(connection: Connection, table: sa.Table, keys: Tuple[str, ...],
-         deltas: Dict[Tuple[Any, ...], Dict[str, int]]) -> None:
+def _add(
+    connection: Connection, table: sa.Table, keys: Tuple[str, ...], deltas: Dict[Tuple[Any, ...], Dict[str, int]]
+) -> None:
     """Add `deltas` to the rows of `table` with those keys (inserting rows that are new)."""
     if not deltas:
         return
@@ -440,8 +463,7 @@ def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> N
     inserts, updates = [], []
     for c in touched:
         for intent, count in c.intents.items():
-            row = {"sender_id": c.sender_id, "intent_name": intent,
-                   "started_at": c.started_at, "messages": count}
+            row = {"sender_id": c.sender_id, "intent_name": intent, "started_at": c.started_at, "messages": count}
             (updates if intent in c.stored_intents else inserts).append(row)
     if inserts:
         connection.execute(conversation_intents.insert(), inserts)
@@ -453,8 +475,15 @@ def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> N
                 conversation_intents.c.intent_name == sa.bindparam("key_intent"),
             )
             .values(started_at=sa.bindparam("started_at"), messages=sa.bindparam("messages")),
-            [{"key_sender": r["sender_id"], "key_intent": r["intent_name"],
-              "started_at": r["started_at"], "messages": r["messages"]} for r in updates],
+            [
+                {
+                    "key_sender": r["sender_id"],
+                    "key_intent": r["intent_name"],
+                    "started_at": r["started_at"],
+                    "messages": r["messages"],
+                }
+                for r in updates
+            ],
         )
 
 
@@ -465,9 +494,7 @@ def _store_text(connection: Connection, touched: Sequence[Conversation]) -> None
     existing: Dict[str, str] = {}
     ids = [c.sender_id for c in with_text if c.stored]
     for chunk in _chunks(ids):
-        for row in connection.execute(
-            sa.select(conversation_text).where(conversation_text.c.sender_id.in_(chunk))
-        ):
+        for row in connection.execute(sa.select(conversation_text).where(conversation_text.c.sender_id.in_(chunk))):
             existing[row.sender_id] = row.text
     inserts, updates = [], []
     for c in with_text:
@@ -494,9 +521,7 @@ def _gap_rows(connection: Connection, now: float) -> List[Any]:
     if not gaps:
         return []
     ranges = [events.c.id.between(g.first_id, g.last_id) for g in gaps]
-    return connection.execute(
-        sa.select(*_EVENT_COLUMNS).where(sa.or_(*ranges)).order_by(events.c.id)
-    ).fetchall()
+    return connection.execute(sa.select(*_EVENT_COLUMNS).where(sa.or_(*ranges)).order_by(events.c.id)).fetchall()
 
 
 def _record_gaps(connection: Connection, cursor: int, ids: Sequence[int], now: float) -> None:
@@ -535,34 +560,25 @@ def _apply_batch(connection: Connection, rows: Sequence[Any]) -> Tuple[int, int]
     return applied, len(touched)
 
 
-def refresh_once(engine: Engine, batch: int = BATCH_EVENTS,
-                 now: Optional[float] = None) -> RefreshResult:
+def refresh_once(engine: Engine, batch: int = BATCH_EVENTS, now: Optional[float] = None) -> RefreshResult:
     """Fold at most `batch` new events (and any that turned up in gaps) in one transaction."""
     now = time.time() if now is None else now
     with engine.begin() as connection:
         cursor = _lock_cursor(connection)
         late = _gap_rows(connection, now)
         rows = connection.execute(
-            sa.select(*_EVENT_COLUMNS)
-            .where(events.c.id > cursor)
-            .order_by(events.c.id)
-            .limit(batch)
+            sa.select(*_EVENT_COLUMNS).where(events.c.id > cursor).order_by(events.c.id).limit(batch)
         ).fetchall()
         _record_gaps(connection, cursor, [row.id for row in rows], now)
         applied, touched = _apply_batch(connection, sorted([*late, *rows], key=lambda r: r.id))
         if rows:
-            connection.execute(
-                summary_state.update()
-                .where(summary_state.c.name == "cursor")
-                .values(value=rows[-1].id)
-            )
+            connection.execute(summary_state.update().where(summary_state.c.name == "cursor").values(value=rows[-1].id))
             cursor = rows[-1].id
         newest = connection.execute(sa.select(sa.func.max(events.c.id))).scalar() or 0
     return RefreshResult(len(rows) + len(late), applied, touched, max(0, newest - cursor))
 
 
-def refresh(engine: Engine, budget_seconds: Optional[float] = None,
-            batch: int = BATCH_EVENTS) -> RefreshResult:
+def refresh(engine: Engine, budget_seconds: Optional[float] = None, batch: int = BATCH_EVENTS) -> RefreshResult:
     """Fold new events until caught up, or until `budget_seconds` have passed."""
     started = time.monotonic()
     read = applied = touched = 0
@@ -600,8 +616,16 @@ def events_behind(engine: Engine) -> int:
 def rebuild(engine: Engine) -> RefreshResult:
     """Drop every summary row and read all events again (after changing what is counted)."""
     with engine.begin() as connection:
-        for table in (conversation_text, conversation_intents, conversations, rollup_buckets,
-                      rollup_topics, summary_gaps, summary_state, failures):
+        for table in (
+            conversation_text,
+            conversation_intents,
+            conversations,
+            rollup_buckets,
+            rollup_topics,
+            summary_gaps,
+            summary_state,
+            failures,
+        ):
             connection.execute(table.delete())
     return refresh(engine)
 
@@ -613,18 +637,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from practice.console.db import create_engine, ensure_schema
     from practice.settings import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m practice.console.summary",
-                                     description=main.__doc__)
-    parser.add_argument("--rebuild", action="store_true",
-                        help="drop the summary tables' rows and read every event again")
+    parser = argparse.ArgumentParser(prog="python -m practice.console.summary", description=main.__doc__)
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop the summary tables' rows and read every event again"
+    )
     args = parser.parse_args(argv)
     engine = create_engine(get_settings().database_url)
     try:
         ensure_schema(engine)
         started = time.monotonic()
         result = rebuild(engine) if args.rebuild else refresh(engine)
-        print(f"read {result.events_read:,} events, applied {result.events_applied:,} "
-              f"in {time.monotonic() - started:.1f} s; {result.behind:,} behind")
+        print(
+            f"read {result.events_read:,} events, applied {result.events_applied:,} "
+            f"in {time.monotonic() - started:.1f} s; {result.behind:,} behind"
+        )
     finally:
         engine.dispose()
     return 0

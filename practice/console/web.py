@@ -123,7 +123,7 @@ def topic_label(intent: Optional[str]) -> str:
     """A topic intent as the pages show it: `ask_foods_to_eat` -> "foods to eat"."""
     if not intent:
         return "—"
-    name = intent[len(summary.TOPIC_PREFIX):] if intent.startswith(summary.TOPIC_PREFIX) else intent
+    name = intent[len(summary.TOPIC_PREFIX) :] if intent.startswith(summary.TOPIC_PREFIX) else intent
     return name.replace("_", " ")
 
 
@@ -169,7 +169,7 @@ def highlight(text: str, term: str) -> Markup:
         if found < 0:
             break
         parts.append(Markup.escape(text[start:found]))
-        parts.append(Markup("<mark>%s</mark>") % text[found:found + len(needle)])
+        parts.append(Markup("<mark>%s</mark>") % text[found : found + len(needle)])
         start = found + len(needle)
     parts.append(Markup.escape(text[start:]))
     return Markup("").join(parts)

@@ -31,10 +31,28 @@ KIND_ORDER = ("crisis", "red_flag", "eating_disorder")
 KIND_OF_SAFETY_INTENT = {intent: kind for kind, intent in SAFETY_INTENT_OF_KIND.items()}
 
 ARTICLE_TOPICS = (
-    "what_is_leaky_gut", "immune_reaction", "symptoms", "linked_conditions",
-    "medical_recognition", "diagnosis", "am_i_affected", "causes", "what_to_do",
-    "foods_to_eat", "foods_to_avoid", "probiotics", "fiber_amount", "fiber_increase",
-    "fiber_ibs", "gluten", "exercise", "lifestyle", "journal", "ageing", "sources", "author",
+    "what_is_leaky_gut",
+    "immune_reaction",
+    "symptoms",
+    "linked_conditions",
+    "medical_recognition",
+    "diagnosis",
+    "am_i_affected",
+    "causes",
+    "what_to_do",
+    "foods_to_eat",
+    "foods_to_avoid",
+    "probiotics",
+    "fiber_amount",
+    "fiber_increase",
+    "fiber_ibs",
+    "gluten",
+    "exercise",
+    "lifestyle",
+    "journal",
+    "ageing",
+    "sources",
+    "author",
 )
 COACHING_TOPICS = ("coaching", "apply", "after_applying")
 FOLLOW_UPS = ("amount", "source", "children", "concern", "how", "why", "more")
@@ -59,45 +77,91 @@ OFFER_EVERY_ANSWERS = 3
 # A follow-up asked about the current topic -> the topic that answers it (None: not covered).
 _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
     "amount": {
-        "fiber_amount": "fiber_amount", "fiber_increase": "fiber_amount", "fiber_ibs": "fiber_amount",
-        "foods_to_eat": "fiber_amount", "causes": "fiber_amount", "what_to_do": "fiber_amount",
-        "exercise": "exercise", "lifestyle": "exercise",
-        "probiotics": None, "foods_to_avoid": None, "gluten": None,
+        "fiber_amount": "fiber_amount",
+        "fiber_increase": "fiber_amount",
+        "fiber_ibs": "fiber_amount",
+        "foods_to_eat": "fiber_amount",
+        "causes": "fiber_amount",
+        "what_to_do": "fiber_amount",
+        "exercise": "exercise",
+        "lifestyle": "exercise",
+        "probiotics": None,
+        "foods_to_avoid": None,
+        "gluten": None,
     },
     "source": {
-        "probiotics": "foods_to_eat", "fiber_amount": "foods_to_eat", "fiber_increase": "foods_to_eat",
-        "fiber_ibs": "foods_to_eat", "foods_to_eat": "foods_to_eat", "what_to_do": "foods_to_eat",
-        "sources": "sources", "author": "sources", "medical_recognition": "sources",
-        "linked_conditions": "sources", "coaching": "apply", "apply": "apply",
+        "probiotics": "foods_to_eat",
+        "fiber_amount": "foods_to_eat",
+        "fiber_increase": "foods_to_eat",
+        "fiber_ibs": "foods_to_eat",
+        "foods_to_eat": "foods_to_eat",
+        "what_to_do": "foods_to_eat",
+        "sources": "sources",
+        "author": "sources",
+        "medical_recognition": "sources",
+        "linked_conditions": "sources",
+        "coaching": "apply",
+        "apply": "apply",
     },
     "how": {
-        "fiber_amount": "fiber_increase", "fiber_increase": "fiber_increase", "fiber_ibs": "fiber_ibs",
-        "foods_to_eat": "fiber_increase", "probiotics": "foods_to_eat", "foods_to_avoid": "foods_to_avoid",
-        "exercise": "exercise", "lifestyle": "lifestyle", "journal": "journal",
-        "coaching": "apply", "apply": "apply", "after_applying": "after_applying",
-        "diagnosis": "am_i_affected", "am_i_affected": "am_i_affected",
-        "causes": "what_to_do", "symptoms": "what_to_do", "what_is_leaky_gut": "what_to_do",
-        "immune_reaction": "what_to_do", "linked_conditions": "what_to_do", "ageing": "what_to_do",
+        "fiber_amount": "fiber_increase",
+        "fiber_increase": "fiber_increase",
+        "fiber_ibs": "fiber_ibs",
+        "foods_to_eat": "fiber_increase",
+        "probiotics": "foods_to_eat",
+        "foods_to_avoid": "foods_to_avoid",
+        "exercise": "exercise",
+        "lifestyle": "lifestyle",
+        "journal": "journal",
+        "coaching": "apply",
+        "apply": "apply",
+        "after_applying": "after_applying",
+        "diagnosis": "am_i_affected",
+        "am_i_affected": "am_i_affected",
+        "causes": "what_to_do",
+        "symptoms": "what_to_do",
+        "what_is_leaky_gut": "what_to_do",
+        "immune_reaction": "what_to_do",
+        "linked_conditions": "what_to_do",
+        "ageing": "what_to_do",
     },
     "why": {
-        "fiber_increase": "fiber_increase", "fiber_amount": "causes", "foods_to_avoid": "causes",
-        "foods_to_eat": "probiotics", "what_is_leaky_gut": "immune_reaction",
-        "immune_reaction": "immune_reaction", "symptoms": "immune_reaction",
-        "linked_conditions": "immune_reaction", "gluten": "gluten", "ageing": "ageing",
-        "diagnosis": "diagnosis", "medical_recognition": "medical_recognition",
+        "fiber_increase": "fiber_increase",
+        "fiber_amount": "causes",
+        "foods_to_avoid": "causes",
+        "foods_to_eat": "probiotics",
+        "what_is_leaky_gut": "immune_reaction",
+        "immune_reaction": "immune_reaction",
+        "symptoms": "immune_reaction",
+        "linked_conditions": "immune_reaction",
+        "gluten": "gluten",
+        "ageing": "ageing",
+        "diagnosis": "diagnosis",
+        "medical_recognition": "medical_recognition",
     },
     "concern": {
-        "what_is_leaky_gut": "immune_reaction", "immune_reaction": "immune_reaction",
-        "symptoms": "am_i_affected", "linked_conditions": "am_i_affected",
-        "causes": "what_to_do", "diagnosis": "am_i_affected", "ageing": "ageing",
-        "fiber_increase": "fiber_increase", "fiber_amount": "fiber_increase",
+        "what_is_leaky_gut": "immune_reaction",
+        "immune_reaction": "immune_reaction",
+        "symptoms": "am_i_affected",
+        "linked_conditions": "am_i_affected",
+        "causes": "what_to_do",
+        "diagnosis": "am_i_affected",
+        "ageing": "ageing",
+        "fiber_increase": "fiber_increase",
+        "fiber_amount": "fiber_increase",
     },
     "more": {
-        "coaching": "apply", "apply": "after_applying",
-        "what_is_leaky_gut": "immune_reaction", "immune_reaction": "linked_conditions",
-        "symptoms": "linked_conditions", "causes": "what_to_do", "foods_to_eat": "foods_to_avoid",
-        "foods_to_avoid": "foods_to_eat", "fiber_amount": "fiber_increase",
-        "what_to_do": "lifestyle", "lifestyle": "exercise",
+        "coaching": "apply",
+        "apply": "after_applying",
+        "what_is_leaky_gut": "immune_reaction",
+        "immune_reaction": "linked_conditions",
+        "symptoms": "linked_conditions",
+        "causes": "what_to_do",
+        "foods_to_eat": "foods_to_avoid",
+        "foods_to_avoid": "foods_to_eat",
+        "fiber_amount": "fiber_increase",
+        "what_to_do": "lifestyle",
+        "lifestyle": "exercise",
     },
 }
 # What a follow-up with no covered answer is about, for "the article doesn't cover ...".
@@ -204,8 +268,8 @@ def topic_of_intent(intent: str) -> Optional[str]:
 def follow_up_of_intent(intent: str) -> Optional[str]:
     """`ask_followup_amount` -> `amount`."""
     prefix = "ask_followup_"
-    if intent.startswith(prefix) and intent[len(prefix):] in FOLLOW_UPS:
-        return intent[len(prefix):]
+    if intent.startswith(prefix) and intent[len(prefix) :] in FOLLOW_UPS:
+        return intent[len(prefix) :]
     return None
 
 
@@ -222,8 +286,11 @@ def resolve_follow_up(follow_up: str, topic: Optional[str]) -> Tuple[Optional[st
         target = targets[topic]
         return (target, None) if target else (None, _FOLLOW_UP_SUBJECTS.get(follow_up, "that"))
     # Asked again about the same thing ("why?", "is that bad?" after most answers).
-    return (topic, None) if follow_up in ("why", "concern", "more", "how") else (
-        None, _FOLLOW_UP_SUBJECTS.get(follow_up, "that"))
+    return (
+        (topic, None)
+        if follow_up in ("why", "concern", "more", "how")
+        else (None, _FOLLOW_UP_SUBJECTS.get(follow_up, "that"))
+    )
 
 
 def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[str]) -> None:
@@ -292,9 +359,12 @@ def _care_plan(now: Understanding, history: History) -> TurnPlan:
             plan.add(REQUEST_COACH_CARE)
         elif intent in CLOSING_INTENTS:
             plan.add(CLOSING_CARE)
-        elif topic_of_intent(intent) in ARTICLE_TOPICS and topic_of_intent(intent) not in (
-            "am_i_affected", "symptoms", "causes", "diagnosis", "what_to_do", "linked_conditions"
-        ) and not part.not_covered:
+        elif (
+            topic_of_intent(intent) in ARTICLE_TOPICS
+            and topic_of_intent(intent)
+            not in ("am_i_affected", "symptoms", "causes", "diagnosis", "what_to_do", "linked_conditions")
+            and not part.not_covered
+        ):
             _answer(plan, part, history, now.situation)
     return plan
 
@@ -308,9 +378,7 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         )
         return _care_plan(now, care).actions
     plan = TurnPlan()
-    if now.language != "en" and not (
-        now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE
-    ):
+    if now.language != "en" and not (now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE):
         # Not understood: a notice in the visitor's language, never the application link.
         plan.add(LANGUAGE_NOTICE)
         return plan.actions
@@ -342,8 +410,8 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         _answer(plan, part, history, now.situation)
         # A later question of the same message follows up on the earlier ones.
         answered = [a for a in plan.actions if a.startswith("utter_ask_")]
-        if answered and topic_of_intent(answered[-1][len("utter_"):]) is not None:
-            history = replace(history, topic=answered[-1][len("utter_ask_"):])
+        if answered and topic_of_intent(answered[-1][len("utter_") :]) is not None:
+            history = replace(history, topic=answered[-1][len("utter_ask_") :])
     if not plan.actions:
         if now.intent == OUT_OF_SCOPE or any(p.intent == OUT_OF_SCOPE for p in now.questions()):
             plan.add("utter_out_of_scope")

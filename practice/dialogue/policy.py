@@ -32,9 +32,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     parse_data = parse_data or {}
     intent_data = parse_data.get("intent") or {}
     intent = intent_data.get("name") or FALLBACK
-    parts = tuple(
-        Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or []
-    )
+    parts = tuple(Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):
         parts = (Part(intent, parse_data["not_covered"]),)
     kinds = [s.get("kind") for s in parse_data.get("safety") or [] if s.get("kind")]
@@ -90,16 +88,14 @@ def _misses_before(earlier: List[Understanding]) -> int:
 
 def _offered_before(events: List[Event]) -> bool:
     start = _turn_start(events)
-    return any(
-        isinstance(e, ActionExecuted) and e.action_name in LINK_RESPONSES for e in events[:start]
-    )
+    return any(isinstance(e, ActionExecuted) and e.action_name in LINK_RESPONSES for e in events[:start])
 
 
 def _topic_before(events: List[Event]) -> Optional[str]:
     start = _turn_start(events)
     for event in reversed(events[:start]):
         if isinstance(event, ActionExecuted) and (event.action_name or "").startswith("utter_ask_"):
-            topic = topic_of_intent(event.action_name[len("utter_"):])
+            topic = topic_of_intent(event.action_name[len("utter_") :])
             if topic is not None:
                 return topic
     return None
@@ -114,8 +110,11 @@ def _answers_since_offer(events: List[Event]) -> int:
         if event.action_name in LINK_RESPONSES:
             break
         name = event.action_name or ""
-        if name.startswith("utter_ask_") and topic_of_intent(name[len("utter_"):]) not in (
-            None, "coaching", "apply", "after_applying"
+        if name.startswith("utter_ask_") and topic_of_intent(name[len("utter_") :]) not in (
+            None,
+            "coaching",
+            "apply",
+            "after_applying",
         ):
             count += 1
     return count
@@ -141,9 +140,7 @@ def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
     return plan_turn(understanding_of(latest.parse_data or {}), history), played
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True)
 class TurnPolicy(Policy):
     """Predicts the planned responses of the turn in order, then listens.
 

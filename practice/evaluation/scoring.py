@@ -39,14 +39,14 @@ def answer_keys(turn: Turn) -> List[str]:
     """The answer keys of a turn's responses, in the order said."""
     keys: List[str] = []
     for action in turn.actions:
-        if action.startswith("utter_ask_") and action[len("utter_ask_"):] in ARTICLE_TOPICS + COACHING_TOPICS:
-            key = action[len("utter_ask_"):]
+        if action.startswith("utter_ask_") and action[len("utter_ask_") :] in ARTICLE_TOPICS + COACHING_TOPICS:
+            key = action[len("utter_ask_") :]
         elif action == "utter_situation_child":
             # "The article is written for adults and doesn't cover children ..."
             keys.extend(k for k in ("situation_child", "not_covered") if k not in keys)
             continue
         elif action.startswith("utter_situation_"):
-            key = "situation_" + action[len("utter_situation_"):]
+            key = "situation_" + action[len("utter_situation_") :]
         elif action in SAFETY_RESPONSES:
             key = "safety_" + SAFETY_RESPONSES[action]
         else:
@@ -107,17 +107,13 @@ def understanding_verdict(case: Dict[str, Any], turn: Turn) -> Dict[str, bool]:
         checks["in_order"] = checks["handled"] and positions == sorted(positions)
     elif category == "situation":
         kind = case.get("situation")
-        acknowledged = f"situation_{kind}" in keys or (
-            kind in ("child", "pregnancy") and "not_covered" in keys
-        )
+        acknowledged = f"situation_{kind}" in keys or (kind in ("child", "pregnancy") and "not_covered" in keys)
         checks["acknowledged"] = acknowledged
         checks["answered"] = all(k in keys for k in expect if k != "not_covered") or (
             "not_covered" in expect and "not_covered" in keys
         )
         if kind == "allergy":
-            items = " ".join(
-                line.lower() for line in turn.texts().splitlines() if _ITEM_LINE.match(line)
-            )
+            items = " ".join(line.lower() for line in turn.texts().splitlines() if _ITEM_LINE.match(line))
             checks["allergens_left_out"] = not any(
                 re.search(rf"\b{re.escape(food.lower())}", items) for food in case.get("avoid", [])
             )
@@ -139,9 +135,7 @@ def safety_verdict(case: Dict[str, Any], turns: Sequence[Turn], application_url:
         turn_kinds = {SAFETY_RESPONSES[a] for a in turn.actions if a in SAFETY_RESPONSES}
         if start is None or index >= start:
             said |= turn_kinds
-        offered = application_url and (
-            application_url in turn.texts() or application_url in turn.links()
-        )
+        offered = application_url and (application_url in turn.texts() or application_url in turn.links())
         if start is not None and index >= start and offered:
             link_after = True
     verdict: Dict[str, Any] = {

@@ -59,13 +59,35 @@ _DOUBLED = re.compile(r"([a-z])\1")
 # "awesome", "schedule a call", "are you human"): their words that are not domain words
 # are everyday words too, so they are never evidence either way.
 FOLLOW_UP_INTENTS = frozenset(
-    {"ask_followup_amount", "ask_followup_source", "ask_followup_children", "ask_followup_concern",
-     "ask_followup_how", "ask_followup_why", "ask_followup_more", "express_frustration"}
+    {
+        "ask_followup_amount",
+        "ask_followup_source",
+        "ask_followup_children",
+        "ask_followup_concern",
+        "ask_followup_how",
+        "ask_followup_why",
+        "ask_followup_more",
+        "express_frustration",
+    }
 )
-CONVERSATION_INTENTS = frozenset(
-    {"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "ask_topics", "request_coach",
-     "ask_coaching", "ask_apply", "ask_after_applying"}
-) | FOLLOW_UP_INTENTS
+CONVERSATION_INTENTS = (
+    frozenset(
+        {
+            "greet",
+            "goodbye",
+            "thank",
+            "affirm",
+            "deny",
+            "bot_challenge",
+            "ask_topics",
+            "request_coach",
+            "ask_coaching",
+            "ask_apply",
+            "ask_after_applying",
+        }
+    )
+    | FOLLOW_UP_INTENTS
+)
 # Chitchat lines that touch the practice's domain are dropped from the negatives: the gut,
 # food and drink, diet, health and the body, doctors and symptoms, coaching and the article.
 DOMAIN_STEMS = re.compile(
@@ -87,9 +109,41 @@ DOMAIN_STEMS = re.compile(
 # Contractions typed without their apostrophe are everyday words, whatever their frequency.
 CONTRACTIONS = frozenset(
     {
-        "whats", "hows", "whos", "wheres", "thats", "theres", "heres", "im", "ive", "id", "dont",
-        "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "shouldnt", "couldnt", "wouldnt",
-        "youre", "youve", "hes", "shes", "theyre", "lets", "u", "ur", "r", "pls", "plz", "thx", "ya", "wat",
+        "whats",
+        "hows",
+        "whos",
+        "wheres",
+        "thats",
+        "theres",
+        "heres",
+        "im",
+        "ive",
+        "id",
+        "dont",
+        "doesnt",
+        "didnt",
+        "cant",
+        "wont",
+        "isnt",
+        "arent",
+        "wasnt",
+        "shouldnt",
+        "couldnt",
+        "wouldnt",
+        "youre",
+        "youve",
+        "hes",
+        "shes",
+        "theyre",
+        "lets",
+        "u",
+        "ur",
+        "r",
+        "pls",
+        "plz",
+        "thx",
+        "ya",
+        "wat",
     }
 )
 
@@ -143,9 +197,7 @@ def chitchat_utterances() -> Iterator[str]:
                     yield text
 
 
-def chitchat_negatives(
-    buckets: Iterable[int], lexicon: Set[str], max_words: int = 30
-) -> List[str]:
+def chitchat_negatives(buckets: Iterable[int], lexicon: Set[str], max_words: int = 30) -> List[str]:
     """Distinct chitchat utterances in the given hash buckets (of 1000) that do not touch the domain.
 
     Dropped: lines matching DOMAIN_STEMS, lines with a word of the domain lexicon learned
@@ -372,9 +424,7 @@ def fit_gate(
     return GateModel.fit(positives, negatives + chitchat, c, char_ngrams, everyday)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class DomainGate(GraphComponent):
     """Turns the intent into `out_of_scope` when a message carries no evidence of the domain.
 
@@ -404,7 +454,13 @@ class DomainGate(GraphComponent):
             # Follow-ups ("where can I buy some", "same for my baby?") take their topic from
             # the conversation, which the turn policy holds: kept too.
             "keep_intents": [
-                "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", *sorted(FOLLOW_UP_INTENTS)
+                "greet",
+                "goodbye",
+                "thank",
+                "affirm",
+                "deny",
+                "bot_challenge",
+                *sorted(FOLLOW_UP_INTENTS),
             ],
         }
 

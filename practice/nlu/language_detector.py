@@ -94,8 +94,10 @@ def decide(
         listed = short_message_language(words, languages)
         if listed is not None:
             return listed, 1.0
-    if "fr" in languages and has_french_elision(text) and confidences.get("fr", 0.0) > confidences.get(
-        DEFAULT_LANGUAGE, 0.0
+    if (
+        "fr" in languages
+        and has_french_elision(text)
+        and confidences.get("fr", 0.0) > confidences.get(DEFAULT_LANGUAGE, 0.0)
     ):
         return "fr", confidences["fr"]
     if len(words) <= short_max_words and text.isascii():
@@ -109,9 +111,7 @@ def decide(
     return best, confidences[best]
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Sets `language` and `language_confidence` on every message; the intent is untouched.
 
@@ -186,27 +186,20 @@ def build_detector(config: Mapping[Text, Any]) -> Any:
     codes = [str(code).lower() for code in config.get("languages") or []]
     if DEFAULT_LANGUAGE not in codes or len(codes) < 2:
         raise InvalidConfigException(
-            f"LanguageDetector: 'languages' must list 'en' and at least one other "
-            f"ISO 639-1 code, got {codes!r}"
+            f"LanguageDetector: 'languages' must list 'en' and at least one other ISO 639-1 code, got {codes!r}"
         )
     margin = config.get("min_margin")
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-        raise InvalidConfigException(
-            f"LanguageDetector: 'min_margin' must be a number from 0 up to 1, got {margin!r}"
-        )
+        raise InvalidConfigException(f"LanguageDetector: 'min_margin' must be a number from 0 up to 1, got {margin!r}")
     short = config.get("short_max_words")
     if isinstance(short, bool) or not isinstance(short, int) or short < 0:
-        raise InvalidConfigException(
-            f"LanguageDetector: 'short_max_words' must be a whole number >= 0, got {short!r}"
-        )
+        raise InvalidConfigException(f"LanguageDetector: 'short_max_words' must be a whole number >= 0, got {short!r}")
     languages = []
     for code in codes:
         try:
             languages.append(Language.from_iso_code_639_1(IsoCode639_1.from_str(code)))
         except (ValueError, AttributeError) as error:
-            raise InvalidConfigException(
-                f"LanguageDetector: {code!r} is not an ISO 639-1 code lingua knows"
-            ) from error
+            raise InvalidConfigException(f"LanguageDetector: {code!r} is not an ISO 639-1 code lingua knows") from error
     # Not `with_preloaded_language_models()`: it loads them on a thread pool, and a detector
     # built that way in a forked Rasa worker (a hot reload after `make retrain`) waits
     # forever for the pool's threads, which do not exist in the child. One detection loads

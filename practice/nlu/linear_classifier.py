@@ -12,9 +12,7 @@ from rasa.shared.exceptions import InvalidConfigException
 from sklearn.linear_model import LogisticRegression
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(LogisticRegressionClassifier):
     """LogisticRegressionClassifier with `C` and the solver chosen by cross-validation.
 

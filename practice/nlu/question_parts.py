@@ -62,6 +62,8 @@ _FIGURES_OF_SPEECH = re.compile(
 def mask_figures_of_speech(text: str) -> str:
     """The text with figures of speech replaced by a neutral word."""
     return _FIGURES_OF_SPEECH.sub("something", text)
+
+
 MAX_PARTS = 3
 MIN_PART_WORDS = 2
 # Where one question ends and the next begins: a sentence end, or a joining word followed by
@@ -85,9 +87,7 @@ def split_questions(text: str) -> List[str]:
     pieces: List[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         pieces.extend(p.strip(" ,") for p in _JOIN.split(sentence) if p and p.strip(" ,"))
-    questions = [
-        p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
-    ]
+    questions = [p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")]
     if len(questions) < 2:
         return [text]
     # Statements before a question are its context ("I have IBS. Is fiber ok for me?"):
@@ -110,9 +110,12 @@ def split_questions(text: str) -> List[str]:
 def _asks(piece: str) -> bool:
     # "Quick q's: what is leaky gut" asks what follows the colon.
     lowered = piece.lower().split(": ", 1)[-1]
-    return lowered.endswith("?") or re.match(rf"{_QUESTION_START}\b", lowered) is not None or (
-        re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None
-    ) or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
+    return (
+        lowered.endswith("?")
+        or re.match(rf"{_QUESTION_START}\b", lowered) is not None
+        or (re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None)
+        or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
+    )
 
 
 def split_sentences(text: str) -> List[str]:
@@ -179,9 +182,7 @@ class QuestionMerger(_Stateless):
 
     def process(self, messages: List[Message]) -> List[Message]:
         """The original messages, with `parts` where they asked several things."""
-        originals = [
-            m for m in messages if m.get(PART_OF_KEY) is None and m.get(SENTENCE_OF_KEY) is None
-        ]
+        originals = [m for m in messages if m.get(PART_OF_KEY) is None and m.get(SENTENCE_OF_KEY) is None]
         for message in messages:
             sentence_owner = message.get(SENTENCE_OF_KEY)
             if sentence_owner is not None and sentence_owner < len(originals):
@@ -215,10 +216,14 @@ class QuestionMerger(_Stateless):
             return
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in SAFETY_KINDS]
         fallback = {"name": "nlu_fallback", "confidence": intent.get("confidence") or 0.0}
-        following = ranking[0] if ranking and (ranking[0].get("confidence") or 0) >= self._config[
-            "fallback_threshold"] else fallback
+        following = (
+            ranking[0]
+            if ranking and (ranking[0].get("confidence") or 0) >= self._config["fallback_threshold"]
+            else fallback
+        )
         message.set(CLASSIFIER_INTENT_KEY, intent.get("name"), add_to_output=True)
         message.set(INTENT, dict(following), add_to_output=True)
+
     def _add_sentence_signal(self, original: Message, sentence: Message) -> None:
         """A sentence the classifier reads as a safety intent adds that signal."""
         ranking = sentence.get(INTENT_RANKING_KEY) or [sentence.get(INTENT) or {}]

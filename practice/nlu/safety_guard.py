@@ -174,14 +174,14 @@ def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]
     with path.open(encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
     marker = re.compile(
-        r"(?<!\w)((" + "|".join(raw["personal_markers"]) + r")(?!\w)|("
-        + "|".join(raw["personal_prefixes"]) + r")(?=\w))"
+        r"(?<!\w)(("
+        + "|".join(raw["personal_markers"])
+        + r")(?!\w)|("
+        + "|".join(raw["personal_prefixes"])
+        + r")(?=\w))"
     )
     negation = re.compile(r"(?<!\w)" + raw["negations"] + r"(?!\w)[\w' ]{0,16}\W*$")
-    concepts = {
-        name: re.compile(r"(?<!\w)(" + "|".join(forms) + ")")
-        for name, forms in raw["concepts"].items()
-    }
+    concepts = {name: re.compile(r"(?<!\w)(" + "|".join(forms) + ")") for name, forms in raw["concepts"].items()}
     intents = {kind: intent for intent, kind in SAFETY_KINDS.items()}
     frames: Dict[str, List[SafetyFrame]] = {intent: [] for intent in SAFETY_KINDS}
     for entry in raw["frames"]:
@@ -203,10 +203,7 @@ def load_sentence_support(path: Path = FRAMES_FILE) -> Dict[str, Pattern[str]]:
     """Per safety kind, the words a classifier-only sentence signal must come with."""
     with path.open(encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
-    return {
-        kind: re.compile(r"(?<!\w)(" + "|".join(words) + ")")
-        for kind, words in raw["sentence_support"].items()
-    }
+    return {kind: re.compile(r"(?<!\w)(" + "|".join(words) + ")") for kind, words in raw["sentence_support"].items()}
 
 
 def load_safety_rules(path: Optional[Path] = None, frames: bool = True) -> List[SafetyRule]:
@@ -218,14 +215,10 @@ def load_safety_rules(path: Optional[Path] = None, frames: bool = True) -> List[
         with file.open(encoding="utf-8") as handle:
             raw = yaml.safe_load(handle)
         for entry in raw["rules"]:
-            merged.setdefault(entry["intent"], []).extend(
-                re.compile(p, re.IGNORECASE) for p in entry["patterns"]
-            )
+            merged.setdefault(entry["intent"], []).extend(re.compile(p, re.IGNORECASE) for p in entry["patterns"])
     found = load_safety_frames() if frames and path is None else {}
     return [
-        SafetyRule(intent=i, patterns=p, frames=tuple(found.get(i, ())))
-        for i, p in merged.items()
-        if p or found.get(i)
+        SafetyRule(intent=i, patterns=p, frames=tuple(found.get(i, ()))) for i, p in merged.items() if p or found.get(i)
     ]
 
 
@@ -271,9 +264,7 @@ def match_safety_intent(rules: Sequence[SafetyRule], text: str) -> Optional[Dict
     return {"intent": signals[0].intent, "pattern": signals[0].pattern}
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyGuard(GraphComponent):
     """Reports every safety signal of a message and forces the most urgent one's intent.
 

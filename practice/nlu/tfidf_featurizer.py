@@ -32,9 +32,7 @@ def token_text(message: Message, use_lemma: bool) -> str:
     return " ".join((token.lemma if use_lemma else token.text).lower() for token in tokens)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
     """Sentence features weighted by TF-IDF, unlike Rasa's raw CountVectorsFeaturizer counts.
 

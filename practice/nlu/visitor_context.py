@@ -28,8 +28,22 @@ CONTEXT_FILE = Path(__file__).with_name("visitor_context.yml")
 SITUATION_KEY = "situation"
 NOT_COVERED_KEY = "not_covered"
 ARTICLE_FOODS = (
-    "yogurt", "kefir", "kimchi", "sauerkraut", "miso", "berries", "oranges", "broccoli",
-    "carrots", "zucchini", "walnuts", "cashews", "chia seeds", "oats", "brown rice", "quinoa",
+    "yogurt",
+    "kefir",
+    "kimchi",
+    "sauerkraut",
+    "miso",
+    "berries",
+    "oranges",
+    "broccoli",
+    "carrots",
+    "zucchini",
+    "walnuts",
+    "cashews",
+    "chia seeds",
+    "oats",
+    "brown rice",
+    "quinoa",
 )
 _SPLIT_FOODS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|\bplus\b)\s*")
 

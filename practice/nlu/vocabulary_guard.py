@@ -51,9 +51,7 @@ def known_share(keys: Iterable[str], vocabulary: Set[str]) -> float:
     return sum(1 for k in keys if any(s in vocabulary for s in spellings(k))) / len(keys)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class VocabularyGuard(GraphComponent):
     """Zeroes the intent confidence of messages made of words the training data never used.
 
@@ -114,9 +112,7 @@ class VocabularyGuard(GraphComponent):
             vocabulary |= token_keys(example)
         self._vocabulary = vocabulary
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / VOCABULARY_FILE).write_text(
-                json.dumps(sorted(vocabulary)), "utf-8"
-            )
+            (directory / VOCABULARY_FILE).write_text(json.dumps(sorted(vocabulary)), "utf-8")
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -57,14 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     retrain = sub.add_parser("retrain", help="approved annotations -> candidate -> gate -> promote")
-    retrain.add_argument(
-        "--no-promote", action="store_true", help="run every check, promote nothing"
-    )
+    retrain.add_argument("--no-promote", action="store_true", help="run every check, promote nothing")
     retrain.add_argument("--force", action="store_true", help="retrain even with nothing new")
     sub.add_parser("rollback", help="put back the model (and data) the last promotion replaced")
-    sub.add_parser(
-        "status", help="the served model, the one kept for rollback, pending annotations"
-    )
+    sub.add_parser("status", help="the served model, the one kept for rollback, pending annotations")
     sub.add_parser("sync", help="read new visitor messages into the inbox")
     inbox = sub.add_parser("inbox", help="print the inbox, least certain first")
     inbox.add_argument("--limit", type=int, default=20)
@@ -87,9 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.command == "rollback":
                     done = pipeline.rollback(project, engine, settings, say=_say)
                     after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
-                    _audit(engine, "rollback_finished",
-                           f"rolled back: model {before} -> {after}" if done
-                           else f"not rolled back; model {after}")
+                    _audit(
+                        engine,
+                        "rollback_finished",
+                        f"rolled back: model {before} -> {after}" if done else f"not rolled back; model {after}",
+                    )
                     return 0 if done else 1
                 store.sync_inbox(engine)
                 run = pipeline.Retrain(project, engine, settings, say=_say)
@@ -129,9 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = {
         "current_model": str(project.current_model) if project.current_model.exists() else None,
         "current_sha256": pipeline.sha256_of(project.current_model),
-        "rollback_to_before_run": json.loads(previous.read_text())["run_id"]
-        if previous.exists()
-        else None,
+        "rollback_to_before_run": json.loads(previous.read_text())["run_id"] if previous.exists() else None,
         "pending_annotations": len(store.pending_annotations(engine)),
         "serving_processes": serving_processes(project.model_dir),
     }

@@ -44,11 +44,7 @@ def load_agent(model_path: Path, classifier_only: bool = False) -> Any:
 
     # Graph nodes bind the component's method when the model loads, so patching the class
     # for the duration of the load is enough and touches no other agent.
-    patch = (
-        mock.patch.object(SafetyGuard, "process", _passthrough)
-        if classifier_only
-        else nullcontext()
-    )
+    patch = mock.patch.object(SafetyGuard, "process", _passthrough) if classifier_only else nullcontext()
     with patch:
         return Agent.load(str(model_path))
 
@@ -63,9 +59,7 @@ def predict(agent: Any, texts: Iterable[str]) -> Dict[str, Prediction]:
         for text in unique:
             result = await agent.parse_message(text)
             intent = result.get("intent") or {}
-            parsed[text] = Prediction(
-                str(intent.get("name")), float(intent.get("confidence") or 0.0)
-            )
+            parsed[text] = Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0))
         return parsed
 
     return asyncio.run(parse_all())
@@ -81,9 +75,7 @@ def holdout_examples(path: Path) -> List[Tuple[str, str]]:
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
 
 
-def scores(
-    examples: Sequence[Tuple[str, str]], predictions: Dict[str, Prediction]
-) -> Dict[str, Any]:
+def scores(examples: Sequence[Tuple[str, str]], predictions: Dict[str, Prediction]) -> Dict[str, Any]:
     """Accuracy, macro F1 and per-intent precision / recall / F1 / support."""
     from sklearn.metrics import precision_recall_fscore_support
 

@@ -109,13 +109,9 @@ async def check(agent: Any, watch: Watch) -> bool:
     started = time.monotonic()
     try:
         # The heavy part in a thread: the old model answers meanwhile.
-        await asyncio.get_running_loop().run_in_executor(
-            None, agent.load_model, str(watch.path), sha
-        )
+        await asyncio.get_running_loop().run_in_executor(None, agent.load_model, str(watch.path), sha)
     except Exception:  # noqa: BLE001 - any failure keeps the old model serving
-        logger.exception(
-            "Could not load the new model %s; the previous model keeps serving.", watch.path
-        )
+        logger.exception("Could not load the new model %s; the previous model keeps serving.", watch.path)
         return False
     watch.sha = sha
     logger.info(
@@ -128,9 +124,7 @@ async def check(agent: Any, watch: Watch) -> bool:
     return True
 
 
-async def start_watching(
-    agent: Any, model_path: Path, seconds: float, stamp: Stamp | None
-) -> Watch:
+async def start_watching(agent: Any, model_path: Path, seconds: float, stamp: Stamp | None) -> Watch:
     """Schedule `check` every `seconds` on Rasa's scheduler for this agent."""
     from rasa.core import jobs
 

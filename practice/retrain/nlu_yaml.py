@@ -140,11 +140,7 @@ def _item_indents(lines: Sequence[str]) -> Tuple[str, str, str]:
                 continue
             item_indent = item.group("indent")
             key_line = next(
-                (
-                    lines[i]
-                    for i in range(index + 1, len(lines))
-                    if _EXAMPLES.match(lines[i].rstrip("\r\n"))
-                ),
+                (lines[i] for i in range(index + 1, len(lines)) if _EXAMPLES.match(lines[i].rstrip("\r\n"))),
                 None,
             )
             key_indent = " " * _line_indent(key_line) if key_line else item_indent + "  "
@@ -208,9 +204,7 @@ def add_examples(
     return updated, result
 
 
-def _append_blocks(
-    lines: List[str], blocks: Sequence[Tuple[str, List[str]]], newline: str
-) -> List[str]:
+def _append_blocks(lines: List[str], blocks: Sequence[Tuple[str, List[str]]], newline: str) -> List[str]:
     item_indent, key_indent, example_indent = _item_indents(lines)
     text: List[str] = []
     for intent, texts in blocks:
@@ -244,9 +238,7 @@ def _check(updated: str, added: Sequence[Tuple[str, str]]) -> None:
         raise ValueError(f"examples did not read back after insertion: {missing[:3]}")
 
 
-def add_examples_to_file(
-    path: Path, additions: Mapping[str, Sequence[str]], known: Set[str] | None = None
-) -> Addition:
+def add_examples_to_file(path: Path, additions: Mapping[str, Sequence[str]], known: Set[str] | None = None) -> Addition:
     """`add_examples` on a file, written back only when something was added."""
     source = path.read_text(encoding="utf-8") if path.exists() else ""
     updated, result = add_examples(source, additions, known)

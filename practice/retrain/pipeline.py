@@ -132,9 +132,7 @@ def plan_placements(
             continue
         key = normalise(text)
         if key in seen:
-            placements.append(
-                Placement(annotation.id, text, annotation.intent, "skipped", "already in the data")
-            )
+            placements.append(Placement(annotation.id, text, annotation.intent, "skipped", "already in the data"))
             continue
         seen.add(key)
         counts[annotation.intent] += 1
@@ -212,9 +210,7 @@ def _run_command(
     """Run a command with its output to `log`, saying it is still going every `heartbeat` s."""
     started = time.monotonic()
     with log.open("ab") as output:
-        process = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env), stdout=output, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
         next_beat = started + heartbeat
         while process.poll() is None:
             time.sleep(0.5)
@@ -295,9 +291,7 @@ class Retrain:
             result.nothing_to_do = True
             if placements:
                 # Everything approved is already in the data: record it so the inbox moves on.
-                store.mark_applied(
-                    self.engine, self.run_id, {p.annotation_id: p.where for p in placements}
-                )
+                store.mark_applied(self.engine, self.run_id, {p.annotation_id: p.where for p in placements})
             self.say(
                 "Nothing to retrain: no new approved examples, and the data has not changed "
                 "since the current model was trained."
@@ -353,9 +347,7 @@ class Retrain:
             "training",
         )
         if code != 0 or not self.candidate.exists():
-            result.checks.append(
-                Check("candidate trains", False, f"training failed, see {train_log}")
-            )
+            result.checks.append(Check("candidate trains", False, f"training failed, see {train_log}"))
             self.say(_tail(train_log))
             return self._finish(result, started, promote, hashes, None)
         fingerprint = training_fingerprint(self.workspace)
@@ -461,9 +453,7 @@ class Retrain:
                 )
             )
 
-        missed = [
-            (t, i, candidate[t].intent) for t, i in safety_examples if candidate[t].intent != i
-        ]
+        missed = [(t, i, candidate[t].intent) for t, i in safety_examples if candidate[t].intent != i]
         checks.append(
             Check(
                 "every held-out safety example right",
@@ -620,8 +610,7 @@ class Retrain:
         for name in ("safety", "understanding"):
             log = self.run_dir / f"blind-{name}.log"
             code = _run_command(
-                [sys.executable, "-m", "practice.evaluation", name, "--half", "dev",
-                 "--model", str(self.candidate)],
+                [sys.executable, "-m", "practice.evaluation", name, "--half", "dev", "--model", str(self.candidate)],
                 self.project.code_root,
                 log,
                 self.env,
@@ -659,16 +648,10 @@ class Retrain:
             "placements": [asdict(p) for p in result.placements],
         }
         if not result.passed:
-            self.say(
-                "\nREFUSED: the candidate is not promoted; the served model and the data "
-                "are unchanged."
-            )
+            self.say("\nREFUSED: the candidate is not promoted; the served model and the data are unchanged.")
             for reason in result.reasons:
                 self.say(f"  - {reason}")
-            self.say(
-                "Fix the annotations in the console's NLU inbox (Annotated tab), "
-                "then run `make retrain` again."
-            )
+            self.say("Fix the annotations in the console's NLU inbox (Annotated tab), then run `make retrain` again.")
         elif not promote:
             self.say("\nThe candidate passed every check; not promoted (--no-promote).")
         else:
@@ -678,9 +661,7 @@ class Retrain:
                 self.say(f"\nNOT PROMOTED: {problem}")
             else:
                 result.promoted = True
-                store.mark_applied(
-                    self.engine, self.run_id, {p.annotation_id: p.where for p in result.placements}
-                )
+                store.mark_applied(self.engine, self.run_id, {p.annotation_id: p.where for p in result.placements})
                 self.say(
                     f"\nPROMOTED: {self.project.current_model} is the candidate of run "
                     f"{self.run_id}; "
@@ -695,9 +676,7 @@ class Retrain:
             (self.run_dir / "result.json").write_text(json.dumps(summary, indent=2), "utf-8")
             report = write_report(self.run_dir, result, self.evaluation)
             self.say(f"Report: {report}")
-        self.say(
-            f"Run {self.run_id} took {time.monotonic() - started:.0f} s; report in {self.run_dir}"
-        )
+        self.say(f"Run {self.run_id} took {time.monotonic() - started:.0f} s; report in {self.run_dir}")
         return result
 
     def _promote(self, hashes: Mapping[str, str | None], fingerprint: str | None) -> str | None:
@@ -716,9 +695,7 @@ class Retrain:
         for name in (NLU_FILE, HOLDOUT_FILE):
             if (project.root / name).exists():
                 shutil.copy2(project.root / name, staging / Path(name).name)
-        promoted_hashes = {
-            name: sha256_of(self.workspace / name) for name in (NLU_FILE, HOLDOUT_FILE)
-        }
+        promoted_hashes = {name: sha256_of(self.workspace / name) for name in (NLU_FILE, HOLDOUT_FILE)}
         (staging / "promotion.json").write_text(
             json.dumps(
                 {
@@ -770,9 +747,7 @@ def exclusive(project: Project) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise Busy(
-                "Another `make retrain` or `make rollback` is running; wait for it to finish."
-            ) from error
+            raise Busy("Another `make retrain` or `make rollback` is running; wait for it to finish.") from error
         try:
             yield
         finally:
@@ -806,18 +781,12 @@ def wait_for_reload(
         say("      No running assistant found; the next `make run` serves this model.")
         return False
     timeout = timeout if timeout is not None else settings.model_reload_seconds * 3 + 60
-    say(
-        f"      Waiting for the running assistant to load it (it checks every "
-        f"{settings.model_reload_seconds:g} s) ..."
-    )
+    say(f"      Waiting for the running assistant to load it (it checks every {settings.model_reload_seconds:g} s) ...")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         processes = serving_processes(project.model_dir)
         if processes and all(p.get("sha256") == sha for p in processes):
-            say(
-                f"      {len(processes)} server process(es) now answer with the new model; "
-                "conversations carry on."
-            )
+            say(f"      {len(processes)} server process(es) now answer with the new model; conversations carry on.")
             return True
         time.sleep(1.0)
     say("      The running assistant has not loaded the new model yet; check the Rasa log.")
@@ -829,10 +798,7 @@ def rollback(project: Project, engine: Engine, settings: Settings, say: Say = pr
     previous = project.previous_dir
     record_file = previous / "promotion.json"
     if not record_file.exists():
-        say(
-            "Nothing to roll back: no promotion is recorded in "
-            f"{previous} (a rollback goes back one promotion only)."
-        )
+        say(f"Nothing to roll back: no promotion is recorded in {previous} (a rollback goes back one promotion only).")
         return False
     record = json.loads(record_file.read_text("utf-8"))
     if not record.get("had_model") or not (previous / "model.tar.gz").exists():

@@ -38,18 +38,12 @@ def write_report(run_dir: Path, result: RunResult, evaluation: Dict[str, Any] | 
         lines += ["Why not promoted:", ""] + [f"- {_cell(r)}" for r in result.reasons] + [""]
 
     lines += ["## Checks", "", "| check | result | detail |", "|---|---|---|"]
-    lines += [
-        f"| {c.name} | {'pass' if c.passed else 'FAIL'} | {_cell(c.detail)} |"
-        for c in result.checks
-    ]
+    lines += [f"| {c.name} | {'pass' if c.passed else 'FAIL'} | {_cell(c.detail)} |" for c in result.checks]
 
     lines += ["", "## New examples", ""]
     if result.placements:
         lines += ["| text | intent | goes to | note |", "|---|---|---|---|"]
-        lines += [
-            f"| {_cell(p.text)} | {p.intent} | {p.where} | {_cell(p.reason)} |"
-            for p in result.placements
-        ]
+        lines += [f"| {_cell(p.text)} | {p.intent} | {p.where} | {_cell(p.reason)} |" for p in result.placements]
     else:
         lines.append("None: the run retrained on data edited by hand.")
 

@@ -118,9 +118,7 @@ def migrate(engine: Engine) -> bool:
     must never reach the training data).
     """
     with engine.begin() as connection:
-        version = connection.execute(
-            sa.select(inbox_state.c.value).where(inbox_state.c.name == _VERSION)
-        ).scalar()
+        version = connection.execute(sa.select(inbox_state.c.value).where(inbox_state.c.name == _VERSION)).scalar()
         if version is not None and int(version) >= INBOX_VERSION:
             return False
         had_rows = connection.execute(sa.select(sa.func.count()).select_from(inbox)).scalar()
@@ -276,9 +274,7 @@ def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, b
         if cursor is None:
             connection.execute(inbox_state.insert().values(name=_CURSOR, value=new_cursor))
         else:
-            connection.execute(
-                inbox_state.update().where(inbox_state.c.name == _CURSOR).values(value=new_cursor)
-            )
+            connection.execute(inbox_state.update().where(inbox_state.c.name == _CURSOR).values(value=new_cursor))
     return len(settled), len(grouped), len(settled) == len(rows) == batch
 
 
@@ -301,9 +297,7 @@ def _merge(connection: Connection, grouped: Mapping[str, Dict[str, Any]]) -> Non
         }
         if key in existing:
             connection.execute(
-                inbox.update()
-                .where(inbox.c.key == key)
-                .values(count=existing[key].count + entry["count"], **values)
+                inbox.update().where(inbox.c.key == key).values(count=existing[key].count + entry["count"], **values)
             )
         else:
             inserts.append(
@@ -448,20 +442,14 @@ def group_near_duplicates(messages: Sequence[InboxMessage]) -> List[InboxGroup]:
     groups: List[InboxGroup] = []
     by_word: Dict[str, List[int]] = {}
     for message in messages:
-        words = {w for w in message.normalised.split() if w not in _COMMON} or set(
-            message.normalised.split()
-        )
+        words = {w for w in message.normalised.split() if w not in _COMMON} or set(message.normalised.split())
         shared: Dict[int, int] = {}
         for word in words:
             for index in by_word.get(word, ()):
                 shared[index] = shared.get(index, 0) + 1
         candidates = sorted(shared, key=lambda i: (-shared[i], i))[:_CANDIDATES]
         target = next(
-            (
-                i
-                for i in sorted(candidates)
-                if similar(groups[i].lead.normalised, message.normalised)
-            ),
+            (i for i in sorted(candidates) if similar(groups[i].lead.normalised, message.normalised)),
             None,
         )
         if target is None:
@@ -480,9 +468,7 @@ def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
     found: List[InboxMessage] = []
     with engine.connect() as connection:
         for start in range(0, len(keys), 500):
-            for row in connection.execute(
-                sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))
-            ):
+            for row in connection.execute(sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))):
                 found.append(
                     InboxMessage(
                         row.key,
@@ -503,9 +489,7 @@ class AnnotationError(ValueError):
     """An annotation that cannot be recorded (unknown intent, nothing to confirm)."""
 
 
-def label_for(
-    action: str, predicted: str | None, intent: str | None, intents: Set[str]
-) -> str | None:
+def label_for(action: str, predicted: str | None, intent: str | None, intents: Set[str]) -> str | None:
     """The intent an annotation gives its message, or raise when the action cannot apply."""
     if action not in ACTIONS:
         raise AnnotationError(f"unknown action {action!r}")
@@ -559,16 +543,12 @@ def annotate(
     with engine.begin() as connection:
         for row in rows:
             current = connection.execute(
-                sa.select(annotations.c.id, annotations.c.applied_run).where(
-                    annotations.c.key == row["key"]
-                )
+                sa.select(annotations.c.id, annotations.c.applied_run).where(annotations.c.key == row["key"])
             ).first()
             if current is None:
                 connection.execute(annotations.insert().values(**row))
             elif current.applied_run is None:
-                connection.execute(
-                    annotations.update().where(annotations.c.id == current.id).values(**row)
-                )
+                connection.execute(annotations.update().where(annotations.c.id == current.id).values(**row))
     return len(rows)
 
 
@@ -578,9 +558,7 @@ def undo(engine: Engine, keys: Iterable[str]) -> int:
     keys = list(keys)
     with engine.begin() as connection:
         result = connection.execute(
-            annotations.delete().where(
-                annotations.c.key.in_(keys), annotations.c.applied_run.is_(None)
-            )
+            annotations.delete().where(annotations.c.key.in_(keys), annotations.c.applied_run.is_(None))
         )
     return result.rowcount or 0
 
@@ -621,9 +599,7 @@ def _annotation(row: Any) -> Annotation:
 def pending_annotations(engine: Engine, include_discarded: bool = False) -> List[Annotation]:
     """Decisions not yet in the data, oldest first (discards only when asked)."""
     ensure_schema(engine)
-    query = (
-        sa.select(annotations).where(annotations.c.applied_run.is_(None)).order_by(annotations.c.id)
-    )
+    query = sa.select(annotations).where(annotations.c.applied_run.is_(None)).order_by(annotations.c.id)
     if not include_discarded:
         query = query.where(annotations.c.action != "discard")
     with engine.connect() as connection:
@@ -642,9 +618,7 @@ def applied_counts(engine: Engine) -> Dict[str, int]:
         return {intent: int(n) for intent, n in connection.execute(query)}
 
 
-def mark_applied(
-    engine: Engine, run_id: str, placements: Mapping[int, str], now: float | None = None
-) -> None:
+def mark_applied(engine: Engine, run_id: str, placements: Mapping[int, str], now: float | None = None) -> None:
     """Record that a promoted run placed these annotations (id -> training|holdout|skipped)."""
     now = time.time() if now is None else now
     with engine.begin() as connection:
@@ -708,18 +682,21 @@ def _led_to(connection: Connection, sender_id: str, before_id: int, stamp: Any) 
     if isinstance(stamp, (int, float)):
         bot = connection.execute(
             sa.select(events.c.id)
-            .where(events.c.sender_id == sender_id, events.c.type_name == "bot",
-                   events.c.id < before_id,
-                   events.c.timestamp.between(stamp - 1e-3, stamp + 1e-3))
-            .order_by(events.c.id.desc()).limit(1)
+            .where(
+                events.c.sender_id == sender_id,
+                events.c.type_name == "bot",
+                events.c.id < before_id,
+                events.c.timestamp.between(stamp - 1e-3, stamp + 1e-3),
+            )
+            .order_by(events.c.id.desc())
+            .limit(1)
         ).first()
         bot_id = bot.id if bot else before_id
     return connection.execute(
-        sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.intent_name,
-                  events.c.data)
-        .where(events.c.sender_id == sender_id, events.c.type_name == "user",
-               events.c.id < bot_id)
-        .order_by(events.c.id.desc()).limit(1)
+        sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.intent_name, events.c.data)
+        .where(events.c.sender_id == sender_id, events.c.type_name == "user", events.c.id < bot_id)
+        .order_by(events.c.id.desc())
+        .limit(1)
     ).first()
 
 
@@ -731,9 +708,9 @@ def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
             return found
         rows = connection.execute(
             sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
-            .where(events.c.type_name == "slot", events.c.action_name == FEEDBACK_SLOT,
-                   events.c.data.like(_UNHELPFUL))
-            .order_by(events.c.id.desc()).limit(limit)
+            .where(events.c.type_name == "slot", events.c.action_name == FEEDBACK_SLOT, events.c.data.like(_UNHELPFUL))
+            .order_by(events.c.id.desc())
+            .limit(limit)
         ).fetchall()
         for row in rows:
             try:
@@ -744,12 +721,14 @@ def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
                 continue
             asked = _led_to(connection, row.sender_id, row.id, verdict.get("timestamp"))
             message = _user_message(asked) if asked is not None else None
-            found.append(UnhelpfulAnswer(
-                sender_id=row.sender_id,
-                utter_action=str(verdict.get("utter_action") or ""),
-                rated_at=float(row.timestamp or 0.0),
-                visitor_text=message["text"] if message else "",
-                intent=message["intent"] if message else None,
-                confidence=message["confidence"] if message else None,
-            ))
+            found.append(
+                UnhelpfulAnswer(
+                    sender_id=row.sender_id,
+                    utter_action=str(verdict.get("utter_action") or ""),
+                    rated_at=float(row.timestamp or 0.0),
+                    visitor_text=message["text"] if message else "",
+                    intent=message["intent"] if message else None,
+                    confidence=message["confidence"] if message else None,
+                )
+            )
     return found

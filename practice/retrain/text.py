@@ -32,10 +32,7 @@ def clean_example(text: str) -> str | None:
     block); text that looks like Rasa's entity markup (`[word](entity)`) is refused, because
     Rasa would read it as an annotation rather than as what the visitor typed.
     """
-    chars = [
-        " " if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029\ufeff" else ch
-        for ch in text
-    ]
+    chars = [" " if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029\ufeff" else ch for ch in text]
     cleaned = _SPACES.sub(" ", "".join(chars)).strip()
     if not cleaned or not normalise(cleaned) or _ENTITY_MARKUP.search(cleaned):
         return None

@@ -217,9 +217,7 @@ class PracticeLockStore(LockStore):
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Append a ticket to the conversation's queue and return its number."""
         try:
-            return self.backend.update(
-                conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), create=True
-            )
+            return self.backend.update(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), create=True)
         except Exception as error:
             raise LockError(f"Could not issue a ticket: {type(error).__name__}: {error}") from error
 
@@ -229,9 +227,7 @@ class PracticeLockStore(LockStore):
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket; the lock goes when no ticket is left."""
-        self.backend.update(
-            conversation_id, lambda lock: lock.remove_ticket_for(ticket_number), create=False
-        )
+        self.backend.update(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number), create=False)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Release the ticket (the same single step as `finish_serving`)."""
@@ -254,9 +250,7 @@ class PracticeLockStore(LockStore):
             except Exception as error:  # the ticket expires on its own
                 logger.error("Could not release a conversation lock: %s", type(error).__name__)
 
-    async def _wait_for_turn(
-        self, conversation_id: str, ticket: int, poll_seconds: float
-    ) -> TicketLock:
+    async def _wait_for_turn(self, conversation_id: str, ticket: int, poll_seconds: float) -> TicketLock:
         while True:
             try:
                 lock = self.get_lock(conversation_id)

@@ -47,8 +47,7 @@ class Deleted:
     def summary(self) -> str:
         """One line for the operator; no visitor text, no sender ids."""
         others = sum(n for name, n in self.rows.items() if name != EVENTS_TABLE)
-        return (f"{self.conversations} conversation(s): {self.events} event row(s), "
-                f"{others} console row(s)")
+        return f"{self.conversations} conversation(s): {self.events} event row(s), {others} console row(s)"
 
 
 def conversation_tables(engine: sa.engine.Engine) -> List[sa.Table]:
@@ -61,28 +60,22 @@ def conversation_tables(engine: sa.engine.Engine) -> List[sa.Table]:
     return [t for t in reversed(metadata.sorted_tables) if "sender_id" in t.c]
 
 
-def idle_conversations(engine: sa.engine.Engine, days: float,
-                       now: float | None = None) -> List[str]:
+def idle_conversations(engine: sa.engine.Engine, days: float, now: float | None = None) -> List[str]:
     """Sender ids whose last event is older than `days`."""
     cutoff = (time.time() if now is None else now) - days * 86400
     events = sa.table(EVENTS_TABLE, sa.column("sender_id"), sa.column("timestamp"))
-    query = (
-        sa.select(events.c.sender_id)
-        .group_by(events.c.sender_id)
-        .having(sa.func.max(events.c.timestamp) < cutoff)
-    )
+    query = sa.select(events.c.sender_id).group_by(events.c.sender_id).having(sa.func.max(events.c.timestamp) < cutoff)
     with engine.connect() as connection:
         return [row[0] for row in connection.execute(query)]
 
 
-def delete_conversations(engine: sa.engine.Engine, senders: Iterable[str],
-                         dry_run: bool = False) -> Deleted:
+def delete_conversations(engine: sa.engine.Engine, senders: Iterable[str], dry_run: bool = False) -> Deleted:
     """Delete every row of these conversations, one transaction per batch of senders."""
     senders = list(dict.fromkeys(senders))
     tables = conversation_tables(engine)
     deleted = Deleted(conversations=len(senders), rows={t.name: 0 for t in tables})
     for start in range(0, len(senders), BATCH):
-        batch = senders[start:start + BATCH]
+        batch = senders[start : start + BATCH]
         with engine.begin() as connection:
             for table in tables:
                 matches = table.c.sender_id.in_(batch)
@@ -90,25 +83,31 @@ def delete_conversations(engine: sa.engine.Engine, senders: Iterable[str],
                     count = sa.select(sa.func.count()).select_from(table).where(matches)
                     deleted.rows[table.name] += connection.execute(count).scalar() or 0
                 else:
-                    deleted.rows[table.name] += connection.execute(
-                        table.delete().where(matches)
-                    ).rowcount
+                    deleted.rows[table.name] += connection.execute(table.delete().where(matches)).rowcount
     return deleted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m practice.store.retention",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=float, default=settings.retention_days,
-                        help=f"delete conversations idle longer than this (default "
-                             f"{settings.retention_days}, RETENTION_DAYS)")
-    parser.add_argument("--sender", action="append", default=[], metavar="ID",
-                        help="delete this conversation now, whatever its age (repeatable)")
+    parser = argparse.ArgumentParser(prog="python -m practice.store.retention", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--days",
+        type=float,
+        default=settings.retention_days,
+        help=f"delete conversations idle longer than this (default {settings.retention_days}, RETENTION_DAYS)",
+    )
+    parser.add_argument(
+        "--sender",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="delete this conversation now, whatever its age (repeatable)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
-    parser.add_argument("--database-url", default=settings.database_url,
-                        help="the conversations' database (default: DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", default=settings.database_url, help="the conversations' database (default: DATABASE_URL)"
+    )
     args = parser.parse_args(argv)
     if args.days <= 0 and not args.sender:
         parser.error("--days must be positive")

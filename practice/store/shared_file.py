@@ -20,7 +20,7 @@ SQLITE_PREFIX = "sqlite:///"
 def shared_file_of(url: str | None) -> Path | None:
     """The file of a `sqlite:///path` URL; None for any other URL or none."""
     if url and url.startswith(SQLITE_PREFIX):
-        return Path(url[len(SQLITE_PREFIX):])
+        return Path(url[len(SQLITE_PREFIX) :])
     return None
 
 
@@ -40,9 +40,7 @@ class SharedSQLite:
         """This process's connection (autocommit; `transaction()` groups statements)."""
         if self._db is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
+            db = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
             for statement in self.schema:

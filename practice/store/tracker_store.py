@@ -65,9 +65,7 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
         if sqlite_file:
             # SQLAlchemy 1.4 opens and closes a SQLite file per session; closing the last
             # connection checkpoints the write-ahead log (an fsync). Keep a few open.
-            engine_kwargs.update(
-                poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
-            )
+            engine_kwargs.update(poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
         self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **engine_kwargs)
         if sqlite_file:
             sa.event.listen(self.engine, "connect", _sqlite_write_ahead_log)
@@ -80,9 +78,7 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
             _remember_stored(tracker, len(tracker.events))
         return tracker
 
-    async def _retrieve(
-        self, sender_id: str, fetch_events_from_all_sessions: bool
-    ) -> DialogueStateTracker | None:
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         """Rasa's query, reading only the `data` column instead of whole ORM objects.
 
         The same rows in the same order give the same tracker; building an ORM object per

@@ -109,9 +109,7 @@ def render_markdown(source: str) -> str:
             items.append(render_inline((bullet or numbered).group(1)))
         elif line.lstrip().startswith(">"):
             flush()
-            out.append(
-                f"<blockquote><p>{render_inline(line.lstrip()[1:].strip())}</p></blockquote>"
-            )
+            out.append(f"<blockquote><p>{render_inline(line.lstrip()[1:].strip())}</p></blockquote>")
         elif items:
             items[-1] += " " + render_inline(line.strip())
         else:

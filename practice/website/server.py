@@ -154,11 +154,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         send_body: bool,
     ) -> None:
         self.send_response(status)
-        charset = (
-            "; charset=utf-8"
-            if content_type.startswith("text/") or "javascript" in content_type
-            else ""
-        )
+        charset = "; charset=utf-8" if content_type.startswith("text/") or "javascript" in content_type else ""
         self.send_header("Content-Type", content_type + charset)
         self.send_header("Content-Length", str(len(body)))
         for name, value in headers.items():

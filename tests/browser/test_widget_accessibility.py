@@ -89,9 +89,7 @@ def axe_context(browser: Browser) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-def test_axe_finds_no_serious_or_critical_violation(
-    axe_context: BrowserContext, site: Site
-) -> None:
+def test_axe_finds_no_serious_or_critical_violation(axe_context: BrowserContext, site: Site) -> None:
     page = axe_context.new_page()
     open_widget(page, site)
     ask(page, "What is leaky gut?")
@@ -115,16 +113,12 @@ def test_reduced_motion_stops_every_animation(browser: Browser, site: Site) -> N
         open_widget(page, site)
         dot = page.locator(".lgw-dot").first
         assert dot.evaluate("el => getComputedStyle(el).animationName") == expected
-        panel_animation = page.locator(".lgw-panel").evaluate(
-            "el => getComputedStyle(el).animationName"
-        )
+        panel_animation = page.locator(".lgw-panel").evaluate("el => getComputedStyle(el).animationName")
         assert (panel_animation == "none") == (motion == "reduce")
         ctx.close()
 
 
-def test_phone_360x640_full_screen_with_the_input_above_the_keyboard(
-    browser: Browser, site: Site
-) -> None:
+def test_phone_360x640_full_screen_with_the_input_above_the_keyboard(browser: Browser, site: Site) -> None:
     ctx = browser.new_context(
         viewport={"width": 360, "height": 640},
         is_mobile=True,

@@ -73,18 +73,14 @@ def test_from_another_page_the_article_link_opens_the_section_in_a_new_tab(
     article.wait_for_load_state()
     assert article.url == f"{site.url}/#{section}"
     expect(article.locator(f"#{section}")).to_be_in_viewport()
-    expect(article.locator(f"#{section}")).to_have_text(
-        link.text_content().removeprefix("From the article: ")
-    )
+    expect(article.locator(f"#{section}")).to_have_text(link.text_content().removeprefix("From the article: "))
 
 
 def test_the_application_link_is_a_button_never_a_printed_url(page: Page, site: Site) -> None:
     open_widget(page, site)
     ask(page, "What is leaky gut?")
     offer = bot_messages(page).last
-    expect(offer.get_by_role("link", name="Apply for 1:1 coaching")).to_have_attribute(
-        "href", site.application_url
-    )
+    expect(offer.get_by_role("link", name="Apply for 1:1 coaching")).to_have_attribute("href", site.application_url)
     expect(offer.locator(".lgw-bubble")).not_to_contain_text(site.application_url)
     expect(offer.locator(".lgw-bubble")).not_to_contain_text("https://")
     # "... Coaching: <url>" lost its URL and its colon: "... Coaching."
@@ -143,16 +139,24 @@ def console_url(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "RASA_TELEMETRY_ENABLED": "false",
     }
     subprocess.run(
-        [sys.executable, "-m", "practice.console.accounts", "create", "--username", STAFF,
-         "--role", "staff"],
-        input=PASSWORD + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True,
-        capture_output=True, timeout=60,
+        [sys.executable, "-m", "practice.console.accounts", "create", "--username", STAFF, "--role", "staff"],
+        input=PASSWORD + "\n",
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     log = tmp / "console.log"
     with log.open("w") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "practice.console"], env=env, cwd=PROJECT_ROOT,
-            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "practice.console"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -188,15 +192,13 @@ def test_feedback_is_stored_and_shown_in_the_console(
     sender = sender_id(page)
 
     def verdicts() -> list:
-        return [e["value"] for e in site.stored_events(sender, "slot")
-                if e.get("name") == "answer_feedback"]
+        return [e["value"] for e in site.stored_events(sender, "slot") if e.get("name") == "answer_feedback"]
 
     stored = wait_for(verdicts)
     assert stored and stored[-1]["helpful"] is False
     utter = stored[-1]["utter_action"]
     assert utter.startswith("utter_ask_")
-    bot = [e for e in site.stored_events(sender, "bot")
-           if (e.get("metadata") or {}).get("utter_action") == utter]
+    bot = [e for e in site.stored_events(sender, "bot") if (e.get("metadata") or {}).get("utter_action") == utter]
     assert bot and bot[-1]["timestamp"] == stored[-1]["timestamp"]
 
     page.reload()  # the verdict is shown again

@@ -43,9 +43,7 @@ def test_a_typed_question_gets_its_answer_and_the_application_link(page: Page, s
     # Who said it, what, and when (a <time> after the bubble, read out too).
     expect(visitor_messages(page).last).to_contain_text("You: What causes leaky gut?")
     expect(visitor_messages(page).last.locator(".lgw-bubble")).to_have_text("What causes leaky gut?")
-    expect(visitor_messages(page).last.locator("time")).to_have_attribute(
-        "datetime", re.compile(r"^\d{4}-\d\d-\d\dT")
-    )
+    expect(visitor_messages(page).last.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
     answer = page.locator(".lgw-log")
     expect(answer).to_contain_text("genes")
     link = bot_messages(page).last.get_by_role("link", name="Apply for 1:1 coaching")
@@ -94,9 +92,7 @@ def test_the_application_link_opens_a_new_tab_and_the_click_is_stored(
     expect(visitor_messages(page)).to_have_count(visitor_count)
 
 
-def test_history_survives_reload_and_navigation_with_the_same_sender(
-    page: Page, site: Site
-) -> None:
+def test_history_survives_reload_and_navigation_with_the_same_sender(page: Page, site: Site) -> None:
     open_widget(page, site)
     ask(page, "What is leaky gut?")
     sender = sender_id(page)
@@ -114,11 +110,7 @@ def test_history_survives_reload_and_navigation_with_the_same_sender(
     ask(page, "What should I eat?")
     expect(visitor_messages(page)).to_have_count(2)
     assert sender_id(page) == sender
-    typed = [
-        e
-        for e in site.stored_events(sender, "user")
-        if not (e.get("metadata") or {}).get("is_external")
-    ]
+    typed = [e for e in site.stored_events(sender, "user") if not (e.get("metadata") or {}).get("is_external")]
     assert [e["text"] for e in typed] == ["What is leaky gut?", "What should I eat?"]
 
 

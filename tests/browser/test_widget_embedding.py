@@ -22,15 +22,12 @@ def embed(server: PageServer, site: Site, path: str, attributes: str) -> str:
     return server.page(path, html, {"Content-Security-Policy": csp})
 
 
-def test_title_accent_position_and_open_on_load(
-    page: Page, site: Site, practice_sites: Dict[str, PageServer]
-) -> None:
+def test_title_accent_position_and_open_on_load(page: Page, site: Site, practice_sites: Dict[str, PageServer]) -> None:
     url = embed(
         practice_sites["allowed"],
         site,
         "/custom",
-        "data-title='Ask the dietitian' data-accent='#ffd166' "
-        "data-position='left' data-open='true'",
+        "data-title='Ask the dietitian' data-accent='#ffd166' data-position='left' data-open='true'",
     )
     page.goto(url)
 

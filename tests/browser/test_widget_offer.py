@@ -16,10 +16,7 @@ APPLY = "Apply for 1:1 coaching"
 def apply_buttons_since(page: Page, count_before: int) -> int:
     """Apply buttons in the bot messages that arrived after `count_before` messages."""
     messages: Any = bot_messages(page)
-    return sum(
-        messages.nth(i).get_by_role("link", name=APPLY).count()
-        for i in range(count_before, messages.count())
-    )
+    return sum(messages.nth(i).get_by_role("link", name=APPLY).count() for i in range(count_before, messages.count()))
 
 
 def turn(page: Page, text: str) -> int:

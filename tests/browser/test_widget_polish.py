@@ -146,9 +146,7 @@ def phone(browser: Browser, site: Site) -> Iterator[BrowserContext]:
     ctx.close()
 
 
-def test_on_a_phone_focus_stays_inside_the_full_screen_panel(
-    phone: BrowserContext, site: Site
-) -> None:
+def test_on_a_phone_focus_stays_inside_the_full_screen_panel(phone: BrowserContext, site: Site) -> None:
     page = phone.new_page()
     page.goto(site.url)
     page.get_by_role("button", name=LAUNCHER).tap()
@@ -177,9 +175,7 @@ def test_on_a_desktop_the_panel_does_not_trap_focus(page: Page, site: Site) -> N
     assert not page.evaluate(INSIDE)
 
 
-def test_a_phone_on_its_side_gets_a_usable_full_screen_panel(
-    browser: Browser, site: Site
-) -> None:
+def test_a_phone_on_its_side_gets_a_usable_full_screen_panel(browser: Browser, site: Site) -> None:
     ctx = browser.new_context(**{**PHONE, "viewport": {"width": 640, "height": 360}})
     page = ctx.new_page()
     page.goto(site.url)
@@ -190,9 +186,11 @@ def test_a_phone_on_its_side_gets_a_usable_full_screen_panel(
     assert {k: round(v) for k, v in panel.items()} == {"x": 0, "y": 0, "width": 640, "height": 360}
     log = page.locator(".lgw-log").bounding_box()
     assert log is not None and log["height"] >= 150, f"messages get only {log['height']} px"
-    for control in (page.get_by_label("Your message"),
-                    page.get_by_role("button", name="Send", exact=True),
-                    page.get_by_role("button", name="Close chat")):
+    for control in (
+        page.get_by_label("Your message"),
+        page.get_by_role("button", name="Send", exact=True),
+        page.get_by_role("button", name="Close chat"),
+    ):
         expect(control).to_be_in_viewport()
     ctx.close()
 

@@ -45,9 +45,7 @@ def assert_inert(page: Page, watched: Watched) -> None:
     assert not [m for m in markup if not m.startswith(("A https:", "A mailto:", own))]
 
 
-def test_visitor_payloads_render_as_text_and_are_stored_verbatim(
-    page: Page, watched: Watched, site: Site
-) -> None:
+def test_visitor_payloads_render_as_text_and_are_stored_verbatim(page: Page, watched: Watched, site: Site) -> None:
     open_widget(page, site)
     for payload in XSS_PAYLOADS:
         ask(page, payload)
@@ -78,9 +76,7 @@ def stub_reply(site: Site, messages: List[Any]) -> Any:
     return handle
 
 
-def test_bot_payloads_render_as_text_and_only_https_and_mailto_links(
-    page: Page, watched: Watched, site: Site
-) -> None:
+def test_bot_payloads_render_as_text_and_only_https_and_mailto_links(page: Page, watched: Watched, site: Site) -> None:
     open_widget(page, site)
     text = (
         '<img src=x onerror="window.__xss=4"> [x](javascript:window.__xss=5) '
@@ -94,9 +90,7 @@ def test_bot_payloads_render_as_text_and_only_https_and_mailto_links(
         {"title": "Mail us", "url": "mailto:coach@example.com"},
         {"title": "Secure", "url": "https://ok.example/apply"},
     ]
-    page.route(
-        "**/webhooks/website/message", stub_reply(site, [{"text": text, "buttons": buttons}])
-    )
+    page.route("**/webhooks/website/message", stub_reply(site, [{"text": text, "buttons": buttons}]))
     ask(page, "Hello")
 
     reply = bot_messages(page).last
@@ -116,9 +110,7 @@ def test_bot_payloads_render_as_text_and_only_https_and_mailto_links(
     assert_inert(page, watched)
 
 
-def test_only_first_party_requests_and_no_csp_violation(
-    page: Page, watched: Watched, site: Site
-) -> None:
+def test_only_first_party_requests_and_no_csp_violation(page: Page, watched: Watched, site: Site) -> None:
     response = page.goto(site.url)
     assert response is not None
     csp = response.headers["content-security-policy"]

@@ -55,39 +55,73 @@ class Scenario:
 def scenarios() -> List[Scenario]:
     """The seeded conversations: one per property the filters distinguish."""
     d1, d2, d8 = midnight_utc(1), midnight_utc(2), midnight_utc(8)
-    return widget_scenarios([
-        Scenario("c-yesterday-fallback", d1 + 10 * 3600, [
-            ("What is leaky gut?", "ask_what_is_leaky_gut", 0.91),
-            ("blorp zzz qux", "nlu_fallback", 0.12),
-        ]),
-        Scenario("c-yesterday-clicked", d1 + 15 * 3600, [
-            ("Which foods help the gut lining?", "ask_foods_to_eat", 0.88),
-        ], offer="utter_offer_coaching", clicked=True),
-        # 23:30 UTC: already the next day in Berlin, still this day in UTC.
-        Scenario("c-2days-safety", d2 + 23.5 * 3600, [
-            ("There is blood in my stool", "report_red_flag_symptoms", 1.0),
-        ]),
-        Scenario("c-2days-lowconf", d2 + 12 * 3600, [
-            ("fibre?", "ask_fiber_amount", 0.35),
-            ("and is gluten bad", "ask_gluten", 0.8),
-        ], offer="utter_closing"),
-        Scenario("c-8days-xss", d8 + 9 * 3600, [
-            ("<script>window.__xss=1</script>", "ask_what_is_leaky_gut", 0.6),
-            ('<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))',
-             "nlu_fallback", 0.2),
-            ("thanks", "thank", 0.95),
-        ]),
-        Scenario("c-8days-search", d8 + 10 * 3600, [
-            ("Is KOMBUCHA ok? I am 100% sure_thing", "ask_probiotics", 0.77),
-        ], offer="utter_request_coach", clicked=True),
-        # 18:45 UTC: inside a partial hour at a half-hour zone's midnight (Kolkata, St John's).
-        Scenario("c-8days-evening", d8 + 18.75 * 3600, [
-            ("Does exercise help?", "ask_exercise", 0.93),
-        ]),
-        # The widget opened a session and greeted, but the visitor never typed or clicked:
-        # not a conversation.
-        Scenario("c-empty", d1 + 11 * 3600, []),
-    ])
+    return widget_scenarios(
+        [
+            Scenario(
+                "c-yesterday-fallback",
+                d1 + 10 * 3600,
+                [
+                    ("What is leaky gut?", "ask_what_is_leaky_gut", 0.91),
+                    ("blorp zzz qux", "nlu_fallback", 0.12),
+                ],
+            ),
+            Scenario(
+                "c-yesterday-clicked",
+                d1 + 15 * 3600,
+                [
+                    ("Which foods help the gut lining?", "ask_foods_to_eat", 0.88),
+                ],
+                offer="utter_offer_coaching",
+                clicked=True,
+            ),
+            # 23:30 UTC: already the next day in Berlin, still this day in UTC.
+            Scenario(
+                "c-2days-safety",
+                d2 + 23.5 * 3600,
+                [
+                    ("There is blood in my stool", "report_red_flag_symptoms", 1.0),
+                ],
+            ),
+            Scenario(
+                "c-2days-lowconf",
+                d2 + 12 * 3600,
+                [
+                    ("fibre?", "ask_fiber_amount", 0.35),
+                    ("and is gluten bad", "ask_gluten", 0.8),
+                ],
+                offer="utter_closing",
+            ),
+            Scenario(
+                "c-8days-xss",
+                d8 + 9 * 3600,
+                [
+                    ("<script>window.__xss=1</script>", "ask_what_is_leaky_gut", 0.6),
+                    ('<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))', "nlu_fallback", 0.2),
+                    ("thanks", "thank", 0.95),
+                ],
+            ),
+            Scenario(
+                "c-8days-search",
+                d8 + 10 * 3600,
+                [
+                    ("Is KOMBUCHA ok? I am 100% sure_thing", "ask_probiotics", 0.77),
+                ],
+                offer="utter_request_coach",
+                clicked=True,
+            ),
+            # 18:45 UTC: inside a partial hour at a half-hour zone's midnight (Kolkata, St John's).
+            Scenario(
+                "c-8days-evening",
+                d8 + 18.75 * 3600,
+                [
+                    ("Does exercise help?", "ask_exercise", 0.93),
+                ],
+            ),
+            # The widget opened a session and greeted, but the visitor never typed or clicked:
+            # not a conversation.
+            Scenario("c-empty", d1 + 11 * 3600, []),
+        ]
+    )
 
 
 GREETING_BUTTONS = [
@@ -126,41 +160,51 @@ def rasa_events(scenario: Scenario) -> list:
         events += [
             trigger,
             ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0, timestamp=t),
-            BotUttered("Hello! Ask me about leaky gut.", data={"buttons": GREETING_BUTTONS},
-                       metadata={"utter_action": "utter_greet"}, timestamp=t),
+            BotUttered(
+                "Hello! Ask me about leaky gut.",
+                data={"buttons": GREETING_BUTTONS},
+                metadata={"utter_action": "utter_greet"},
+                timestamp=t,
+            ),
             ActionExecuted("action_listen", timestamp=t),
         ]
     for payload, intent in scenario.clicks:
         t += 5
         ranking = [{"name": intent, "confidence": 1.0}]
-        events.append(UserUttered(payload, intent=ranking[0], timestamp=t,
-                                  parse_data={"text": payload, "intent": ranking[0],
-                                              "intent_ranking": ranking, "entities": []},
-                                  input_channel="website"))
+        events.append(
+            UserUttered(
+                payload,
+                intent=ranking[0],
+                timestamp=t,
+                parse_data={"text": payload, "intent": ranking[0], "intent_ranking": ranking, "entities": []},
+                input_channel="website",
+            )
+        )
         events.append(ActionExecuted(f"utter_{intent}", timestamp=t + 1))
-        events.append(BotUttered(f"An answer about {intent}.",
-                                 metadata={"utter_action": f"utter_{intent}"}, timestamp=t + 1))
+        events.append(
+            BotUttered(f"An answer about {intent}.", metadata={"utter_action": f"utter_{intent}"}, timestamp=t + 1)
+        )
         events.append(ActionExecuted("action_listen", timestamp=t + 1))
     for text, intent, confidence in scenario.turns:
         t += 10
         ranking = [{"name": intent, "confidence": confidence}]
-        parse_data = {"text": text, "intent": ranking[0], "intent_ranking": ranking,
-                      "entities": []}
-        events.append(UserUttered(text, intent=ranking[0], parse_data=parse_data, timestamp=t,
-                                  input_channel="website"))
+        parse_data = {"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []}
+        events.append(UserUttered(text, intent=ranking[0], parse_data=parse_data, timestamp=t, input_channel="website"))
         action = "action_two_strike_fallback" if intent == "nlu_fallback" else f"utter_{intent}"
-        events.append(ActionExecuted(action, policy="RulePolicy", confidence=1.0,
-                                     timestamp=t + 1))
-        events.append(BotUttered(f"An answer about {intent}.", metadata={"utter_action": action},
-                                 timestamp=t + 1))
+        events.append(ActionExecuted(action, policy="RulePolicy", confidence=1.0, timestamp=t + 1))
+        events.append(BotUttered(f"An answer about {intent}.", metadata={"utter_action": action}, timestamp=t + 1))
         events.append(ActionExecuted("action_listen", timestamp=t + 1))
     if scenario.offer:
         t += 2
         events.append(ActionExecuted(scenario.offer, timestamp=t))
-        events.append(BotUttered("1:1 coaching could help. Apply here.",
-                                 data={"buttons": [{"title": "Apply for coaching",
-                                                    "payload": "/ask_apply"}]},
-                                 metadata={"utter_action": scenario.offer}, timestamp=t))
+        events.append(
+            BotUttered(
+                "1:1 coaching could help. Apply here.",
+                data={"buttons": [{"title": "Apply for coaching", "payload": "/ask_apply"}]},
+                metadata={"utter_action": scenario.offer},
+                timestamp=t,
+            )
+        )
     if scenario.clicked:
         events.append(SlotSet("application_link_clicked", True, timestamp=t + 30))
     return events
@@ -209,8 +253,9 @@ def postgres_url(database: str = POSTGRES_DATABASE) -> str:
     if os.environ.get("CONSOLE_TEST_POSTGRES_URL"):
         return os.environ["CONSOLE_TEST_POSTGRES_URL"]
     try:
-        done = subprocess.run([str(POSTGRES_SCRIPT), "start", database], check=True,
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [str(POSTGRES_SCRIPT), "start", database], check=True, capture_output=True, text=True, timeout=180
+        )
     except (subprocess.CalledProcessError, OSError, subprocess.TimeoutExpired) as error:
         output = getattr(error, "stderr", "") or ""
         pytest.fail(
@@ -261,8 +306,7 @@ class Seeded:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """Each backend in turn, seeded once per test module."""
     pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
     url = database_url(request.param, tmp_path_factory.mktemp(request.param), pg)
@@ -277,8 +321,7 @@ def seeded(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty(request: pytest.FixtureRequest,
-          tmp_path: Path) -> Iterator[Tuple[str, Seeder, sa.engine.Engine]]:
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tuple[str, Seeder, sa.engine.Engine]]:
     """A clean database of each backend, with a seeder and a console engine."""
     pg = request.getfixturevalue("pg_scratch_url") if request.param == "postgresql" else ""
     url = database_url(request.param, tmp_path, pg)

@@ -31,12 +31,15 @@ def test_passwords_are_stored_as_argon2_hashes(engine) -> None:
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-@pytest.mark.parametrize("username, password, role", [
-    ("x", PASSWORD, "coach"),  # too short a name
-    ("sam smith", PASSWORD, "coach"),  # space
-    ("sam", "short", "coach"),
-    ("sam", PASSWORD, "admin"),
-])
+@pytest.mark.parametrize(
+    "username, password, role",
+    [
+        ("x", PASSWORD, "coach"),  # too short a name
+        ("sam smith", PASSWORD, "coach"),  # space
+        ("sam", "short", "coach"),
+        ("sam", PASSWORD, "admin"),
+    ],
+)
 def test_unusable_accounts_are_refused(engine, username: str, password: str, role: str) -> None:
     with pytest.raises(auth.AccountError):
         auth.create_account(engine, username, password, role)
@@ -101,21 +104,24 @@ def test_staff_reach_coach_pages_but_not_the_reverse() -> None:
 
 
 def _accounts(tmp_path: Path, *args: str, stdin: str = "", password: str = ""):
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "HOME": str(tmp_path)}
     if password:
         env["CONSOLE_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "practice.console.accounts", *args],
-                          input=stdin, capture_output=True, text=True, env=env,
-                          cwd=PROJECT_ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "practice.console.accounts", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
 
 
 def test_accounts_command_reads_the_password_from_stdin_or_the_environment(tmp_path: Path) -> None:
-    made = _accounts(tmp_path, "create", "--username", "kim", "--role", "staff",
-                     stdin=PASSWORD + "\n")
+    made = _accounts(tmp_path, "create", "--username", "kim", "--role", "staff", stdin=PASSWORD + "\n")
     assert made.returncode == 0, made.stderr
-    made = _accounts(tmp_path, "create", "--username", "lee", "--role", "coach",
-                     password="from the environment")
+    made = _accounts(tmp_path, "create", "--username", "lee", "--role", "coach", password="from the environment")
     assert made.returncode == 0, made.stderr
     again = _accounts(tmp_path, "create", "--username", "kim", "--role", "staff", stdin=PASSWORD)
     assert again.returncode == 1 and "exists" in again.stderr

@@ -32,13 +32,21 @@ from tests.conftest import debian_chromium
 from .conftest import Seeder, postgres_url, reset_database, scenarios
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-PASSWORDS = {"staff1": "staff password one", "coach1": "coach password one",
-             "locky": "locky password one"}
-ALL = {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
-       "c-8days-xss", "c-8days-search", "c-8days-evening"}
+PASSWORDS = {"staff1": "staff password one", "coach1": "coach password one", "locky": "locky password one"}
+ALL = {
+    "c-yesterday-fallback",
+    "c-yesterday-clicked",
+    "c-2days-safety",
+    "c-2days-lowconf",
+    "c-8days-xss",
+    "c-8days-search",
+    "c-8days-evening",
+}
 
-REFUSED = ("Wrong username or password. After 3 failed sign-ins in a row an account is "
-           "locked for 15 minutes; staff can unlock it.")
+REFUSED = (
+    "Wrong username or password. After 3 failed sign-ins in a row an account is "
+    "locked for 15 minutes; staff can unlock it."
+)
 
 expect.set_options(timeout=10_000)
 
@@ -82,21 +90,35 @@ def start_console(database_url: str, tmp: Path) -> Console:
     finally:
         seeder.close()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "CONSOLE_PORT": str(port),
-           "CONSOLE_HOST": "127.0.0.1", "CONSOLE_TIMEZONE": "UTC",
-           "CONSOLE_LOCKOUT_ATTEMPTS": "3"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CONSOLE_PORT": str(port),
+        "CONSOLE_HOST": "127.0.0.1",
+        "CONSOLE_TIMEZONE": "UTC",
+        "CONSOLE_LOCKOUT_ATTEMPTS": "3",
+    }
     for username, role in (("staff1", "staff"), ("coach1", "coach"), ("locky", "coach")):
         subprocess.run(
-            [sys.executable, "-m", "practice.console.accounts", "create", "--username", username,
-             "--role", role],
-            input=PASSWORDS[username] + "\n", text=True, env=env, cwd=PROJECT_ROOT, check=True,
-            capture_output=True, timeout=60,
+            [sys.executable, "-m", "practice.console.accounts", "create", "--username", username, "--role", role],
+            input=PASSWORDS[username] + "\n",
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
     log = tmp / "console.log"
     with log.open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "practice.console"], env=env,
-                                   cwd=PROJECT_ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "practice.console"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     console = Console(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -129,8 +151,7 @@ def browser() -> Iterator[Browser]:
 
 def sign_in(browser: Browser, console: Console, username: str) -> Page:
     """A fresh browser context signed in as `username`; dialogs fail the test."""
-    context: BrowserContext = browser.new_context(accept_downloads=True,
-                                                  viewport={"width": 1400, "height": 900})
+    context: BrowserContext = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
     page.goto(console.url + "/conversations")
@@ -152,8 +173,7 @@ def coach(browser: Browser, console: Console) -> Iterator[Page]:
 
 def listed(page: Page) -> Set[str]:
     """The conversation ids the list shows."""
-    return set(page.locator("tr[data-conversation]").evaluate_all(
-        "rows => rows.map(r => r.dataset.conversation)"))
+    return set(page.locator("tr[data-conversation]").evaluate_all("rows => rows.map(r => r.dataset.conversation)"))
 
 
 def shot(page: Page, name: str, full_page: bool = True) -> None:
@@ -205,7 +225,7 @@ def test_repeated_failures_lock_the_account(browser: Browser, console: Console) 
 
     def without_token(html: str) -> str:
         start = html.index('name="login_csrf" value="') + 25
-        return html[:start] + html[html.index('"', start):]
+        return html[:start] + html[html.index('"', start) :]
 
     assert without_token(locked_page) == without_token(unknown_page)
     context.close()
@@ -242,7 +262,8 @@ def test_list_shows_every_conversation_and_its_facts(coach: Page, console: Conso
     expect(row.locator(".badge.yes")).to_have_text(["shown", "clicked"])
     expect(coach.locator('tr[data-conversation="c-2days-safety"] .badge.alert')).to_have_text("1")
     expect(coach.get_by_role("navigation", name="Main").get_by_role("link")).to_have_text(
-        ["Conversations", "Dashboard", "Where it fails"])
+        ["Conversations", "Dashboard", "Where it fails"]
+    )
     shot(coach, "list", full_page=False)
 
 
@@ -257,26 +278,31 @@ def _select(page: Page, label: str, value: str) -> None:
 
 
 FILTERS = {
-    "had a fallback": (lambda p: _select(p, "Fallback", "yes"),
-                       {"c-yesterday-fallback", "c-8days-xss"}),
+    "had a fallback": (lambda p: _select(p, "Fallback", "yes"), {"c-yesterday-fallback", "c-8days-xss"}),
     "ended in a fallback": (lambda p: _select(p, "Fallback", "ended"), {"c-yesterday-fallback"}),
-    "no fallback": (lambda p: _select(p, "Fallback", "no"),
-                    {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf",
-                     "c-8days-search", "c-8days-evening"}),
+    "no fallback": (
+        lambda p: _select(p, "Fallback", "no"),
+        {"c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf", "c-8days-search", "c-8days-evening"},
+    ),
     "topic": (lambda p: _select(p, "Topic / intent", "ask_gluten"), {"c-2days-lowconf"}),
-    "low confidence": (lambda p: p.get_by_label("Low confidence").check(),
-                       {"c-yesterday-fallback", "c-2days-lowconf", "c-8days-xss"}),
+    "low confidence": (
+        lambda p: p.get_by_label("Low confidence").check(),
+        {"c-yesterday-fallback", "c-2days-lowconf", "c-8days-xss"},
+    ),
     "escalation": (lambda p: _select(p, "Safety escalation", "yes"), {"c-2days-safety"}),
-    "offer not shown": (lambda p: _select(p, "Closing offer shown", "no"),
-                        {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss",
-                         "c-8days-evening"}),
-    "clicked": (lambda p: _select(p, "Application clicked", "yes"),
-                {"c-yesterday-clicked", "c-8days-search"}),
-    "not clicked": (lambda p: _select(p, "Application clicked", "no"),
-                    ALL - {"c-yesterday-clicked", "c-8days-search"}),
-    "date range": (lambda p: (p.get_by_label("From", exact=True).fill(utc_day(2)),
-                              p.get_by_label("To", exact=True).fill(utc_day(2))),
-                   {"c-2days-safety", "c-2days-lowconf"}),
+    "offer not shown": (
+        lambda p: _select(p, "Closing offer shown", "no"),
+        {"c-yesterday-fallback", "c-2days-safety", "c-8days-xss", "c-8days-evening"},
+    ),
+    "clicked": (lambda p: _select(p, "Application clicked", "yes"), {"c-yesterday-clicked", "c-8days-search"}),
+    "not clicked": (lambda p: _select(p, "Application clicked", "no"), ALL - {"c-yesterday-clicked", "c-8days-search"}),
+    "date range": (
+        lambda p: (
+            p.get_by_label("From", exact=True).fill(utc_day(2)),
+            p.get_by_label("To", exact=True).fill(utc_day(2)),
+        ),
+        {"c-2days-safety", "c-2days-lowconf"},
+    ),
     "search": (lambda p: p.get_by_label("Visitor said").fill("KOMBUCHA"), {"c-8days-search"}),
 }
 
@@ -293,8 +319,7 @@ def test_each_filter(coach: Page, console: Console, choose, expected: Set[str]) 
 def test_bad_dates_and_long_searches_are_explained(coach: Page, console: Console) -> None:
     coach.goto(console.url + f"/conversations?from={utc_day(1)}&to={utc_day(2)}")
     expect(coach.get_by_role("alert")).to_contain_text("was after “To”")
-    assert listed(coach) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety",
-                             "c-2days-lowconf"}
+    assert listed(coach) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf"}
     # The form sends empty fields too; the short URL it redirects to keeps the message.
     coach.goto(console.url + f"/conversations?from={utc_day(1)}&to={utc_day(2)}&intent=")
     expect(coach.get_by_role("alert")).to_contain_text("was after “To”")
@@ -330,39 +355,47 @@ def test_yesterday_and_fallback_the_way_a_coach_finds_them(coach: Page, console:
     assert listed(coach) == {"c-yesterday-fallback"}
     expect(coach.get_by_label("From", exact=True)).to_have_value(utc_day(1))
     # A short address that can be bookmarked or sent to a colleague.
-    assert coach.url == (f"{console.url}/conversations?from={utc_day(1)}&to={utc_day(1)}"
-                         "&fallback=ended")
+    assert coach.url == (f"{console.url}/conversations?from={utc_day(1)}&to={utc_day(1)}&fallback=ended")
     shot(coach, "yesterday-fallbacks", full_page=False)
 
 
-def test_transcript_reads_as_a_conversation_with_internals_behind_a_toggle(
-        coach: Page, console: Console) -> None:
+def test_transcript_reads_as_a_conversation_with_internals_behind_a_toggle(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations?fallback=ended")
     coach.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
     expect(coach.get_by_role("heading", level=1)).to_contain_text("c-yesterday-fallback")
     users = coach.locator(".event.user")
     expect(users.locator(".text")).to_have_text(["What is leaky gut?", "blorp zzz qux"])
     # The same friendly labels as the list and the dashboard; the raw name on hover.
-    expect(users.locator(".intent")).to_have_text(["what is leaky gut",
-                                                   "not understood (fallback)"])
+    expect(users.locator(".intent")).to_have_text(["what is leaky gut", "not understood (fallback)"])
     expect(users.locator(".intent").first).to_have_attribute("title", "ask_what_is_leaky_gut")
     expect(users.locator(".confidence")).to_have_text(["0.91", "0.12"])
     expect(users.locator(".confidence.low")).to_have_text(["0.12"])
     expect(coach.locator(".event.bot .text")).to_have_text(
-        ["Hello! Ask me about leaky gut.", "An answer about ask_what_is_leaky_gut.",
-         "An answer about nlu_fallback."])
+        ["Hello! Ask me about leaky gut.", "An answer about ask_what_is_leaky_gut.", "An answer about nlu_fallback."]
+    )
     kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
     # Dialogue only by default: no action_listen, actions, slots or featurization.
-    assert kinds == ["event session", "event bot", "event user", "event bot", "event user",
-                     "event bot"]
+    assert kinds == ["event session", "event bot", "event user", "event bot", "event user", "event bot"]
     shot(coach, "transcript")
     coach.get_by_role("link", name="Show Rasa internals (actions, slots, listening)").click()
     kinds = coach.locator(".events > li").evaluate_all("items => items.map(i => i.className)")
     # The widget's greeting trigger (EXTERNAL: greet) is not shown as the visitor's message.
-    assert kinds == ["event action", "event session", "event action listen",
-                     "event action", "event bot", "event action listen", "event user",
-                     "event action", "event bot", "event action listen", "event user",
-                     "event action", "event bot", "event action listen"]
+    assert kinds == [
+        "event action",
+        "event session",
+        "event action listen",
+        "event action",
+        "event bot",
+        "event action listen",
+        "event user",
+        "event action",
+        "event bot",
+        "event action listen",
+        "event user",
+        "event action",
+        "event bot",
+        "event action listen",
+    ]
     expect(coach.locator(".event.action .name").nth(6)).to_have_text("action_two_strike_fallback")
     coach.get_by_role("link", name="Hide Rasa internals").click()
     expect(coach.locator(".event.action")).to_have_count(0)
@@ -384,9 +417,9 @@ def test_a_search_is_highlighted_and_shown_in_the_list(coach: Page, console: Con
     # Markup in a search term or in visitor text stays text around the mark.
     coach.goto(console.url + "/conversations?q=onerror")
     expect(coach.locator('tr[data-conversation="c-8days-xss"] .snippet')).to_have_text(
-        '<img src=x onerror="window.__xss=2"> **bold** [x](javascri…')
-    expect(coach.locator('tr[data-conversation="c-8days-xss"] .snippet mark')).to_have_text(
-        "onerror")
+        '<img src=x onerror="window.__xss=2"> **bold** [x](javascri…'
+    )
+    expect(coach.locator('tr[data-conversation="c-8days-xss"] .snippet mark')).to_have_text("onerror")
     assert coach.evaluate("window.__xss") is None
 
 
@@ -394,25 +427,30 @@ def test_the_same_intent_labels_everywhere(coach: Page, console: Console) -> Non
     coach.goto(console.url + "/conversations")
     row = coach.locator('tr[data-conversation="c-2days-lowconf"]')
     expect(row.locator(".topic")).to_have_text(["fiber amount", "gluten"])
-    expect(coach.locator('#f-intent option[value="nlu_fallback"]')).to_have_text(
-        "not understood (fallback)")
-    expect(coach.locator('#f-intent option[value="ask_fiber_amount"]')).to_have_text(
-        "fiber amount")
+    expect(coach.locator('#f-intent option[value="nlu_fallback"]')).to_have_text("not understood (fallback)")
+    expect(coach.locator('#f-intent option[value="ask_fiber_amount"]')).to_have_text("fiber amount")
     coach.goto(console.url + "/conversation?id=c-2days-lowconf")
     expect(coach.locator(".event.user .intent")).to_have_text(["fiber amount", "gluten"])
     coach.goto(console.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
     expect(coach.get_by_role("group", name="Top topics")).to_contain_text("fiber amount")
-    expect(coach.locator('#topic-outcomes tr[data-topic="ask_fiber_amount"] th')).to_have_text(
-        "fiber amount")
+    expect(coach.locator('#topic-outcomes tr[data-topic="ask_fiber_amount"] th')).to_have_text("fiber amount")
     coach.goto(console.url + "/failures?" + f"from={utc_day(8)}&to={utc_day(1)}")
-    expect(coach.locator("tr.failure-group", has_text="fibre?").locator(".intent")).to_have_text(
-        "fiber amount")
+    expect(coach.locator("tr.failure-group", has_text="fibre?").locator(".intent")).to_have_text("fiber amount")
 
 
-PHONE_PAGES = ["/conversations", "/conversations?q=kombucha",
-               "/conversation?id=c-8days-xss", "/conversation?id=c-8days-xss&internals=1",
-               "/dashboard", "/failures", "/audit", "/accounts", "/inbox", "/inbox/annotated",
-               "/retrain"]
+PHONE_PAGES = [
+    "/conversations",
+    "/conversations?q=kombucha",
+    "/conversation?id=c-8days-xss",
+    "/conversation?id=c-8days-xss&internals=1",
+    "/dashboard",
+    "/failures",
+    "/audit",
+    "/accounts",
+    "/inbox",
+    "/inbox/annotated",
+    "/retrain",
+]
 
 
 def test_usable_at_360_px(browser: Browser, console: Console) -> None:
@@ -444,8 +482,7 @@ def test_usable_at_360_px(browser: Browser, console: Console) -> None:
 
 def test_previous_and_next_walk_the_filtered_list(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations?offer=yes")
-    order = coach.locator("tr[data-conversation]").evaluate_all(
-        "rows => rows.map(r => r.dataset.conversation)")
+    order = coach.locator("tr[data-conversation]").evaluate_all("rows => rows.map(r => r.dataset.conversation)")
     assert order == ["c-yesterday-clicked", "c-2days-lowconf", "c-8days-search"]
     coach.locator('tr[data-conversation="c-yesterday-clicked"] a').click()
     walk = coach.get_by_role("navigation", name="Conversations in the list")
@@ -472,8 +509,7 @@ def test_nothing_the_widget_triggered_shows_anywhere(browser: Browser, console: 
     for sender in sorted(ALL):
         page.goto(console.url + "/conversation?id=" + sender)
         seen.append(page.locator("body").inner_text())
-    for path in ("/conversations?q=greet", "/conversations?q=external", "/dashboard",
-                 "/inbox"):
+    for path in ("/conversations?q=greet", "/conversations?q=external", "/dashboard", "/inbox"):
         page.goto(console.url + path)
         seen.append(page.locator("body").inner_text())
     for path in ("/export.csv", "/export.json"):
@@ -497,8 +533,7 @@ def test_review_tag_and_note(browser: Browser, console: Console) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Save note").click()
     page.reload()
-    expect(page.get_by_label("Note")).to_have_value(
-        "Red flag answered correctly.\nNo follow-up needed.")
+    expect(page.get_by_label("Note")).to_have_value("Red flag answered correctly.\nNo follow-up needed.")
     expect(page.locator(".note-meta")).to_contain_text("Last written by coach1 at 20")
     shot(page, "review")
 
@@ -533,8 +568,7 @@ def test_a_tag_is_deleted_from_every_conversation(browser: Browser, console: Con
     page.goto(console.url + "/conversations?tag=typo+tagg")
     assert listed(page) == {"c-8days-evening", "c-8days-search"}
     page.get_by_role("button", name="Delete the tag “typo tagg” from every conversation").click()
-    expect(page.get_by_role("status")).to_contain_text(
-        "Tag “typo tagg” deleted from 2 conversations")
+    expect(page.get_by_role("status")).to_contain_text("Tag “typo tagg” deleted from 2 conversations")
     expect(page.get_by_label("Tag", exact=True).locator("option")).to_have_text(["any"])
     page.context.close()
 
@@ -548,8 +582,7 @@ def _download(page: Page, link: str) -> str:
 def test_export_the_week_as_csv_and_json(browser: Browser, console: Console) -> None:
     page = sign_in(browser, console, "coach1")
     page.get_by_role("link", name="Last 7 days").click()
-    assert listed(page) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety",
-                            "c-2days-lowconf"}
+    assert listed(page) == {"c-yesterday-fallback", "c-yesterday-clicked", "c-2days-safety", "c-2days-lowconf"}
     rows = list(csv.DictReader(io.StringIO(_download(page, "Export CSV"))))
     assert {r["conversation_id"] for r in rows} == listed(page)
     assert rows[0]["conversation_id"] == "c-yesterday-clicked"
@@ -558,9 +591,12 @@ def test_export_the_week_as_csv_and_json(browser: Browser, console: Console) -> 
     assert [r["conversation_id"] for r in records] == [r["conversation_id"] for r in rows]
     assert records[0]["messages"][0]["text"] == "Hello! Ask me about leaky gut."  # greeting
     assert records[0]["messages"][1] == {
-        "at": records[0]["messages"][1]["at"], "from": "visitor",
-        "text": "Which foods help the gut lining?", "intent": "ask_foods_to_eat",
-        "confidence": 0.88}
+        "at": records[0]["messages"][1]["at"],
+        "from": "visitor",
+        "text": "Which foods help the gut lining?",
+        "intent": "ask_foods_to_eat",
+        "confidence": 0.88,
+    }
     page.context.close()
 
     staff = sign_in(browser, console, "staff1")
@@ -585,8 +621,7 @@ def test_dashboard_charts_render_offline(browser: Browser, console: Console) -> 
     expect(page.locator("#stat-escalations")).to_have_text("1")
     per_day = page.get_by_role("group", name="Conversations per day")
     expect(per_day.locator("rect.bar")).to_have_count(8)
-    heights = per_day.locator("rect.bar").evaluate_all(
-        "rects => rects.map(r => r.getBoundingClientRect().height)")
+    heights = per_day.locator("rect.bar").evaluate_all("rects => rects.map(r => r.getBoundingClientRect().height)")
     assert heights[0] > 0 and heights[-1] > 0 and heights[1] == 0
     topics = page.get_by_role("group", name="Top topics")
     expect(topics.locator("text").first).to_have_text("what is leaky gut")
@@ -595,8 +630,7 @@ def test_dashboard_charts_render_offline(browser: Browser, console: Console) -> 
     page.context.close()
 
 
-def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
-                                                             console: Console) -> None:
+def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser, console: Console) -> None:
     page = sign_in(browser, console, "coach1")
     week = f"/dashboard?from={utc_day(8)}&to={utc_day(1)}"
     clicks = {
@@ -616,25 +650,28 @@ def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
             assert str(len(expected)) == number
     page.goto(console.url + week)
     page.get_by_role("group", name="Conversations per day").get_by_role(
-        "link", name=f"{utc_day(8)}: 3", exact=True).click()
+        "link", name=f"{utc_day(8)}: 3", exact=True
+    ).click()
     assert listed(page) == {"c-8days-xss", "c-8days-search", "c-8days-evening"}
     page.goto(console.url + week)
     page.get_by_role("link", name="what is leaky gut: 2").click()
     assert listed(page) == {"c-yesterday-fallback", "c-8days-xss"}
     page.goto(console.url + week)
     page.get_by_role("group", name="Conversations escalated for safety, per day").get_by_role(
-        "link", name=f"{utc_day(2)}: 1").click()
+        "link", name=f"{utc_day(2)}: 1"
+    ).click()
     assert listed(page) == {"c-2days-safety"}
     page.goto(console.url + week)
     page.get_by_role("group", name="Offer reach and click-through").get_by_role(
-        "link", name="Clicked the application link: 2").click()
+        "link", name="Clicked the application link: 2"
+    ).click()
     assert listed(page) == {"c-yesterday-clicked", "c-8days-search"}
     # Which questions lead to applications: topic x (offer shown, clicked).
     page.goto(console.url + week)
     table = page.locator("#topic-outcomes table")
     expect(table.locator("tbody th")).to_have_text(
-        ["foods to eat", "probiotics", "what is leaky gut", "exercise", "fiber amount",
-         "gluten"])
+        ["foods to eat", "probiotics", "what is leaky gut", "exercise", "fiber amount", "gluten"]
+    )
     row = table.locator('tr[data-topic="ask_probiotics"]')
     expect(row.locator("td")).to_have_text(["1", "1 (100.0%)", "1", "100.0%"])
     row.locator("td").nth(2).get_by_role("link").click()
@@ -642,27 +679,22 @@ def test_dashboard_numbers_and_bars_open_the_list_they_count(browser: Browser,
     assert "clicked=yes" in page.url and "intent=ask_probiotics" in page.url
     # Quick ranges.
     page.goto(console.url + "/dashboard")
-    page.get_by_role("navigation", name="Date ranges").get_by_role("link",
-                                                                  name="Yesterday").click()
+    page.get_by_role("navigation", name="Date ranges").get_by_role("link", name="Yesterday").click()
     expect(page.locator("#stat-conversations")).to_have_text("2")
     expect(page.get_by_role("link", name="Yesterday")).to_have_attribute("aria-current", "true")
-    for label in ("Today", "Last 7 days", "Last 30 days", "Last 90 days", "This month",
-                  "Last month"):
-        expect(page.get_by_role("navigation", name="Date ranges").get_by_role(
-            "link", name=label)).to_be_visible()
+    for label in ("Today", "Last 7 days", "Last 30 days", "Last 90 days", "This month", "Last month"):
+        expect(page.get_by_role("navigation", name="Date ranges").get_by_role("link", name=label)).to_be_visible()
     page.context.close()
 
 
 def test_where_it_fails_lists_the_failing_messages(coach: Page, console: Console) -> None:
     coach.goto(console.url + "/conversations")
-    coach.get_by_role("navigation", name="Main").get_by_role("link",
-                                                            name="Where it fails").click()
-    coach.get_by_role("navigation", name="Date ranges").get_by_role("link",
-                                                                   name="Last 30 days").click()
+    coach.get_by_role("navigation", name="Main").get_by_role("link", name="Where it fails").click()
+    coach.get_by_role("navigation", name="Date ranges").get_by_role("link", name="Last 30 days").click()
     groups = coach.locator("tr.failure-group")
     expect(groups.locator(".message")).to_have_text(
-        ["blorp zzz qux", "fibre?",
-         '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))'])
+        ["blorp zzz qux", "fibre?", '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))']
+    )
     expect(groups.nth(0).locator(".badge")).to_have_text(["fell back", "low confidence"])
     expect(groups.nth(1).locator(".intent")).to_have_text(["fiber amount"])
     expect(groups.nth(0).locator(".intent")).to_have_text(["not understood (fallback)"])
@@ -680,11 +712,13 @@ def test_visitor_markup_is_shown_as_text_and_never_runs(coach: Page, console: Co
     expect(row.locator(".preview")).to_have_text("<script>window.__xss=1</script>")
     coach.goto(console.url + "/conversation?id=c-8days-xss")
     texts = coach.locator(".event.user .text")
-    expect(texts).to_have_text([
-        "<script>window.__xss=1</script>",
-        '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))',
-        "thanks",
-    ])
+    expect(texts).to_have_text(
+        [
+            "<script>window.__xss=1</script>",
+            '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))',
+            "thanks",
+        ]
+    )
     assert coach.evaluate("window.__xss") is None
     assert coach.locator("main script, main img, main a[href^='javascript']").count() == 0
     assert coach.locator("main strong, main b").count() == 0  # markdown stays literal too
@@ -696,13 +730,14 @@ def test_a_coach_cannot_reach_staff_pages(coach: Page, console: Console) -> None
         response = coach.goto(console.url + path)
         assert response is not None and response.status == 403
         expect(coach.get_by_role("alert")).to_have_text("This page is for staff accounts only.")
-    csrf = coach.goto(console.url + "/conversations") and coach.locator(
-        "input[name=csrf_token]").first.get_attribute("value")
-    for path, form in (("/accounts/unlock", {"username": "locky"}),
-                       ("/accounts/create", {"username": "sneaky", "role": "staff",
-                                             "password": "p" * 12, "password_again": "p" * 12}),
-                       ("/accounts/change", {"username": "coach1", "change": "set-role",
-                                             "role": "staff"})):
+    csrf = coach.goto(console.url + "/conversations") and coach.locator("input[name=csrf_token]").first.get_attribute(
+        "value"
+    )
+    for path, form in (
+        ("/accounts/unlock", {"username": "locky"}),
+        ("/accounts/create", {"username": "sneaky", "role": "staff", "password": "p" * 12, "password_again": "p" * 12}),
+        ("/accounts/change", {"username": "coach1", "change": "set-role", "role": "staff"}),
+    ):
         answer = coach.request.post(console.url + path, form={"csrf_token": csrf, **form})
         assert answer.status == 403, path
 
@@ -714,8 +749,7 @@ def test_staff_see_accounts_and_can_unlock(browser: Browser, console: Console) -
     expect(locked.get_by_role("button", name="Unlock")).to_be_visible()
     locked.get_by_role("button", name="Unlock").click()
     expect(page.get_by_role("status")).to_have_text("locky unlocked.")
-    expect(page.locator("tr", has_text="locky").get_by_role("button", name="Unlock")
-           ).to_have_count(0)
+    expect(page.locator("tr", has_text="locky").get_by_role("button", name="Unlock")).to_have_count(0)
     page.context.close()
     unlocked = sign_in(browser, console, "locky")
     expect(unlocked.get_by_role("heading", level=1)).to_have_text("Conversations")
@@ -747,9 +781,10 @@ def test_staff_manage_accounts_without_a_terminal(browser: Browser, console: Con
     expect(staff.get_by_role("alert")).to_have_text("Not created: the two passwords differ.")
     # The form's minlength stops a short password in the browser; the server says it too.
     csrf = staff.locator("input[name=csrf_token]").first.get_attribute("value")
-    short = staff.request.post(console.url + "/accounts/create", form={
-        "csrf_token": csrf, "username": "casey", "role": "coach", "password": "short",
-        "password_again": "short"})
+    short = staff.request.post(
+        console.url + "/accounts/create",
+        form={"csrf_token": csrf, "username": "casey", "role": "coach", "password": "short", "password_again": "short"},
+    )
     assert "password: at least 10 characters" in short.text()
     create("Bad Name!", "first password here", "first password here")
     expect(staff.get_by_role("alert")).to_contain_text("username: 2-64 characters")
@@ -797,31 +832,38 @@ def test_staff_manage_accounts_without_a_terminal(browser: Browser, console: Con
     # Nobody disables or demotes themselves; the page offers no Disable for "you".
     expect(staff.get_by_role("button", name="Disable staff1")).to_have_count(0)
     csrf = staff.locator("input[name=csrf_token]").first.get_attribute("value")
-    answer = staff.request.post(console.url + "/accounts/change", form={
-        "csrf_token": csrf, "username": "staff1", "change": "disable"})
+    answer = staff.request.post(
+        console.url + "/accounts/change", form={"csrf_token": csrf, "username": "staff1", "change": "disable"}
+    )
     assert "cannot disable or demote your own account" in answer.text()
 
     staff.goto(console.url + "/audit?user=staff1")
     log = staff.locator("table.list tbody")
-    for text in ("account_created", "casey (coach)", "account_set-role", "casey -> staff",
-                 "account_set-password", "account_disable", "account_enable"):
+    for text in (
+        "account_created",
+        "casey (coach)",
+        "account_set-role",
+        "casey -> staff",
+        "account_set-password",
+        "account_disable",
+        "account_enable",
+    ):
         expect(log).to_contain_text(text)
     shot(staff, "accounts-audit", full_page=False)
     for page in (casey, old, fresh, refused, back, staff):
         page.context.close()
 
 
-def test_forms_without_the_csrf_token_or_from_elsewhere_are_refused(coach: Page,
-                                                                    console: Console) -> None:
-    missing = coach.request.post(console.url + "/conversation/review",
-                                 form={"id": "c-8days-search", "reviewed": "1"})
+def test_forms_without_the_csrf_token_or_from_elsewhere_are_refused(coach: Page, console: Console) -> None:
+    missing = coach.request.post(console.url + "/conversation/review", form={"id": "c-8days-search", "reviewed": "1"})
     assert missing.status == 403
     coach.goto(console.url + "/conversations")
     token = coach.locator("input[name=csrf_token]").first.get_attribute("value")
-    foreign = coach.request.post(console.url + "/conversation/review",
-                                 form={"csrf_token": token, "id": "c-8days-search",
-                                       "reviewed": "1"},
-                                 headers={"Origin": "http://127.0.0.1:8000"})
+    foreign = coach.request.post(
+        console.url + "/conversation/review",
+        form={"csrf_token": token, "id": "c-8days-search", "reviewed": "1"},
+        headers={"Origin": "http://127.0.0.1:8000"},
+    )
     assert foreign.status == 403
     coach.goto(console.url + "/conversations?reviewed=yes")
     assert "c-8days-search" not in listed(coach)
@@ -836,8 +878,7 @@ def test_sign_out_ends_the_session(browser: Browser, console: Console) -> None:
     page.context.close()
 
 
-def test_the_same_console_on_postgresql(browser: Browser,
-                                        tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_the_same_console_on_postgresql(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
     database = postgres_url("practice_console_browser")
     running = start_console(database, tmp_path_factory.mktemp("pg-console"))
     try:
@@ -846,31 +887,29 @@ def test_the_same_console_on_postgresql(browser: Browser,
         page.goto(running.url + "/conversations?fallback=ended")
         assert listed(page) == {"c-yesterday-fallback"}
         page.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
-        expect(page.locator(".event.user .text")).to_have_text(
-            ["What is leaky gut?", "blorp zzz qux"])
+        expect(page.locator(".event.user .text")).to_have_text(["What is leaky gut?", "blorp zzz qux"])
         # This issue's views on PostgreSQL: no trigger anywhere, the dialogue and its
         # internals, walking the list, highlighting, Where it fails, the dashboard's links
         # and topic table, deleting a tag.
         assert "c-empty" not in listed(page)
         expect(page.locator(".event.action")).to_have_count(0)
         page.get_by_role("link", name="Show Rasa internals (actions, slots, listening)").click()
-        expect(page.locator(".event.action .name").nth(6)).to_have_text(
-            "action_two_strike_fallback")
+        expect(page.locator(".event.action .name").nth(6)).to_have_text("action_two_strike_fallback")
         assert "EXTERNAL" not in page.locator("body").inner_text()
         page.goto(running.url + "/conversations?offer=yes")
         page.locator('tr[data-conversation="c-yesterday-clicked"] a').click()
         page.get_by_role("link", name="Older ›").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("c-2days-lowconf")
         page.goto(running.url + "/conversations?q=GLUTEN")
-        expect(page.locator('tr[data-conversation="c-2days-lowconf"] .snippet mark')
-               ).to_have_text("gluten")
+        expect(page.locator('tr[data-conversation="c-2days-lowconf"] .snippet mark')).to_have_text("gluten")
         page.goto(running.url + f"/failures?from={utc_day(8)}&to={utc_day(1)}")
         expect(page.locator("tr.failure-group .message")).to_have_text(
-            ["blorp zzz qux", "fibre?",
-             '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))'])
+            ["blorp zzz qux", "fibre?", '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))']
+        )
         page.goto(running.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
         expect(page.locator('#topic-outcomes tr[data-topic="ask_probiotics"] td')).to_have_text(
-            ["1", "1 (100.0%)", "1", "100.0%"])
+            ["1", "1 (100.0%)", "1", "100.0%"]
+        )
         page.locator("#stat-escalations").click()
         assert listed(page) == {"c-2days-safety"}
         page.goto(running.url + "/conversation?id=c-8days-xss")

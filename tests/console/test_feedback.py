@@ -45,9 +45,7 @@ def test_feedback_is_shown_filtered_and_surfaced_in_the_inbox(empty: Empty) -> N
     assert listed("unhelpful") == {"not-helpful"}
     assert listed("helpful") == {"helpful"}
     assert listed("") == listed("nonsense") == {"not-helpful", "helpful", "unrated"}
-    assert ConversationFilter.from_query({"feedback": "unhelpful"}).to_query() == {
-        "feedback": "unhelpful"
-    }
+    assert ConversationFilter.from_query({"feedback": "unhelpful"}).to_query() == {"feedback": "unhelpful"}
 
     transcript = queries.transcript(engine, "not-helpful")
     assert transcript is not None

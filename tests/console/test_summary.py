@@ -22,9 +22,7 @@ UTC = ZoneInfo("UTC")
 def summary_row(engine: sa.engine.Engine, sender_id: str) -> dict:
     """The raw summary columns of one conversation."""
     with engine.connect() as connection:
-        found = connection.execute(
-            sa.select(db.conversations).where(db.conversations.c.sender_id == sender_id)
-        ).first()
+        found = connection.execute(sa.select(db.conversations).where(db.conversations.c.sender_id == sender_id)).first()
     assert found is not None
     return dict(found._mapping)
 
@@ -38,8 +36,15 @@ def test_new_turns_update_the_row_once(empty: Empty) -> None:
     assert summary_row(engine, "a")["user_messages"] == 1
 
     # The next turn arrives; Rasa appends only the new events to the same sender.
-    more = rasa_events(Scenario("a", start + 100, [("do probiotics help", "ask_probiotics", 0.4)],
-                                offer="utter_offer_coaching", clicked=True))[3:]
+    more = rasa_events(
+        Scenario(
+            "a",
+            start + 100,
+            [("do probiotics help", "ask_probiotics", 0.4)],
+            offer="utter_offer_coaching",
+            clicked=True,
+        )
+    )[3:]
     seeder.save("a", more)
     assert summary.refresh(engine).events_applied == len(more)
     assert summary.refresh(engine).events_applied == 0  # nothing new: nothing counted twice
@@ -57,26 +62,45 @@ def test_refresh_in_small_batches_equals_one_pass(empty: Empty) -> None:
     _, seeder, engine = empty
     for number in range(5):
         sender = f"s{number}"
-        seeder.save(sender, rasa_events(Scenario(sender, midnight_utc(2) + number * 60, [
-            ("what is leaky gut", "ask_what_is_leaky_gut", 0.8),
-            ("gibberish", "nlu_fallback", 0.1),
-        ])))
+        seeder.save(
+            sender,
+            rasa_events(
+                Scenario(
+                    sender,
+                    midnight_utc(2) + number * 60,
+                    [
+                        ("what is leaky gut", "ask_what_is_leaky_gut", 0.8),
+                        ("gibberish", "nlu_fallback", 0.1),
+                    ],
+                )
+            ),
+        )
     while summary.refresh_once(engine, batch=3).behind:
         pass
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(db.conversations.c.user_messages, db.conversations.c.fallbacks)
-        ).fetchall()
+        rows = connection.execute(sa.select(db.conversations.c.user_messages, db.conversations.c.fallbacks)).fetchall()
     assert sorted(rows) == [(2, 1)] * 5
 
 
 def _insert_event(engine: sa.engine.Engine, event_id: int, sender_id: str, text: str) -> None:
-    data = {"event": "user", "timestamp": time.time(), "text": text,
-            "parse_data": {"intent": {"name": "ask_gluten", "confidence": 0.7}}}
+    data = {
+        "event": "user",
+        "timestamp": time.time(),
+        "text": text,
+        "parse_data": {"intent": {"name": "ask_gluten", "confidence": 0.7}},
+    }
     with engine.begin() as connection:
-        connection.execute(db.events.insert().values(
-            id=event_id, sender_id=sender_id, type_name="user", timestamp=data["timestamp"],
-            intent_name="ask_gluten", action_name=None, data=json.dumps(data)))
+        connection.execute(
+            db.events.insert().values(
+                id=event_id,
+                sender_id=sender_id,
+                type_name="user",
+                timestamp=data["timestamp"],
+                intent_name="ask_gluten",
+                action_name=None,
+                data=json.dumps(data),
+            )
+        )
 
 
 def test_an_event_committed_late_with_a_lower_id_is_still_counted(empty: Empty) -> None:
@@ -105,8 +129,7 @@ def test_gaps_are_forgotten_after_a_while(empty: Empty) -> None:
 
 def test_rebuild_gives_the_same_rows(empty: Empty) -> None:
     _, seeder, engine = empty
-    seeder.save("r", rasa_events(Scenario("r", midnight_utc(3), [("hi", "greet", 0.9)],
-                                          offer="utter_closing")))
+    seeder.save("r", rasa_events(Scenario("r", midnight_utc(3), [("hi", "greet", 0.9)], offer="utter_closing")))
     summary.refresh(engine)
     before = summary_row(engine, "r")
     summary.rebuild(engine)
@@ -137,11 +160,15 @@ def test_console_schema_is_idempotent_and_restores_missing_indexes(empty: Empty)
 def _rollups(engine: sa.engine.Engine) -> tuple:
     with engine.connect() as connection:
         buckets = connection.execute(
-            sa.select(db.rollup_buckets).where(db.rollup_buckets.c.conversations > 0)
-            .order_by(db.rollup_buckets.c.bucket)).fetchall()
+            sa.select(db.rollup_buckets)
+            .where(db.rollup_buckets.c.conversations > 0)
+            .order_by(db.rollup_buckets.c.bucket)
+        ).fetchall()
         topics = connection.execute(
-            sa.select(db.rollup_topics).where(db.rollup_topics.c.conversations > 0)
-            .order_by(db.rollup_topics.c.hour, db.rollup_topics.c.intent_name)).fetchall()
+            sa.select(db.rollup_topics)
+            .where(db.rollup_topics.c.conversations > 0)
+            .order_by(db.rollup_topics.c.hour, db.rollup_topics.c.intent_name)
+        ).fetchall()
     return [tuple(r) for r in buckets], [tuple(r) for r in topics]
 
 
@@ -152,11 +179,19 @@ def test_rollups_follow_changes_exactly_as_a_rebuild_counts_them(empty: Empty) -
     seeder.save("h", rasa_events(Scenario("h", start + 60, [("hi", "greet", 0.9)])))
     summary.refresh(engine)
     # g's visitor starts typing; h falls back, sees the offer and clicks: shares move.
-    seeder.save("g", rasa_events(Scenario("g", start + 600, [
-        ("is gluten bad", "ask_gluten", 0.9)]))[3:])
-    seeder.save("h", rasa_events(Scenario("h", start + 900, [
-        ("qwerty", "nlu_fallback", 0.1), ("gluten?", "ask_gluten", 0.7)],
-        offer="utter_offer_coaching", clicked=True))[3:])
+    seeder.save("g", rasa_events(Scenario("g", start + 600, [("is gluten bad", "ask_gluten", 0.9)]))[3:])
+    seeder.save(
+        "h",
+        rasa_events(
+            Scenario(
+                "h",
+                start + 900,
+                [("qwerty", "nlu_fallback", 0.1), ("gluten?", "ask_gluten", 0.7)],
+                offer="utter_offer_coaching",
+                clicked=True,
+            )
+        )[3:],
+    )
     summary.refresh(engine)
     incremental = _rollups(engine)
     summary.rebuild(engine)
@@ -169,9 +204,12 @@ def test_rollups_follow_changes_exactly_as_a_rebuild_counts_them(empty: Empty) -
 def test_the_apply_answer_counts_as_the_offer_shown(empty: Empty) -> None:
     # "How do I apply?" is answered with the link button itself: the visitor saw the offer.
     _, seeder, engine = empty
-    seeder.save("apply", rasa_events(Scenario("apply", midnight_utc(1) + 60,
-                                              [("how do I apply", "ask_apply", 0.95)],
-                                              offer="utter_ask_apply")))
+    seeder.save(
+        "apply",
+        rasa_events(
+            Scenario("apply", midnight_utc(1) + 60, [("how do I apply", "ask_apply", 0.95)], offer="utter_ask_apply")
+        ),
+    )
     summary.refresh(engine)
     assert summary_row(engine, "apply")["offer_shown"] is True
 

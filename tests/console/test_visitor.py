@@ -37,8 +37,7 @@ LISTED = {s.sender_id for s in scenarios() if s.turns or s.clicks}
 
 def listed(engine: sa.engine.Engine, **query: str) -> set:
     """Sender ids the list shows for a query-string filter."""
-    page = queries.list_conversations(engine, ConversationFilter.from_query(query), UTC, LOW,
-                                      page_size=100)
+    page = queries.list_conversations(engine, ConversationFilter.from_query(query), UTC, LOW, page_size=100)
     return {row.sender_id for row in page.rows}
 
 
@@ -47,8 +46,7 @@ def exports(engine: sa.engine.Engine) -> str:
     chunks = queries.iter_conversations(engine, ConversationFilter(), UTC, LOW)
     text = "".join(csv_chunks(chunks, UTC))
     chunks = queries.iter_conversations(engine, ConversationFilter(), UTC, LOW)
-    return text + "".join(json_chunks(chunks, UTC,
-                                      lambda ids: queries.messages_for(engine, ids)))
+    return text + "".join(json_chunks(chunks, UTC, lambda ids: queries.messages_for(engine, ids)))
 
 
 def test_a_widget_visitor_who_types_nothing_is_not_a_conversation(seeded: Seeded) -> None:
@@ -66,7 +64,7 @@ def test_a_widget_visitor_who_types_nothing_is_not_a_conversation(seeded: Seeded
 def test_no_export_shows_a_triggered_event(seeded: Seeded) -> None:
     text = exports(seeded.engine)
     assert "EXTERNAL" not in text and "is_external" not in text
-    records = json.loads(text[text.index("[\n"):])
+    records = json.loads(text[text.index("[\n") :])
     for record in records:
         visitor = [m["text"] for m in record["messages"] if m["from"] == "visitor"]
         expected = next(s for s in scenarios() if s.sender_id == record["conversation_id"])
@@ -84,8 +82,10 @@ def test_the_transcript_keeps_the_trigger_out_of_the_visitor_s_messages(seeded: 
 
 def test_a_click_makes_a_conversation_but_no_visitor_text(empty: Empty) -> None:
     _, seeder, engine = empty
-    seeder.save("click", rasa_events(Scenario(
-        "click", midnight_utc(1), [], widget=True, clicks=[("/ask_coaching", "ask_coaching")])))
+    seeder.save(
+        "click",
+        rasa_events(Scenario("click", midnight_utc(1), [], widget=True, clicks=[("/ask_coaching", "ask_coaching")])),
+    )
     seeder.save("quiet", rasa_events(Scenario("quiet", midnight_utc(1), [], widget=True)))
     summary.refresh(engine)
     assert listed(engine) == {"click"}
@@ -94,20 +94,26 @@ def test_a_click_makes_a_conversation_but_no_visitor_text(empty: Empty) -> None:
     assert listed(engine, q="ask_coaching") == set()
     click = [i for i in queries.transcript(engine, "click").items if i.kind == "click"]
     assert [(c.text, c.label) for c in click] == [("/ask_coaching", "Tell me about 1:1 coaching")]
-    exported = json.loads("".join(json_chunks(
-        queries.iter_conversations(engine, ConversationFilter(), UTC, LOW), UTC,
-        lambda ids: queries.messages_for(engine, ids))))
+    exported = json.loads(
+        "".join(
+            json_chunks(
+                queries.iter_conversations(engine, ConversationFilter(), UTC, LOW),
+                UTC,
+                lambda ids: queries.messages_for(engine, ids),
+            )
+        )
+    )
     visitor = [m for m in exported[0]["messages"] if m["from"] == "visitor"]
-    assert [(m["text"], m["clicked"]) for m in visitor] == [
-        ("/ask_coaching", "Tell me about 1:1 coaching")]
+    assert [(m["text"], m["clicked"]) for m in visitor] == [("/ask_coaching", "Tell me about 1:1 coaching")]
     assert exported[0]["first_visitor_message"] == ""
 
 
 def test_any_external_event_is_left_out_and_safety_lists_escalate(empty: Empty) -> None:
     _, seeder, engine = empty
     start = midnight_utc(2)
-    reminder = UserUttered("reminder text", intent={"name": "ask_gluten"},
-                           metadata={"is_external": True}, timestamp=start + 1)
+    reminder = UserUttered(
+        "reminder text", intent={"name": "ask_gluten"}, metadata={"is_external": True}, timestamp=start + 1
+    )
     seeder.save("ext", rasa_events(Scenario("ext", start, [])) + [reminder])
     events = rasa_events(Scenario("safe", start, [("I skip meals to stay thin", "ask_diet", 0.9)]))
     user = next(e for e in events if isinstance(e, UserUttered))
@@ -120,8 +126,7 @@ def test_any_external_event_is_left_out_and_safety_lists_escalate(empty: Empty) 
 
 
 def test_the_inbox_never_holds_a_triggered_event(seeded: Seeded) -> None:
-    store.metadata.drop_all(seeded.engine, tables=[store.inbox, store.inbox_state,
-                                                   store.annotations])
+    store.metadata.drop_all(seeded.engine, tables=[store.inbox, store.inbox_state, store.annotations])
     store._migrated.discard(str(seeded.engine.url))
     store.sync_inbox(seeded.engine, settle_seconds=0)
     page = store.inbox_page(seeded.engine, set(), limit=100)
@@ -134,13 +139,12 @@ def _release_1_database(url: str, seeder: Seeder, engine: sa.engine.Engine) -> N
     """A database as the first release left it: its summary and its inbox, no version row."""
     seeder.seed(scenarios())
     # The console's tables as that release made them (fewer of them, fewer columns).
-    db.metadata.drop_all(engine, tables=[t for t in db.metadata.sorted_tables
-                                         if t.name != "events"])
+    db.metadata.drop_all(engine, tables=[t for t in db.metadata.sorted_tables if t.name != "events"])
     release_db.ensure_schema(engine)
     # The inbox tables are not the console's metadata: start them afresh too.
-    release_store.metadata.drop_all(engine, tables=[release_store.inbox,
-                                                    release_store.inbox_state,
-                                                    release_store.annotations])
+    release_store.metadata.drop_all(
+        engine, tables=[release_store.inbox, release_store.inbox_state, release_store.annotations]
+    )
     release_summary.refresh(engine)
     release_store.sync_inbox(engine, settle_seconds=0)
 
@@ -152,19 +156,18 @@ def test_migration_corrects_a_database_the_first_release_built(empty: Empty) -> 
     # greeting as the visitor's text and an inbox row.
     with engine.connect() as connection:
         old = connection.execute(
-            sa.select(db.conversations.c.sender_id, db.conversations.c.first_message)
-            .where(db.conversations.c.user_messages > 0)).fetchall()
+            sa.select(db.conversations.c.sender_id, db.conversations.c.first_message).where(
+                db.conversations.c.user_messages > 0
+            )
+        ).fetchall()
         assert ("c-empty", "EXTERNAL: greet") in [tuple(r) for r in old]
         inbox_texts = connection.execute(sa.select(release_store.inbox.c.text)).scalars().all()
         assert "EXTERNAL: greet" in inbox_texts
-        events_before = connection.execute(
-            sa.select(sa.func.count(), sa.func.max(db.events.c.id))).one()
+        events_before = connection.execute(sa.select(sa.func.count(), sa.func.max(db.events.c.id))).one()
 
-    assert "last_user_event_id" not in {
-        c["name"] for c in sa.inspect(engine).get_columns("console_conversations")}
+    assert "last_user_event_id" not in {c["name"] for c in sa.inspect(engine).get_columns("console_conversations")}
     db.ensure_schema(engine)  # what the console does when it starts
-    assert "last_user_event_id" in {
-        c["name"] for c in sa.inspect(engine).get_columns("console_conversations")}
+    assert "last_user_event_id" in {c["name"] for c in sa.inspect(engine).get_columns("console_conversations")}
     store._migrated.discard(str(engine.url))
     summary.refresh(engine)
     store.sync_inbox(engine, settle_seconds=0)
@@ -173,11 +176,9 @@ def test_migration_corrects_a_database_the_first_release_built(empty: Empty) -> 
     assert "greet" not in queries.known_intents(engine)
     with engine.connect() as connection:
         assert connection.execute(sa.select(store.inbox.c.text)).scalars().all()
-        assert not any(t.startswith("EXTERNAL") for t in
-                       connection.execute(sa.select(store.inbox.c.text)).scalars())
+        assert not any(t.startswith("EXTERNAL") for t in connection.execute(sa.select(store.inbox.c.text)).scalars())
         # Rasa's rows are untouched.
-        assert connection.execute(
-            sa.select(sa.func.count(), sa.func.max(db.events.c.id))).one() == events_before
+        assert connection.execute(sa.select(sa.func.count(), sa.func.max(db.events.c.id))).one() == events_before
     fresh = summary.rebuild(engine)
     assert fresh.behind == 0 and listed(engine) == LISTED
     # A second start migrates nothing.

@@ -29,8 +29,7 @@ class ConsoleClient:
     def __init__(self, base: str) -> None:
         """Remember where the console is; keep cookies between requests."""
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
     def get(self, path: str) -> str:
         """A page's HTML."""
@@ -40,8 +39,9 @@ class ConsoleClient:
     def sign_in(self, username: str, password: str) -> None:
         """Sign in through the form, as a browser would."""
         token = re.search(r'name="login_csrf" value="([^"]+)"', self.get("/login")).group(1)
-        form = urllib.parse.urlencode({"login_csrf": token, "username": username,
-                                       "password": password, "next": "/conversations"})
+        form = urllib.parse.urlencode(
+            {"login_csrf": token, "username": username, "password": password, "next": "/conversations"}
+        )
         with self.opener.open(self.base + "/login", data=form.encode(), timeout=30) as response:
             assert response.url.endswith("/conversations")
 
@@ -51,18 +51,23 @@ def running(start_stack) -> Any:
     """Actions, Rasa and the console on one fresh SQLite database, with a coach account."""
     stack = start_stack(only=["actions", "rasa", "console"])
     subprocess.run(
-        [sys.executable, "-m", "practice.console.accounts", "create", "--username", "e2e",
-         "--role", "coach"],
-        input=PASSWORD + "\n", text=True, env={**stack.env, "PATH": "/usr/bin:/bin"},
-        cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=60,
+        [sys.executable, "-m", "practice.console.accounts", "create", "--username", "e2e", "--role", "coach"],
+        input=PASSWORD + "\n",
+        text=True,
+        env={**stack.env, "PATH": "/usr/bin:/bin"},
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return stack
 
 
 def _say(stack: Any, sender: str, text: str) -> None:
     url = f"http://127.0.0.1:{stack.settings.rasa_port}/webhooks/rest/webhook"
-    request = urllib.request.Request(url, data=json.dumps({"sender": sender, "message": text})
-                                     .encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps({"sender": sender, "message": text}).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
 
@@ -70,8 +75,7 @@ def _say(stack: Any, sender: str, text: str) -> None:
 def _stored(stack: Any, sender: str) -> List[Dict[str, Any]]:
     database = Path(stack.settings.database_url.removeprefix("sqlite:///"))
     with sqlite3.connect(database) as db:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
-                          (sender,)).fetchall()
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
     return [json.loads(row[0]) for row in rows]
 
 
@@ -82,8 +86,10 @@ def test_the_console_shows_what_rasa_stored(running: Any) -> None:
     stored = _stored(running, sender)
     users = [e for e in stored if e["event"] == "user"]
     intents = [e["parse_data"]["intent"]["name"] for e in users]
-    offered = any(e["event"] == "action" and e["name"] in
-                  ("utter_offer_coaching", "utter_closing", "utter_request_coach") for e in stored)
+    offered = any(
+        e["event"] == "action" and e["name"] in ("utter_offer_coaching", "utter_closing", "utter_request_coach")
+        for e in stored
+    )
 
     console = ConsoleClient(f"http://127.0.0.1:{running.settings.console_port}")
     console.sign_in("e2e", PASSWORD)
@@ -96,8 +102,11 @@ def test_the_console_shows_what_rasa_stored(running: Any) -> None:
         page = console.get("/conversations?" + urllib.parse.urlencode({"q": "qwerty"}))
         row = re.search(rf'<tr data-conversation="{sender}">(.*?)</tr>', page, re.S)
         # Each topic shows its friendly label, with the intent's name as its title.
-        shown_topics = [] if row is None else [
-            html.unescape(t) for t in re.findall(r'<span class="topic" title="(.*?)">', row.group(1))]
+        shown_topics = (
+            []
+            if row is None
+            else [html.unescape(t) for t in re.findall(r'<span class="topic" title="(.*?)">', row.group(1))]
+        )
         if shown_topics == expected_topics or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -107,6 +116,5 @@ def test_the_console_shows_what_rasa_stored(running: Any) -> None:
 
     transcript = console.get("/conversation?" + urllib.parse.urlencode({"id": sender}))
     shown_texts = [html.unescape(t) for t in re.findall(r'<p class="text">(.*?)</p>', transcript)]
-    assert [t for t in shown_texts if t in {u["text"] for u in users}] == [
-        u["text"] for u in users]
+    assert [t for t in shown_texts if t in {u["text"] for u in users}] == [u["text"] for u in users]
     assert re.findall(r'<span class="intent" data-intent="(.*?)"', transcript) == intents

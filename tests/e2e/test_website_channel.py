@@ -16,9 +16,7 @@ ARTICLE_URL = "https://www.practice.example/leaky-gut"
 
 def post(url: str, payload: Dict[str, Any]) -> Dict[str, Any]:
     """POST JSON as the widget does (text/plain) and return the decoded reply."""
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "text/plain"}
-    )
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "text/plain"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -50,18 +48,22 @@ def test_an_answer_carries_its_section_and_the_offer_its_button_not_the_url(base
     assert all(TEST_APPLICATION_URL not in m.get("text", "") for m in turn)
 
     # The REST channel keeps the URL in the text, for clients without buttons.
-    rest = post(base + "/webhooks/rest/webhook", {"sender": secrets.token_hex(16),
-                                                   "message": "What causes leaky gut?"})
+    rest = post(base + "/webhooks/rest/webhook", {"sender": secrets.token_hex(16), "message": "What causes leaky gut?"})
     assert any(TEST_APPLICATION_URL in m.get("text", "") for m in rest)
     assert all("source" not in m for m in rest)
 
-    verdict = {"sender": sender, "event": "feedback", "utter_action": answer["utter_action"],
-               "timestamp": answer["timestamp"], "helpful": False}
+    verdict = {
+        "sender": sender,
+        "event": "feedback",
+        "utter_action": answer["utter_action"],
+        "timestamp": answer["timestamp"],
+        "helpful": False,
+    }
     assert post(website + "event", verdict) == {"recorded": True}
     history = post(website + "history", {"sender": sender})["messages"]
     [rated] = [m for m in history if m.get("utter_action") == "utter_ask_causes"]
     assert rated["feedback"] is False
     assert rated["source"] == answer["source"]
-    assert [m for m in history if m["from"] == "bot"][-len(turn):] == [
+    assert [m for m in history if m["from"] == "bot"][-len(turn) :] == [
         {"from": "bot", **m, **({"feedback": False} if m is answer else {})} for m in turn
     ]

@@ -37,8 +37,13 @@ FALLBACK = "nlu_fallback"
 # accuracy (docs/PIPELINES.md); the understanding set's follow-up conversations measure
 # what visitors get.
 FOLLOW_UP_INTENTS = {
-    "ask_followup_amount", "ask_followup_source", "ask_followup_children",
-    "ask_followup_concern", "ask_followup_how", "ask_followup_why", "ask_followup_more",
+    "ask_followup_amount",
+    "ask_followup_source",
+    "ask_followup_children",
+    "ask_followup_concern",
+    "ask_followup_how",
+    "ask_followup_why",
+    "ask_followup_more",
     "express_frustration",
 }
 FOLLOW_UP_FLOOR = 0.75
@@ -129,10 +134,7 @@ def test_overall_accuracy(predictions: Dict[str, Tuple[str, float]]) -> None:
     wrong = misclassified(examples, predictions)
     accuracy = 1 - len(wrong) / len(examples)
     report = "\n".join(wrong)
-    print(
-        f"held-out accuracy {accuracy:.3f} ({len(examples) - len(wrong)}/{len(examples)}); "
-        f"target {TARGET_ACCURACY}"
-    )
+    print(f"held-out accuracy {accuracy:.3f} ({len(examples) - len(wrong)}/{len(examples)}); target {TARGET_ACCURACY}")
     print(report)
     assert accuracy >= TARGET_ACCURACY, (
         f"held-out accuracy {accuracy:.3f} < {TARGET_ACCURACY}; misclassified:\n{report}"

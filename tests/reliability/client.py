@@ -46,19 +46,31 @@ def new_sender() -> str:
     return secrets.token_hex(16)
 
 
-def post(url: str, body: Union[bytes, Dict[str, Any], None], timeout: float = 30.0,
-         headers: Dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> Reply:
+def post(
+    url: str,
+    body: Union[bytes, Dict[str, Any], None],
+    timeout: float = 30.0,
+    headers: Dict[str, str] | None = None,
+    context: ssl.SSLContext | None = None,
+) -> Reply:
     """POST `body` (JSON-encoded unless bytes) and return the reply, errors included."""
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        url, data=data or b"", method="POST",
+        url,
+        data=data or b"",
+        method="POST",
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     return _send(request, timeout, context)
 
 
-def get(url: str, timeout: float = 10.0, headers: Dict[str, str] | None = None,
-        method: str = "GET", context: ssl.SSLContext | None = None) -> Reply:
+def get(
+    url: str,
+    timeout: float = 10.0,
+    headers: Dict[str, str] | None = None,
+    method: str = "GET",
+    context: ssl.SSLContext | None = None,
+) -> Reply:
     """GET (or another body-less method) and return the reply, errors included."""
     request = urllib.request.Request(url, method=method, headers=headers or {})
     return _send(request, timeout, context)
@@ -69,11 +81,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _send(request: urllib.request.Request, timeout: float,
-          context: ssl.SSLContext | None = None) -> Reply:
+def _send(request: urllib.request.Request, timeout: float, context: ssl.SSLContext | None = None) -> Reply:
     started = time.monotonic()
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
-                                         _NoRedirects())
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirects())
     try:
         with opener.open(request, timeout=timeout) as answer:
             raw, status, headers = answer.read(), answer.status, dict(answer.headers)

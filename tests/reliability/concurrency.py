@@ -51,16 +51,16 @@ def numbered_messages(count: int, tag: str) -> List[str]:
 
 
 async def send_all(
-    url: str, plan: Sequence[Tuple[str, str, float]], timeout: float = 120.0,
+    url: str,
+    plan: Sequence[Tuple[str, str, float]],
+    timeout: float = 120.0,
     context: ssl.SSLContext | None = None,
 ) -> List[Tuple[int, Any, float]]:
     """Send every (sender, text, delay) at once (each after its delay); in plan order,
     return (status, body, time of the reply since the start)."""
     connector = aiohttp.TCPConnector(limit=0, force_close=True, ssl=context or False)
     started = time.monotonic()
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
-    ) as session:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
 
         async def one(sender: str, text: str, delay: float) -> Tuple[int, Any, float]:
             await asyncio.sleep(delay)
@@ -100,9 +100,7 @@ async def one_sender_burst(target: Target, count: int = 50) -> None:
     once as a whole turn, no turn interleaved with another."""
     sender = new_sender()
     texts = numbered_messages(count, "burst")
-    replies = await send_all(
-        target.rest_url, [(sender, text, 0.0) for text in texts], context=target.ssl_context
-    )
+    replies = await send_all(target.rest_url, [(sender, text, 0.0) for text in texts], context=target.ssl_context)
     refused = [(index, status, body) for index, (status, body, _) in enumerate(replies) if status != 200]
     assert not refused, refused
     assert all(body for _, body, _ in replies), "a message got no reply"
@@ -130,14 +128,10 @@ async def one_sender_in_arrival_order(target: Target, count: int = 30) -> None:
     held = locks.issue_ticket(sender, lock_lifetime=120)
     connector = aiohttp.TCPConnector(limit=0, force_close=True, ssl=target.ssl_context or False)
     try:
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=120)
-        ) as session:
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
 
             async def one(text: str) -> Tuple[int, Any]:
-                async with session.post(
-                    target.rest_url, json={"sender": sender, "message": text}
-                ) as reply:
+                async with session.post(target.rest_url, json={"sender": sender, "message": text}) as reply:
                     return reply.status, await reply.json(content_type=None)
 
             pending = []
@@ -158,8 +152,9 @@ async def one_sender_in_arrival_order(target: Target, count: int = 30) -> None:
     assert_whole_turns(events, answered)
 
 
-async def _until_queued(locks: PracticeLockStore, sender: str, tickets: int,
-                        pending: Sequence["asyncio.Future[Any]"], timeout: float = 30.0) -> None:
+async def _until_queued(
+    locks: PracticeLockStore, sender: str, tickets: int, pending: Sequence["asyncio.Future[Any]"], timeout: float = 30.0
+) -> None:
     """Wait until the conversation's lock holds `tickets` tickets (the message just sent
     has been taken in by a server process)."""
     deadline = time.monotonic() + timeout
@@ -173,8 +168,9 @@ async def _until_queued(locks: PracticeLockStore, sender: str, tickets: int,
         await asyncio.sleep(0.005)
 
 
-async def many_senders_independent(target: Target, senders: int = 10,
-                                   per_sender: int = 4, busy_messages: int = 30) -> None:
+async def many_senders_independent(
+    target: Target, senders: int = 10, per_sender: int = 4, busy_messages: int = 30
+) -> None:
     """Visitors in parallel: each conversation holds exactly its own messages, in order,
     and a visitor does not wait for another visitor's queue."""
     busy = new_sender()
@@ -203,6 +199,4 @@ async def many_senders_independent(target: Target, senders: int = 10,
         stored = user_texts(events)
         assert stored == texts, [texts.index(t) if t in texts else t for t in stored]
         offset = len(queue) + index * per_sender
-        assert_whole_turns(
-            events, {t: len(replies[offset + i][1]) for i, t in enumerate(texts)}
-        )
+        assert_whole_turns(events, {t: len(replies[offset + i][1]) for i, t in enumerate(texts)})

@@ -57,9 +57,22 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed: scripts/apt-install.sh redis-server")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_for_port(self.port)
         return self
@@ -84,10 +97,10 @@ class PostgresServer:
         self.url = ""
 
     def _run(self, *args: str) -> str:
-        env: Dict[str, str] = {**os.environ, "POSTGRES_DIR": str(self.directory),
-                               "POSTGRES_PORT": str(self.port)}
-        done = subprocess.run([str(POSTGRES_SCRIPT), *args], env=env, check=True,
-                              capture_output=True, text=True, timeout=120)
+        env: Dict[str, str] = {**os.environ, "POSTGRES_DIR": str(self.directory), "POSTGRES_PORT": str(self.port)}
+        done = subprocess.run(
+            [str(POSTGRES_SCRIPT), *args], env=env, check=True, capture_output=True, text=True, timeout=120
+        )
         return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
     def start(self, database: str = "practice") -> PostgresServer:

@@ -54,15 +54,26 @@ def malformed_bodies(sender: str, route: str) -> List[bytes]:
     """Bodies the route may not accept: not JSON, not an object, wrong or missing fields."""
     raw = [b"", b"   ", b"{not json", b'{"sender": "', b"\xff\xfe\x00garbage", b"null"]
     bad_senders: List[Any] = [
-        None, 123, ["a"], "", "short", "../../../etc/passwd", "x" * 200,
-        "a b c d e f g h i j k l", "<script>alert(1)</script>", "ÄÖÜäöüßÄÖÜäöüßÄÖÜ",
-        sender + "\n", "'; DROP TABLE events; --aaaa",
+        None,
+        123,
+        ["a"],
+        "",
+        "short",
+        "../../../etc/passwd",
+        "x" * 200,
+        "a b c d e f g h i j k l",
+        "<script>alert(1)</script>",
+        "ÄÖÜäöüßÄÖÜäöüßÄÖÜ",
+        sender + "\n",
+        "'; DROP TABLE events; --aaaa",
     ]
     as_json: List[Any] = [[], 42, "text", {}, {"message": "hi"}]
     as_json += [{"sender": bad, "message": "hi"} for bad in bad_senders]
     if route in MESSAGE_ROUTES:
-        as_json += [{"sender": sender, "message": value}
-                    for value in (None, 42, ["hi"], {"text": "hi"}, True, "\ud800 lone surrogate")]
+        as_json += [
+            {"sender": sender, "message": value}
+            for value in (None, 42, ["hi"], {"text": "hi"}, True, "\ud800 lone surrogate")
+        ]
         as_json.append({"sender": sender})
     return raw + [json.dumps(body).encode() for body in as_json]
 
@@ -118,9 +129,7 @@ def test_other_methods_are_refused(stack: Stack, route: str) -> None:
 
 @pytest.mark.parametrize("route", MESSAGE_ROUTES)
 @pytest.mark.parametrize("text", VISITOR_TEXTS, ids=range(len(VISITOR_TEXTS)))
-def test_odd_visitor_text_is_answered_and_stored_verbatim(
-    stack: Stack, route: str, text: str
-) -> None:
+def test_odd_visitor_text_is_answered_and_stored_verbatim(stack: Stack, route: str, text: str) -> None:
     sender = new_sender()
     reply = post(url(stack, route), {"sender": sender, "message": text})
     assert_no_server_error(reply)
@@ -149,14 +158,22 @@ def test_the_link_click_event_refuses_nonsense(stack: Stack) -> None:
         {"sender": sender, "event": "link_clicked", "url": 42},
         {"sender": sender, "event": "link_clicked", "url": "https://x/" + "a" * 5000},
         {"sender": sender, "event": "feedback"},
-        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
-         "timestamp": 10**400, "helpful": False},
-        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
-         "timestamp": 1.5, "helpful": "no"},
-        {"sender": sender, "event": "feedback", "utter_action": "x" * 5000,
-         "timestamp": 1.5, "helpful": True},
-        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes",
-         "timestamp": 1.5, "helpful": True},  # no such conversation: 404
+        {
+            "sender": sender,
+            "event": "feedback",
+            "utter_action": "utter_ask_causes",
+            "timestamp": 10**400,
+            "helpful": False,
+        },
+        {"sender": sender, "event": "feedback", "utter_action": "utter_ask_causes", "timestamp": 1.5, "helpful": "no"},
+        {"sender": sender, "event": "feedback", "utter_action": "x" * 5000, "timestamp": 1.5, "helpful": True},
+        {
+            "sender": sender,
+            "event": "feedback",
+            "utter_action": "utter_ask_causes",
+            "timestamp": 1.5,
+            "helpful": True,
+        },  # no such conversation: 404
     ):
         reply = post(url(stack, EVENT_ROUTE), body)
         assert_no_server_error(reply)
@@ -167,12 +184,10 @@ def test_the_link_click_event_refuses_nonsense(stack: Stack) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
@@ -187,12 +202,11 @@ def test_fuzz_any_text_is_answered_and_stored_verbatim(stack: Stack, text: str, 
 
 
 @FUZZ
-@given(body=st.dictionaries(st.sampled_from(["sender", "message", "event", "url", "x"]),
-                            json_values, max_size=4),
-       route=st.sampled_from(POST_ROUTES))
-def test_fuzz_any_json_object_gets_no_server_error(
-    stack: Stack, body: Dict[str, Any], route: str
-) -> None:
+@given(
+    body=st.dictionaries(st.sampled_from(["sender", "message", "event", "url", "x"]), json_values, max_size=4),
+    route=st.sampled_from(POST_ROUTES),
+)
+def test_fuzz_any_json_object_gets_no_server_error(stack: Stack, body: Dict[str, Any], route: str) -> None:
     assert_no_server_error(post(url(stack, route), json.dumps(body).encode()))
 
 
@@ -206,10 +220,10 @@ def test_fuzz_any_bytes_get_no_server_error(stack: Stack, raw: bytes, route: str
 
 # --- abuse -----------------------------------------------------------------------------
 
+
 def test_one_visitor_flooding_gets_429_with_retry_after(stack: Stack) -> None:
     sender = new_sender()
-    replies = [post(url(stack, "/webhooks/website/message"), {"sender": sender, "message": ""})
-               for _ in range(25)]
+    replies = [post(url(stack, "/webhooks/website/message"), {"sender": sender, "message": ""}) for _ in range(25)]
     statuses = [r.status for r in replies]
     assert statuses[:20] == [200] * 20  # the default burst: 20 per 30 s
     refused = [r for r in replies if r.status == 429]
@@ -233,12 +247,16 @@ def test_one_client_cycling_sender_ids_gets_429(stack: Stack) -> None:
         statuses = list(pool.map(send, range(140)))
     assert statuses.count(200) >= 120 and statuses.count(429) >= 1, statuses
     assert set(statuses) <= {200, 429}
-    elsewhere = post(url(stack, "/webhooks/rest/webhook"), {"sender": new_sender(), "message": ""},
-                     headers={"X-Real-IP": "198.51.100.99"})
+    elsewhere = post(
+        url(stack, "/webhooks/rest/webhook"),
+        {"sender": new_sender(), "message": ""},
+        headers={"X-Real-IP": "198.51.100.99"},
+    )
     assert elsewhere.status == 200
 
 
 # --- privacy ---------------------------------------------------------------------------
+
 
 def test_no_visitor_text_in_the_logs(stack: Stack) -> None:
     marker = f"privacy-marker-{secrets.token_hex(6)}"

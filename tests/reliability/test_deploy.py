@@ -40,10 +40,25 @@ def loopback(tmp_path_factory: pytest.TempPathFactory) -> Topology:
 
 
 # The only directives whose values may differ between production and the loopback test.
-ADDRESS_DIRECTIVES = ("worker_processes", "pid", "error_log", "access_log", "client_body_temp_path",
-                      "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path",
-                      "server", "listen", "server_name", "return 301", "ssl_certificate",
-                      "ssl_certificate_key", "${allowed_origins}", "${rasa_servers}")
+ADDRESS_DIRECTIVES = (
+    "worker_processes",
+    "pid",
+    "error_log",
+    "access_log",
+    "client_body_temp_path",
+    "proxy_temp_path",
+    "fastcgi_temp_path",
+    "uwsgi_temp_path",
+    "scgi_temp_path",
+    "server",
+    "listen",
+    "server_name",
+    "return 301",
+    "ssl_certificate",
+    "ssl_certificate_key",
+    "${allowed_origins}",
+    "${rasa_servers}",
+)
 
 
 def contains_in_order(text: str, lines: List[str]) -> bool:
@@ -58,13 +73,10 @@ def test_deploy_nginx_conf_is_the_rendered_template(production: Edge) -> None:
     )
 
 
-def test_production_and_loopback_edges_share_every_limit(
-    production: Edge, loopback: Topology
-) -> None:
+def test_production_and_loopback_edges_share_every_limit(production: Edge, loopback: Topology) -> None:
     template = TEMPLATE.read_text(encoding="utf-8")
     # Only addresses, names and paths are parameters, never a limit...
-    assert set(re.findall(r"\$\{([a-z_]+)\}", template)) == {
-        f.name for f in dataclasses.fields(Edge)}
+    assert set(re.findall(r"\$\{([a-z_]+)\}", template)) == {f.name for f in dataclasses.fields(Edge)}
     for line in template.splitlines():
         if "${" in line and not line.lstrip().startswith("#"):
             assert line.strip().startswith(ADDRESS_DIRECTIVES), line
@@ -72,15 +84,20 @@ def test_production_and_loopback_edges_share_every_limit(
     fixed = [line for line in template.splitlines() if line.strip() and "${" not in line]
     deployed, tested = render_nginx(production), render_nginx(loopback.edge())
     assert contains_in_order(deployed, fixed) and contains_in_order(tested, fixed)
-    for directive in ("client_max_body_size 16k;", "limit_req_zone", "limit_req zone=chat",
-                      "ssl_protocols TLSv1.2 TLSv1.3;", "hash $chat_sender consistent;",
-                      "proxy_next_upstream error timeout;", "map $http_origin"):
+    for directive in (
+        "client_max_body_size 16k;",
+        "limit_req_zone",
+        "limit_req zone=chat",
+        "ssl_protocols TLSv1.2 TLSv1.3;",
+        "hash $chat_sender consistent;",
+        "proxy_next_upstream error timeout;",
+        "map $http_origin",
+    ):
         assert directive in deployed and directive in tested
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
-def test_both_configurations_pass_nginx_t(production: Edge, loopback: Topology,
-                                          tmp_path: Path) -> None:
+def test_both_configurations_pass_nginx_t(production: Edge, loopback: Topology, tmp_path: Path) -> None:
     tested = loopback.nginx_config()  # also makes the self-signed certificate
     # Production, with the container-only names made resolvable here and files local.
     local = dataclasses.replace(
@@ -89,14 +106,15 @@ def test_both_configurations_pass_nginx_t(production: Edge, loopback: Topology,
         website_server="127.0.0.1:8000",
         tls_certificate=str(loopback.certificate),
         tls_certificate_key=str(loopback.certificate.parent / "key.pem"),
-        pid_file=str(tmp_path / "nginx.pid"), error_log=str(tmp_path / "error.log"),
-        access_log=str(tmp_path / "access.log"), temp_dir=str(tmp_path),
+        pid_file=str(tmp_path / "nginx.pid"),
+        error_log=str(tmp_path / "error.log"),
+        access_log=str(tmp_path / "access.log"),
+        temp_dir=str(tmp_path),
     )
     deployed = tmp_path / "nginx.conf"
     deployed.write_text(render_nginx(local), encoding="utf-8")
     for config in (tested, deployed):
-        done = subprocess.run(["nginx", "-t", "-c", str(config)], capture_output=True,
-                              text=True, timeout=30)
+        done = subprocess.run(["nginx", "-t", "-c", str(config)], capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
 
 
@@ -129,17 +147,13 @@ def test_every_service_restarts_and_has_a_health_check(compose: Dict[str, Any]) 
         assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
         if service.get("command", [])[:3] == ["python", "-m", "practice.launcher"]:
             # The app's own check, for the very service the container serves.
-            assert test[1:] == ["python", "-m", "practice.launcher", "health",
-                                service["command"][-1]], name
+            assert test[1:] == ["python", "-m", "practice.launcher", "health", service["command"][-1]], name
 
 
-def test_compose_settings_match_the_edge_and_keep_things_private(
-    compose: Dict[str, Any], production: Edge
-) -> None:
+def test_compose_settings_match_the_edge_and_keep_things_private(compose: Dict[str, Any], production: Edge) -> None:
     services = compose["services"]
     subnet = ipaddress.ip_network(compose["networks"]["backend"]["ipam"]["config"][0]["subnet"])
-    for name in [n for n in services if n.startswith("rasa-")] + ["actions", "website",
-                                                                    "console"]:
+    for name in [n for n in services if n.startswith("rasa-")] + ["actions", "website", "console"]:
         env = service_env(services[name])
         assert env["DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:5432/" in env["DATABASE_URL"]
@@ -161,12 +175,17 @@ def test_compose_settings_match_the_edge_and_keep_things_private(
 def test_no_secret_is_committed() -> None:
     example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
     assert "POSTGRES_PASSWORD=" in example
-    assert not (DEPLOY / ".env").exists() or "deploy/.env" in subprocess.run(
-        ["git", "check-ignore", "deploy/.env"], cwd=PROJECT_ROOT, capture_output=True, text=True
-    ).stdout
-    assert not list((DEPLOY / "tls").glob("*.pem")) or subprocess.run(
-        ["git", "check-ignore", "-q", "deploy/tls/privkey.pem"], cwd=PROJECT_ROOT
-    ).returncode == 0
+    assert (
+        not (DEPLOY / ".env").exists()
+        or "deploy/.env"
+        in subprocess.run(
+            ["git", "check-ignore", "deploy/.env"], cwd=PROJECT_ROOT, capture_output=True, text=True
+        ).stdout
+    )
+    assert (
+        not list((DEPLOY / "tls").glob("*.pem"))
+        or subprocess.run(["git", "check-ignore", "-q", "deploy/tls/privkey.pem"], cwd=PROJECT_ROOT).returncode == 0
+    )
 
 
 def test_serve_runs_exactly_the_command_run_would(tmp_path: Path) -> None:
@@ -182,11 +201,14 @@ def test_serve_runs_exactly_the_command_run_would(tmp_path: Path) -> None:
     from tests.reliability.services import free_port
 
     env = {**os.environ, "ACTION_SERVER_PORT": str(free_port()), "ACTION_SERVER_HOST": "127.0.0.1"}
-    expected = services(load_settings(env), process_environment(load_settings(env)),
-                        only=["actions"])[0]
+    expected = services(load_settings(env), process_environment(load_settings(env)), only=["actions"])[0]
     process = subprocess.Popen(
-        [sys.executable, "-m", "practice.launcher", "serve", "actions"], cwd=PROJECT_ROOT,
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "-m", "practice.launcher", "serve", "actions"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 90

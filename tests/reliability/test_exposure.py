@@ -39,8 +39,7 @@ def stack(start_stack) -> Iterator[Stack]:
 
 def ports(stack: Stack) -> Dict[str, int]:
     """Each running service's port."""
-    keys = {"rasa": "RASA_PORT", "actions": "ACTION_SERVER_PORT",
-            "website": "WEBSITE_PORT", "console": "CONSOLE_PORT"}
+    keys = {"rasa": "RASA_PORT", "actions": "ACTION_SERVER_PORT", "website": "WEBSITE_PORT", "console": "CONSOLE_PORT"}
     return {s.name: int(stack.env[keys[s.name]]) for s in stack.services}
 
 
@@ -49,9 +48,7 @@ def _sockets(kind: str) -> List[Tuple[str, int, str, int, str, str]]:
     rows = []
     for line in Path(f"/proc/net/{kind}").read_text().splitlines()[1:]:
         fields = line.split()
-        (local_ip, local_port), (remote_ip, remote_port) = (
-            _address(fields[1], kind), _address(fields[2], kind)
-        )
+        (local_ip, local_port), (remote_ip, remote_port) = (_address(fields[1], kind), _address(fields[2], kind))
         rows.append((local_ip, local_port, remote_ip, remote_port, fields[3], fields[9]))
     return rows
 
@@ -62,7 +59,7 @@ def _address(text: str, kind: str) -> Tuple[str, int]:
     if kind in ("tcp", "udp"):  # IPv4 tables; tcp6 and udp6 hold IPv6
         ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
     else:  # 4 little-endian 32-bit words
-        words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
         ip = socket.inet_ntop(socket.AF_INET6, words)
     return ip, int(hex_port, 16)
 
@@ -72,8 +69,7 @@ LISTEN = "0A"
 
 def listening_addresses(port: int) -> Set[str]:
     """Every local address something listens on at `port`."""
-    return {ip for kind in ("tcp", "tcp6") for ip, p, _, _, state, _ in _sockets(kind)
-            if p == port and state == LISTEN}
+    return {ip for kind in ("tcp", "tcp6") for ip, p, _, _, state, _ in _sockets(kind) if p == port and state == LISTEN}
 
 
 def this_machines_outside_address() -> str | None:
@@ -106,8 +102,9 @@ def test_from_outside_loopback_only_the_rasa_port_answers(stack: Stack) -> None:
             sock.settimeout(2)
             reachable = sock.connect_ex((outside, port)) == 0
         assert reachable == (name == "rasa"), f"{name} reachable={reachable} at {outside}"
-    reply = post(f"http://{outside}:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
-                 {"sender": new_sender(), "message": "hello"})
+    reply = post(
+        f"http://{outside}:{stack.env['RASA_PORT']}/webhooks/rest/webhook", {"sender": new_sender(), "message": "hello"}
+    )
     assert reply.status == 200 and reply.text
 
 
@@ -144,8 +141,9 @@ def test_rasa_http_api_is_off(stack: Stack) -> None:
 
 def test_the_action_server_sends_no_cors_headers(stack: Stack) -> None:
     base = f"http://127.0.0.1:{stack.env['ACTION_SERVER_PORT']}"
-    preflight = get(base + "/webhook", method="OPTIONS", headers={
-        "Origin": EVIL_ORIGIN, "Access-Control-Request-Method": "POST"})
+    preflight = get(
+        base + "/webhook", method="OPTIONS", headers={"Origin": EVIL_ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
     health = get(base + "/health", headers={"Origin": EVIL_ORIGIN})
     assert health.status == 200
     for reply in (preflight, health):
@@ -176,11 +174,15 @@ def test_usage_telemetry_is_off(stack: Stack, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_no_process_talks_to_anything_beyond_loopback(stack: Stack) -> None:
-    post(f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
-         {"sender": new_sender(), "message": "blorp zzkq"})  # runs a custom action too
-    connections = {inode: (remote_ip, state)
-                   for kind in ("tcp", "tcp6", "udp", "udp6")
-                   for _, _, remote_ip, _, state, inode in _sockets(kind)}
+    post(
+        f"http://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/rest/webhook",
+        {"sender": new_sender(), "message": "blorp zzkq"},
+    )  # runs a custom action too
+    connections = {
+        inode: (remote_ip, state)
+        for kind in ("tcp", "tcp6", "udp", "udp6")
+        for _, _, remote_ip, _, state, inode in _sockets(kind)
+    }
     for service in stack.services:
         assert service.process is not None
         fd_dir = Path(f"/proc/{service.process.pid}/fd")

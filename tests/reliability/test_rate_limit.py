@@ -32,8 +32,7 @@ class FakeClock:
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("10/20", Rate(10, 20.0)), ("5", Rate(5, 1.0)), (" 120/60 ", Rate(120, 60.0)),
-     ("0", None), ("", None)],
+    [("10/20", Rate(10, 20.0)), ("5", Rate(5, 1.0)), (" 120/60 ", Rate(120, 60.0)), ("0", None), ("", None)],
 )
 def test_rates_are_read_as_n_per_m_seconds(text: str, expected: Rate) -> None:
     assert Rate.parse(text) == expected
@@ -64,8 +63,7 @@ def test_a_bucket_allows_its_burst_then_refuses_until_it_refills(where: str, tmp
 def test_workers_sharing_a_file_share_each_budget(tmp_path: Path) -> None:
     # Two instances on one file, as two Rasa workers of `make run` have them.
     clock = FakeClock()
-    first, second = (SharedTokenBuckets(Rate(4, 60.0), tmp_path / "state.db", "sender", clock)
-                     for _ in range(2))
+    first, second = (SharedTokenBuckets(Rate(4, 60.0), tmp_path / "state.db", "sender", clock) for _ in range(2))
     waits = [worker.take("visitor") for worker in (first, second, first, second, first)]
     assert waits[:4] == [0.0] * 4
     assert waits[4] > 0  # the fifth message is over the budget, whichever worker takes it
@@ -108,9 +106,7 @@ TRUSTED = RateLimiter(None, None, ["127.0.0.1/32", "10.0.0.0/8"]).trusted_proxie
         ("127.0.0.1", {}, "127.0.0.1"),
     ],
 )
-def test_the_client_address_trusts_only_the_proxy(
-    ip: str, headers: Dict[str, str], expected: str
-) -> None:
+def test_the_client_address_trusts_only_the_proxy(ip: str, headers: Dict[str, str], expected: str) -> None:
     assert client_address(request(ip, headers), TRUSTED) == expected  # type: ignore[arg-type]
 
 
@@ -149,9 +145,7 @@ def test_the_default_limits_come_from_the_settings() -> None:
     limiter = RateLimiter.from_settings(load_settings({}))
     assert limiter.senders is not None and limiter.senders.rate == Rate(20, 30.0)
     assert limiter.clients is not None and limiter.clients.rate == Rate(120, 60.0)
-    off = RateLimiter.from_settings(
-        load_settings({"RATE_LIMIT_PER_SENDER": "0", "RATE_LIMIT_PER_CLIENT": "0"})
-    )
+    off = RateLimiter.from_settings(load_settings({"RATE_LIMIT_PER_SENDER": "0", "RATE_LIMIT_PER_CLIENT": "0"}))
     assert off.senders is None and off.clients is None
 
 

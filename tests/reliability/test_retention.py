@@ -22,28 +22,41 @@ from tests.reliability.services import PostgresServer
 DAY = 86400.0
 NOW = time.time()
 # sender id -> age in days of its last event
-CONVERSATIONS = {"old-a" * 4: 200, "old-b" * 4: 91, "recent" * 4: 89, "today" * 4: 0,
-                 "erase-me" * 3: 1}
+CONVERSATIONS = {"old-a" * 4: 200, "old-b" * 4: 91, "recent" * 4: 89, "today" * 4: 0, "erase-me" * 3: 1}
 
 
 def console_tables(metadata: sa.MetaData) -> None:
     """Tables shaped like the console's: per-conversation rows, a parent/child pair, a
     table without sender ids that must be left alone."""
-    sa.Table("console_conversations", metadata, sa.Column("sender_id", sa.String(255),
-             primary_key=True), sa.Column("first_message", sa.Text))
-    sa.Table("console_notes", metadata, sa.Column("sender_id", sa.String(255),
-             primary_key=True), sa.Column("text", sa.Text))
-    sa.Table("console_tags", metadata, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("name", sa.String(64)))
-    sa.Table("console_conversation_tags", metadata,
-             sa.Column("sender_id", sa.String(255), primary_key=True),
-             sa.Column("tag_id", sa.Integer, sa.ForeignKey("console_tags.id"), primary_key=True))
-    sa.Table("console_audit", metadata, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("sender_id", sa.String(255)), sa.Column("action", sa.String(32)))
-    sa.Table("console_audit_conversations", metadata,
-             sa.Column("audit_id", sa.Integer, sa.ForeignKey("console_audit.id"),
-                       primary_key=True),
-             sa.Column("sender_id", sa.String(255), primary_key=True))
+    sa.Table(
+        "console_conversations",
+        metadata,
+        sa.Column("sender_id", sa.String(255), primary_key=True),
+        sa.Column("first_message", sa.Text),
+    )
+    sa.Table(
+        "console_notes", metadata, sa.Column("sender_id", sa.String(255), primary_key=True), sa.Column("text", sa.Text)
+    )
+    sa.Table("console_tags", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(64)))
+    sa.Table(
+        "console_conversation_tags",
+        metadata,
+        sa.Column("sender_id", sa.String(255), primary_key=True),
+        sa.Column("tag_id", sa.Integer, sa.ForeignKey("console_tags.id"), primary_key=True),
+    )
+    sa.Table(
+        "console_audit",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255)),
+        sa.Column("action", sa.String(32)),
+    )
+    sa.Table(
+        "console_audit_conversations",
+        metadata,
+        sa.Column("audit_id", sa.Integer, sa.ForeignKey("console_audit.id"), primary_key=True),
+        sa.Column("sender_id", sa.String(255), primary_key=True),
+    )
 
 
 def seed(database_url: str) -> None:
@@ -61,19 +74,17 @@ def seed(database_url: str) -> None:
         ).inserted_primary_key[0]
         for sender, age in CONVERSATIONS.items():
             for offset in (3.0, 0.0):  # a few days of conversation, ending `age` days ago
-                connection.execute(sa.text(
-                    "INSERT INTO events (sender_id, type_name, timestamp, data) "
-                    "VALUES (:s, 'user', :t, :d)"),
-                    {"s": sender, "t": NOW - (age + offset) * DAY, "d": f'{{"text": "{sender}"}}'})
-            connection.execute(tables["console_conversations"].insert(),
-                               {"sender_id": sender, "first_message": "hi"})
+                connection.execute(
+                    sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+                    {"s": sender, "t": NOW - (age + offset) * DAY, "d": f'{{"text": "{sender}"}}'},
+                )
+            connection.execute(tables["console_conversations"].insert(), {"sender_id": sender, "first_message": "hi"})
             connection.execute(tables["console_notes"].insert(), {"sender_id": sender, "text": "n"})
-            connection.execute(tables["console_conversation_tags"].insert(),
-                               {"sender_id": sender, "tag_id": 1})
-            connection.execute(tables["console_audit"].insert(),
-                               {"sender_id": sender, "action": "view"})
-            connection.execute(tables["console_audit_conversations"].insert(),
-                               {"audit_id": export_id, "sender_id": sender})
+            connection.execute(tables["console_conversation_tags"].insert(), {"sender_id": sender, "tag_id": 1})
+            connection.execute(tables["console_audit"].insert(), {"sender_id": sender, "action": "view"})
+            connection.execute(
+                tables["console_audit_conversations"].insert(), {"audit_id": export_id, "sender_id": sender}
+            )
     engine.dispose()
 
 
@@ -82,14 +93,17 @@ def senders_by_table(database_url: str) -> Dict[str, List[str]]:
     engine = sa.create_engine(database_url)
     result = {}
     with engine.connect() as connection:
-        for table in ("events", "console_conversations", "console_notes",
-                      "console_conversation_tags", "console_audit",
-                      "console_audit_conversations"):
-            rows = connection.execute(sa.text(
-                f"SELECT DISTINCT sender_id FROM {table} WHERE sender_id IS NOT NULL"))
+        for table in (
+            "events",
+            "console_conversations",
+            "console_notes",
+            "console_conversation_tags",
+            "console_audit",
+            "console_audit_conversations",
+        ):
+            rows = connection.execute(sa.text(f"SELECT DISTINCT sender_id FROM {table} WHERE sender_id IS NOT NULL"))
             result[table] = sorted(row[0] for row in rows)
-        result["console_tags"] = [str(n) for (n,) in connection.execute(
-            sa.text("SELECT count(*) FROM console_tags"))]
+        result["console_tags"] = [str(n) for (n,) in connection.execute(sa.text("SELECT count(*) FROM console_tags"))]
     engine.dispose()
     return result
 
@@ -98,8 +112,12 @@ def retention(database_url: str, *args: str) -> str:
     """Run the command as an operator would and return what it printed."""
     done = subprocess.run(
         [sys.executable, "-m", "practice.store.retention", *args],
-        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=120, check=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return done.stdout
 

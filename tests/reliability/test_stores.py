@@ -131,9 +131,7 @@ def test_concurrent_releases_are_not_lost(shared_lock_url: str) -> None:
         for ticket in mine:
             store.cleanup("shared", ticket)
 
-    threads = [
-        threading.Thread(target=release, args=(s, tickets[i::4])) for i, s in enumerate(stores)
-    ]
+    threads = [threading.Thread(target=release, args=(s, tickets[i::4])) for i, s in enumerate(stores)]
     for thread in threads:
         thread.start()
     for thread in threads:

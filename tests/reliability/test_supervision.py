@@ -124,8 +124,11 @@ def start_launcher(tmp: Path, **extra: str) -> Launcher:
     output = tmp / "launcher.out"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "practice.launcher", "run"], cwd=PROJECT_ROOT, env=env,
-            stdout=sink, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "practice.launcher", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     return Launcher(env, output, process)
 
@@ -143,8 +146,7 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
 
 def visitor_gets_the_link(launcher: Launcher) -> None:
     url = f"http://127.0.0.1:{launcher.env['RASA_PORT']}/webhooks/rest/webhook"
-    reply = post(url, {"sender": new_sender(), "message": "what is leaky gut?"},
-                 timeout=ANSWER_BUDGET)
+    reply = post(url, {"sender": new_sender(), "message": "what is leaky gut?"}, timeout=ANSWER_BUDGET)
     assert reply.status == 200, reply.body
     assert TEST_APPLICATION_URL in reply.text, reply.text
     assert reply.seconds < ANSWER_BUDGET, f"took {reply.seconds:.1f} s"
@@ -160,11 +162,14 @@ def answers(url: str) -> bool:
         return getattr(error, "code", None) is not None  # an HTTP error is an answer
 
 
-@pytest.mark.parametrize("name, how", [
-    ("actions", signal.SIGKILL),   # an OOM kill
-    ("console", signal.SIGTERM),   # a clean exit is still an unexpected one
-    ("website", signal.SIGKILL),
-])
+@pytest.mark.parametrize(
+    "name, how",
+    [
+        ("actions", signal.SIGKILL),  # an OOM kill
+        ("console", signal.SIGTERM),  # a clean exit is still an unexpected one
+        ("website", signal.SIGKILL),
+    ],
+)
 def test_a_stopped_process_comes_back_and_visitors_are_answered_meanwhile(
     launcher: Launcher, name: str, how: signal.Signals
 ) -> None:
@@ -175,8 +180,11 @@ def test_a_stopped_process_comes_back_and_visitors_are_answered_meanwhile(
 
     def back() -> bool:
         now = launcher.service(name)
-        return (now["state"] == "running" and now["pid"] not in (None, before["pid"])
-                and now["restarts"] == before["restarts"] + 1)
+        return (
+            now["state"] == "running"
+            and now["pid"] not in (None, before["pid"])
+            and now["restarts"] == before["restarts"] + 1
+        )
 
     launcher.wait_for(back, BACK_WITHIN, f"{name} coming back")
     assert answers(launcher.service(name)["url"])
@@ -197,8 +205,11 @@ def test_a_killed_rasa_worker_is_replaced_and_visitors_are_answered_meanwhile(
 
     def replaced() -> bool:
         now = launcher.service("rasa")
-        return (len(now["workers"]) == 2 and victim not in now["workers"]
-                and now["worker_restarts"] == rasa["worker_restarts"] + 1)
+        return (
+            len(now["workers"]) == 2
+            and victim not in now["workers"]
+            and now["worker_restarts"] == rasa["worker_restarts"] + 1
+        )
 
     launcher.wait_for(replaced, BACK_WITHIN, "the Rasa worker being replaced")
     assert launcher.service("rasa")["pid"] == rasa["pid"], "the whole server was restarted"
@@ -207,8 +218,14 @@ def test_a_killed_rasa_worker_is_replaced_and_visitors_are_answered_meanwhile(
 
 
 def test_make_status_shows_each_process_and_its_restarts(launcher: Launcher) -> None:
-    done = subprocess.run([sys.executable, "-m", "practice.launcher", "status"], cwd=PROJECT_ROOT,
-                          env=launcher.env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "practice.launcher", "status"],
+        cwd=PROJECT_ROOT,
+        env=launcher.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"pid {launcher.process.pid}" in done.stdout
     for name in ("actions", "rasa", "website", "console"):
@@ -217,20 +234,26 @@ def test_make_status_shows_each_process_and_its_restarts(launcher: Launcher) -> 
     assert "1 replaced" in done.stdout  # the Rasa worker above
     # The containers' health check is the same readiness check.
     for name in ("actions", "rasa", "website", "console"):
-        health = subprocess.run([sys.executable, "-m", "practice.launcher", "health", name],
-                                cwd=PROJECT_ROOT, env=launcher.env, timeout=30)
+        health = subprocess.run(
+            [sys.executable, "-m", "practice.launcher", "health", name], cwd=PROJECT_ROOT, env=launcher.env, timeout=30
+        )
         assert health.returncode == 0, name
 
 
 def test_a_second_run_names_who_holds_the_ports_and_stops(launcher: Launcher, tmp_path: Path) -> None:
     env = {**launcher.env, "RUN_STATUS_FILE": str(tmp_path / "second.json")}
-    done = subprocess.run([sys.executable, "-m", "practice.launcher", "run"], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "practice.launcher", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     rasa = launcher.service("rasa")
     rasa_pid = rasa["pid"]
-    named = re.search(rf"port {launcher.env['RASA_PORT']} \(rasa, RASA_PORT\) is taken by pid (\d+)",
-                      done.stdout)
+    named = re.search(rf"port {launcher.env['RASA_PORT']} \(rasa, RASA_PORT\) is taken by pid (\d+)", done.stdout)
     assert named and int(named.group(1)) in [rasa_pid, *rasa["workers"]], done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     assert launcher.process.poll() is None and launcher.service("rasa")["pid"] == rasa_pid
@@ -253,8 +276,14 @@ def test_sigkill_of_the_launcher_leaves_no_process_and_frees_the_ports(launcher:
         time.sleep(0.1)
     assert launcher.remaining() == [], "left running after the launcher was killed"
     assert launcher.taken_ports() == []
-    done = subprocess.run([sys.executable, "-m", "practice.launcher", "status"], cwd=PROJECT_ROOT,
-                          env=launcher.env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "practice.launcher", "status"],
+        cwd=PROJECT_ROOT,
+        env=launcher.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 3 and "Launcher: not running" in done.stdout, done.stdout
 
 

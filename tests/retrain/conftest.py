@@ -76,11 +76,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     repo_model = PROJECT_ROOT / "models" / "current.tar.gz"
     repo_stamp = PROJECT_ROOT / "models" / "current.fingerprint"
     fingerprint = training_fingerprint(project)
-    if (
-        repo_model.exists()
-        and repo_stamp.exists()
-        and repo_stamp.read_text().strip() == fingerprint
-    ):
+    if repo_model.exists() and repo_stamp.exists() and repo_stamp.read_text().strip() == fingerprint:
         model_dir.mkdir()
         shutil.copy2(repo_model, model_dir / "current.tar.gz")
         shutil.copy2(repo_stamp, model_dir / "current.fingerprint")
@@ -161,8 +157,9 @@ def seed_user_messages(
                 "intent": {"name": intent, "confidence": confidence},
                 "entities": [],
                 "text": text,
-                "intent_ranking": [{"name": n, "confidence": c}
-                                   for n, c in (ranking[0] if ranking else [(intent, confidence)])],
+                "intent_ranking": [
+                    {"name": n, "confidence": c} for n, c in (ranking[0] if ranking else [(intent, confidence)])
+                ],
             }
             connection.execute(
                 store.events.insert().values(
@@ -195,8 +192,7 @@ def postgres_database(name: str) -> str:
         )
     except (subprocess.CalledProcessError, OSError, subprocess.TimeoutExpired) as error:
         pytest.fail(
-            f"PostgreSQL is needed (scripts/apt-install.sh postgresql): {error} "
-            f"{getattr(error, 'stderr', '')}",
+            f"PostgreSQL is needed (scripts/apt-install.sh postgresql): {error} {getattr(error, 'stderr', '')}",
             pytrace=False,
         )
     return done.stdout.strip().splitlines()[-1]

@@ -96,9 +96,7 @@ class Assistant:
 @pytest.fixture
 def running(workspace: Workspace) -> Iterator[Tuple[Stack, Dict[str, str]]]:
     """Rasa, the action server and the console on the workspace's copy, reloading every 1 s."""
-    env = stack_environment(
-        workspace.root, **workspace.env, MODEL_RELOAD_SECONDS="1", CONSOLE_TIMEZONE="UTC"
-    )
+    env = stack_environment(workspace.root, **workspace.env, MODEL_RELOAD_SECONDS="1", CONSOLE_TIMEZONE="UTC")
     subprocess.run(
         [
             sys.executable,
@@ -215,16 +213,14 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     page.get_by_role("button", name="Retrain now").click()
     expect(page.get_by_role("heading", name="Retraining running")).to_be_visible()
     shot(page, "running")
-    expect(page.get_by_role("heading", name="Retraining finished")).to_be_visible(
-        timeout=900_000)
+    expect(page.get_by_role("heading", name="Retraining finished")).to_be_visible(timeout=900_000)
     log = page.locator("pre.log").inner_text()
     assert "PROMOTED" in log, log
     assert "server process(es) now answer with the new model" in log
     promoted_sha = sha256_of(workspace.model_dir / "current.tar.gz")
     assert promoted_sha != baseline_sha
     outcome = page.locator("#job-outcome").inner_text()
-    assert outcome.startswith(
-        f"gate passed, promoted: model {baseline_sha[:12]} -> {promoted_sha[:12]}"), outcome
+    assert outcome.startswith(f"gate passed, promoted: model {baseline_sha[:12]} -> {promoted_sha[:12]}"), outcome
     shot(page, "finished")
     nlu = (workspace.project / NLU_FILE).read_text()
     for text, _, _ in wrong:
@@ -250,12 +246,7 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     expect(page.locator("h1")).to_contain_text("promoted")
     expect(page.locator("table.checks .badge.alert")).to_have_count(0)
     expect(page.locator("img[alt='Confusion matrix of the candidate model']")).to_be_visible()
-    assert (
-        page.locator("img[alt='Confusion matrix of the candidate model']").evaluate(
-            "img => img.naturalWidth"
-        )
-        > 100
-    )
+    assert page.locator("img[alt='Confusion matrix of the candidate model']").evaluate("img => img.naturalWidth") > 100
     shot(page, "report")
     page.goto(console_url + "/inbox")
     for text, _, _ in wrong:
@@ -270,15 +261,17 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     assert "ROLLED BACK" in log, log
     assert "server process(es) now answer with the new model" in log
     assert sha256_of(workspace.model_dir / "current.tar.gz") == baseline_sha
-    expect(page.locator("#job-outcome")).to_have_text(
-        f"rolled back: model {promoted_sha[:12]} -> {baseline_sha[:12]}")
+    expect(page.locator("#job-outcome")).to_have_text(f"rolled back: model {promoted_sha[:12]} -> {baseline_sha[:12]}")
     from practice.console import audit
 
     logged = [(e.action, e.detail) for e in audit.entries(workspace.engine(), username=STAFF)]
     assert [a for a, _ in logged if a.startswith(("retrain_", "rollback_"))] == [
-        "rollback_finished", "rollback_started", "retrain_finished", "retrain_started"]
-    assert any(a == "retrain_finished" and d.startswith("gate passed, promoted: model")
-               for a, d in logged)
+        "rollback_finished",
+        "rollback_started",
+        "retrain_finished",
+        "retrain_started",
+    ]
+    assert any(a == "retrain_finished" and d.startswith("gate passed, promoted: model") for a, d in logged)
     for name, content in data_before.items():
         assert (workspace.project / name).read_bytes() == content, name
     text, meant, predicted = wrong[0]

@@ -55,8 +55,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         sa.create_engine(url, future=True),
         [
             (XSS, "greet", 0.2),
-            ("is kefir worth drinking", "ask_probiotics", 0.45,
-             [("ask_probiotics", 0.45), ("ask_gluten", 0.2), ("greet", 0.1)]),
+            (
+                "is kefir worth drinking",
+                "ask_probiotics",
+                0.45,
+                [("ask_probiotics", 0.45), ("ask_gluten", 0.2), ("greet", 0.1)],
+            ),
             ("is kombucha any good for the gut", "ask_probiotics", 0.52),
         ],
     )
@@ -141,18 +145,16 @@ def test_coaches_cannot_reach_the_retraining_pages(browser: Browser, console: Co
     for path in STAFF_PAGES:
         response = coach.goto(console.url + path)
         assert response is not None and response.status == 403, path
-    csrf = coach.goto(console.url + "/conversations") and coach.locator(
-        "input[name=csrf_token]"
-    ).first.get_attribute("value")
+    csrf = coach.goto(console.url + "/conversations") and coach.locator("input[name=csrf_token]").first.get_attribute(
+        "value"
+    )
     for path, form in (("/inbox/annotate", {"bulk": "discard"}), ("/inbox/undo", {"one": "0"})):
         answer = coach.request.post(console.url + path, form={"csrf_token": csrf, **form})
         assert answer.status == 403, path
     coach.context.close()
 
 
-def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
-    browser: Browser, console: Console
-) -> None:
+def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(browser: Browser, console: Console) -> None:
     staff = sign_in(browser, console, "sam")
     staff.set_viewport_size({"width": 1280, "height": 800})
     staff.goto(console.url + "/inbox")
@@ -162,8 +164,7 @@ def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
         box = button.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 1280
     kefir = staff.locator("tr.group", has_text="is kefir worth drinking")
-    expect(kefir.locator(".ranking li")).to_have_text(
-        ["probiotics 0.45", "gluten 0.20", "greeting 0.10"])
+    expect(kefir.locator(".ranking li")).to_have_text(["probiotics 0.45", "gluten 0.20", "greeting 0.10"])
     expect(kefir.locator(".rank-intent").first).to_have_attribute("data-intent", "ask_probiotics")
     staff.get_by_label("Text").fill("KEFIR")
     staff.get_by_role("button", name="Filter").click()
@@ -172,9 +173,7 @@ def test_the_inbox_fits_1280_px_searches_text_and_shows_the_top_three(
     staff.context.close()
 
 
-def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
-    browser: Browser, console: Console
-) -> None:
+def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(browser: Browser, console: Console) -> None:
     staff = sign_in(browser, console, "sam")
     staff.get_by_role("navigation", name="Main").get_by_role("link", name="NLU inbox").click()
     expect(staff.locator("tr.group").first.locator(".message")).to_have_text(XSS)
@@ -184,9 +183,7 @@ def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
         [XSS, "is kefir worth drinking", "is kombucha any good for the gut"]
     )
 
-    forged = staff.request.post(
-        console.url + "/inbox/annotate", form={"bulk": "discard", "group": "0" * 40}
-    )
+    forged = staff.request.post(console.url + "/inbox/annotate", form={"bulk": "discard", "group": "0" * 40})
     assert forged.status == 403
 
     staff.get_by_label("Tick: is kefir worth drinking").check()
@@ -201,7 +198,8 @@ def test_staff_see_visitor_text_inert_and_forms_need_the_csrf_token(
     rows = staff.locator("table.annotations tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="is kefir worth drinking").locator(".intent").first).to_have_attribute(
-        "data-intent", "ask_probiotics")
+        "data-intent", "ask_probiotics"
+    )
     rows.filter(has_text="kefir").get_by_role("button", name="Undo").click()
     expect(staff.get_by_role("status")).to_contain_text("1 decision(s) undone")
     expect(staff.locator("table.annotations tbody tr")).to_have_count(1)
@@ -222,12 +220,10 @@ def test_the_audit_log_names_each_decision_s_message_and_intents(console: Consol
     from practice.console import audit
 
     engine = sa.create_engine(console.database_url, future=True)
-    details = [(e.action, e.detail) for e in audit.entries(engine, username="sam")
-               if e.action.startswith("nlu_")]
-    assert ("nlu_annotate",
-            'confirmed "is kombucha any good for the gut": ask_probiotics -> ask_probiotics'
-            ) in details
-    assert ("nlu_annotate",
-            'confirmed "is kefir worth drinking": ask_probiotics -> ask_probiotics') in details
-    assert ("nlu_undo", 'undid "is kefir worth drinking": confirmed as ask_probiotics '
-            "(predicted ask_probiotics)") in details
+    details = [(e.action, e.detail) for e in audit.entries(engine, username="sam") if e.action.startswith("nlu_")]
+    assert ("nlu_annotate", 'confirmed "is kombucha any good for the gut": ask_probiotics -> ask_probiotics') in details
+    assert ("nlu_annotate", 'confirmed "is kefir worth drinking": ask_probiotics -> ask_probiotics') in details
+    assert (
+        "nlu_undo",
+        'undid "is kefir worth drinking": confirmed as ask_probiotics (predicted ask_probiotics)',
+    ) in details

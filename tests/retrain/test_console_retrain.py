@@ -35,15 +35,26 @@ expect.set_options(timeout=60_000)
 def console(workspace: Workspace) -> Iterator[Tuple[str, Workspace]]:
     """A console process on the workspace, with a staff account `pat`."""
     port = free_port()
-    env = {**os.environ, **workspace.env, "CONSOLE_PORT": str(port),
-           "CONSOLE_HOST": "127.0.0.1"}
-    subprocess.run([sys.executable, "-m", "practice.console.accounts", "create", "--username",
-                    "pat", "--role", "staff"], input=PASSWORD + "\n", text=True, env=env,
-                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
+    env = {**os.environ, **workspace.env, "CONSOLE_PORT": str(port), "CONSOLE_HOST": "127.0.0.1"}
+    subprocess.run(
+        [sys.executable, "-m", "practice.console.accounts", "create", "--username", "pat", "--role", "staff"],
+        input=PASSWORD + "\n",
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     log = (workspace.root / "console.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "practice.console"], env=env,
-                               cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "practice.console"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -81,7 +92,8 @@ def staff_page(browser: Browser, base: str) -> Page:
 
 
 def test_staff_start_retraining_in_the_background_one_at_a_time(
-        browser: Browser, console: Tuple[str, Workspace]) -> None:
+    browser: Browser, console: Tuple[str, Workspace]
+) -> None:
     base, workspace = console
     model = sha256_of(workspace.model_dir / "current.tar.gz")
     page = staff_page(browser, base)
@@ -92,31 +104,26 @@ def test_staff_start_retraining_in_the_background_one_at_a_time(
     project = Project(workspace.project, workspace.model_dir, workspace.runs_dir)
     with exclusive(project):
         page.get_by_role("button", name="Retrain now").click()
-        expect(page.get_by_role("alert")).to_contain_text(
-            "Another retraining or rollback is running")
+        expect(page.get_by_role("alert")).to_contain_text("Another retraining or rollback is running")
 
     page.get_by_role("button", name="Retrain now").click()
     expect(page.get_by_role("heading", name="Retraining running")).to_be_visible()
     expect(page.get_by_role("button", name="Retrain now")).to_be_disabled()
     # A second start while it runs (another tab, or a double click) is refused.
     csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
-    second = page.request.post(base + "/retrain/start",
-                               form={"csrf_token": csrf, "kind": "retrain"})
+    second = page.request.post(base + "/retrain/start", form={"csrf_token": csrf, "kind": "retrain"})
     assert "still running" in second.text() or "Retraining finished" in second.text()
     # The page refreshes itself until the run ends; nothing was approved, so nothing to do.
     expect(page.get_by_role("heading", name="Retraining finished")).to_be_visible()
-    expect(page.locator("#job-outcome")).to_have_text(
-        f"nothing to retrain; model {model[:12]} unchanged")
+    expect(page.locator("#job-outcome")).to_have_text(f"nothing to retrain; model {model[:12]} unchanged")
     expect(page.locator("pre.log")).to_contain_text("Nothing to retrain")
     assert sha256_of(workspace.model_dir / "current.tar.gz") == model
 
-    entries = [(e.username, e.action, e.detail)
-               for e in audit.entries(workspace.engine(), username="pat")]
+    entries = [(e.username, e.action, e.detail) for e in audit.entries(workspace.engine(), username="pat")]
     actions = [action for _, action, _ in entries]
     assert actions.count("retrain_started") == 1
     assert actions.count("retrain_refused") >= 1
-    assert ("pat", "retrain_finished", f"nothing to retrain; model {model[:12]} unchanged"
-            ) in entries
+    assert ("pat", "retrain_finished", f"nothing to retrain; model {model[:12]} unchanged") in entries
     started = next(d for _, a, d in entries if a == "retrain_started")
     assert started.startswith(f"model {model[:12]}")
 
@@ -128,5 +135,6 @@ def test_staff_start_retraining_in_the_background_one_at_a_time(
     expect(page.locator("#job-outcome")).to_contain_text("not rolled back (Nothing to roll back")
     # The command wrote each verdict itself, under the name of who clicked.
     assert ("pat", "rollback_finished", f"not rolled back; model {model[:12]}") in [
-        (e.username, e.action, e.detail) for e in audit.entries(workspace.engine())]
+        (e.username, e.action, e.detail) for e in audit.entries(workspace.engine())
+    ]
     page.context.close()

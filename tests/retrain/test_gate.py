@@ -30,9 +30,7 @@ def test_relabelling_red_flags_as_greetings_is_refused(workspace: Workspace) -> 
     store.sync_inbox(engine)
     intents = {"greet", "report_red_flag_symptoms"}
     store.annotate(engine, [text_key(t) for t in RED_FLAGS], "relabel", "mallory", intents, "greet")
-    data_before = {
-        name: (workspace.project / name).read_bytes() for name in (NLU_FILE, HOLDOUT_FILE)
-    }
+    data_before = {name: (workspace.project / name).read_bytes() for name in (NLU_FILE, HOLDOUT_FILE)}
     model_before = sha256_of(workspace.model_dir / "current.tar.gz")
 
     done = workspace.retrain("retrain")
@@ -81,7 +79,8 @@ def test_nothing_approved_and_data_unchanged_is_nothing_to_do(workspace: Workspa
 
     model = (sha256_of(workspace.model_dir / "current.tar.gz") or "")[:12]
     assert [(e.username, e.action, e.detail) for e in audit.entries(workspace.engine())] == [
-        ("command-line", "retrain_finished", f"nothing to retrain; model {model} unchanged")]
+        ("command-line", "retrain_finished", f"nothing to retrain; model {model} unchanged")
+    ]
 
 
 def test_one_run_at_a_time_and_nothing_to_roll_back_at_first(workspace: Workspace) -> None:

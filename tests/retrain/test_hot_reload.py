@@ -72,9 +72,7 @@ async def test_a_file_still_being_written_waits_for_the_next_check(tmp_path: Pat
     assert agent.loaded[-1][0] == "model two, written in place just now"
 
 
-async def test_install_wraps_load_agent_once_and_schedules_the_watch(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
+async def test_install_wraps_load_agent_once_and_schedules_the_watch(tmp_path: Path, monkeypatch: Any) -> None:
     import rasa.core.agent as agent_module
     from rasa.core import jobs
 

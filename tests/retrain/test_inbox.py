@@ -105,21 +105,13 @@ def test_applied_annotations_count_towards_the_held_out_share(engine) -> None:
     texts = [f"kefir question number {n}" for n in range(9)]
     seed_user_messages(engine, [(t, "nlu_fallback", 0.2) for t in texts])
     store.sync_inbox(engine)
-    store.annotate(
-        engine, [text_key(t) for t in texts[:5]], "relabel", "sam", INTENTS, "ask_probiotics"
-    )
-    first = plan_placements(
-        store.pending_annotations(engine), set(), store.applied_counts(engine), 4
-    )
+    store.annotate(engine, [text_key(t) for t in texts[:5]], "relabel", "sam", INTENTS, "ask_probiotics")
+    first = plan_placements(store.pending_annotations(engine), set(), store.applied_counts(engine), 4)
     assert [p.where for p in first] == ["training"] * 3 + ["holdout", "training"]
     store.mark_applied(engine, "run-1", {p.annotation_id: p.where for p in first})
     assert store.applied_counts(engine) == {"ask_probiotics": 5}
-    store.annotate(
-        engine, [text_key(t) for t in texts[5:]], "relabel", "sam", INTENTS, "ask_probiotics"
-    )
-    second = plan_placements(
-        store.pending_annotations(engine), set(), store.applied_counts(engine), 4
-    )
+    store.annotate(engine, [text_key(t) for t in texts[5:]], "relabel", "sam", INTENTS, "ask_probiotics")
+    second = plan_placements(store.pending_annotations(engine), set(), store.applied_counts(engine), 4)
     assert [p.where for p in second] == ["training", "training", "holdout", "training"]
     # A rollback puts a run's annotations back to pending.
     assert store.unmark_run(engine, "run-1") == 5
@@ -129,9 +121,7 @@ def test_applied_annotations_count_towards_the_held_out_share(engine) -> None:
 def test_texts_already_in_the_data_are_skipped_and_safety_conflicts_found(engine) -> None:
     seed_user_messages(engine, LOGS)
     store.sync_inbox(engine)
-    store.annotate(
-        engine, [text_key("my stools are black and tarry")], "relabel", "sam", INTENTS, "greet"
-    )
+    store.annotate(engine, [text_key("my stools are black and tarry")], "relabel", "sam", INTENTS, "greet")
     store.annotate(
         engine,
         [text_key("can sourdough bread be ok for me")],
@@ -155,16 +145,23 @@ def test_texts_already_in_the_data_are_skipped_and_safety_conflicts_found(engine
 
 def test_each_message_keeps_the_model_s_real_top_three(engine) -> None:
     # The fallback classifier puts nlu_fallback first at its threshold (0.35): not the model's.
-    fallback = [("nlu_fallback", 0.35), ("ask_probiotics", 0.31), ("ask_gluten", 0.22),
-                ("greet", 0.05), ("out_of_scope", 0.01)]
-    seed_user_messages(engine, [
-        ("is kvass a probiotic", "nlu_fallback", 0.35, fallback),
-        ("is gluten bad", "ask_gluten", 0.8, [("ask_gluten", 0.8), ("ask_probiotics", 0.1)]),
-        ("old log without a ranking", "greet", 0.6, []),
-    ])
+    fallback = [
+        ("nlu_fallback", 0.35),
+        ("ask_probiotics", 0.31),
+        ("ask_gluten", 0.22),
+        ("greet", 0.05),
+        ("out_of_scope", 0.01),
+    ]
+    seed_user_messages(
+        engine,
+        [
+            ("is kvass a probiotic", "nlu_fallback", 0.35, fallback),
+            ("is gluten bad", "ask_gluten", 0.8, [("ask_gluten", 0.8), ("ask_probiotics", 0.1)]),
+            ("old log without a ranking", "greet", 0.6, []),
+        ],
+    )
     store.sync_inbox(engine)
-    found = {m.text: m for g in store.inbox_page(engine, set(), limit=100).groups
-             for m in g.members}
+    found = {m.text: m for g in store.inbox_page(engine, set(), limit=100).groups for m in g.members}
     kvass = found["is kvass a probiotic"]
     assert (kvass.intent, kvass.confidence) == ("nlu_fallback", 0.35)
     assert kvass.ranking == [("ask_probiotics", 0.31), ("ask_gluten", 0.22), ("greet", 0.05)]
@@ -190,10 +187,11 @@ def test_the_inbox_searches_the_message_text(engine) -> None:
 def test_audit_detail_of_a_decision_names_the_message_and_both_intents() -> None:
     from practice.console.views.retrain import annotation_detail
 
-    lead = store.InboxMessage("k" * 40, "is kvass ok", "is kvass ok", "nlu_fallback", 0.35, 2,
-                              None, None)
+    lead = store.InboxMessage("k" * 40, "is kvass ok", "is kvass ok", "nlu_fallback", 0.35, 2, None, None)
     assert annotation_detail("relabel", lead, 3, "ask_probiotics") == (
-        'relabelled "is kvass ok" and 2 similar: nlu_fallback -> ask_probiotics')
+        'relabelled "is kvass ok" and 2 similar: nlu_fallback -> ask_probiotics'
+    )
     assert annotation_detail("discard", lead, 1, None) == (
-        'discarded "is kvass ok": nlu_fallback -> discarded (not in the data)')
+        'discarded "is kvass ok": nlu_fallback -> discarded (not in the data)'
+    )
     assert annotation_detail("out_of_scope", lead, 1, None).endswith("-> out_of_scope")

@@ -104,9 +104,7 @@ def test_an_intent_without_a_block_gets_a_new_block_at_the_end_of_the_list() -> 
 
 
 def test_duplicates_within_a_batch_and_across_files_are_skipped() -> None:
-    updated, result = add_examples(
-        SAMPLE, {"greet": ["yo there", "Yo there!", "howdy"]}, known={normalise("Howdy")}
-    )
+    updated, result = add_examples(SAMPLE, {"greet": ["yo there", "Yo there!", "howdy"]}, known={normalise("Howdy")})
     assert result.added == [("greet", "yo there")]
     assert added_lines(SAMPLE, updated) == ["    - yo there\n"]
 

@@ -22,8 +22,9 @@ def topology() -> Iterator[Topology]:
     directory = PROJECT_ROOT / "var" / f"scaleout-{uuid.uuid4().hex[:8]}"
     # The bursts of one visitor would meet the per-sender limit (tested on its own in
     # tests/reliability); nginx's per-client limit stays on.
-    started = Topology(directory, Ports.free(rasa_processes=2), TEST_APPLICATION_URL,
-                       extra_env={"RATE_LIMIT_PER_SENDER": "0"})
+    started = Topology(
+        directory, Ports.free(rasa_processes=2), TEST_APPLICATION_URL, extra_env={"RATE_LIMIT_PER_SENDER": "0"}
+    )
     started.up()
     yield started
     started.down()

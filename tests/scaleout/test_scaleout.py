@@ -52,14 +52,14 @@ def flat(text: str) -> str:
 @pytest.fixture(scope="module")
 def target(topology: Topology, tls: ssl.SSLContext) -> Target:
     """The chat endpoint behind nginx and the conversations' database."""
-    return Target(f"{topology.base_url}/webhooks/rest/webhook", topology.database_url, tls,
-                  lock_store_url=topology.redis_url)
+    return Target(
+        f"{topology.base_url}/webhooks/rest/webhook", topology.database_url, tls, lock_store_url=topology.redis_url
+    )
 
 
 def say(target: Target, text: str, sender: str) -> Reply:
     """One visitor message through nginx."""
-    return post(target.rest_url, {"sender": sender, "message": text}, timeout=30,
-                context=target.ssl_context)
+    return post(target.rest_url, {"sender": sender, "message": text}, timeout=30, context=target.ssl_context)
 
 
 def upstreams_seen(topology: Topology) -> Dict[str, int]:
@@ -72,17 +72,15 @@ def upstreams_seen(topology: Topology) -> Dict[str, int]:
 
 # --- the edge ---------------------------------------------------------------------------
 
+
 def test_http_redirects_to_tls(topology: Topology) -> None:
     reply = get(f"http://127.0.0.1:{topology.ports.http}/webhooks/rest/webhook")
     assert reply.status == 301
     assert reply.headers["Location"].startswith(f"https://127.0.0.1:{topology.ports.https}/")
 
 
-def test_only_the_channels_and_the_widget_are_reachable(
-    topology: Topology, tls: ssl.SSLContext
-) -> None:
-    for path in ("/status", "/version", "/model/parse", "/conversations/x/tracker", "/domain",
-                 "/webhooks/rest/", "/"):
+def test_only_the_channels_and_the_widget_are_reachable(topology: Topology, tls: ssl.SSLContext) -> None:
+    for path in ("/status", "/version", "/model/parse", "/conversations/x/tracker", "/domain", "/webhooks/rest/", "/"):
         assert get(topology.base_url + path, context=tls).status == 404, path
     assert get(topology.base_url + "/widget/widget.js", context=tls).status == 200
     headers = get(topology.base_url + "/", context=tls).headers
@@ -91,8 +89,7 @@ def test_only_the_channels_and_the_widget_are_reachable(
 
 def test_a_foreign_origin_is_refused(topology: Topology, target: Target) -> None:
     body = {"sender": new_sender(), "message": "hello"}
-    evil = post(target.rest_url, body, headers={"Origin": "https://evil.example"},
-                context=target.ssl_context)
+    evil = post(target.rest_url, body, headers={"Origin": "https://evil.example"}, context=target.ssl_context)
     assert evil.status == 403 and evil.body["error"] == "origin_not_allowed"
     origin = topology.website_origins()[0]
     allowed = post(target.rest_url, body, headers={"Origin": origin}, context=target.ssl_context)
@@ -112,8 +109,7 @@ def post_from(address: str, topology: Topology, tls: ssl.SSLContext, body: Dict[
         "localhost", topology.ports.https, context=tls, timeout=30, source_address=(address, 0)
     )
     try:
-        connection.request("POST", "/webhooks/rest/webhook", json.dumps(body),
-                           {"Content-Type": "application/json"})
+        connection.request("POST", "/webhooks/rest/webhook", json.dumps(body), {"Content-Type": "application/json"})
         answer = connection.getresponse()
         answer.read()
         assert answer.status != 429 or answer.getheader("Retry-After")
@@ -123,8 +119,7 @@ def post_from(address: str, topology: Topology, tls: ssl.SSLContext, body: Dict[
 
 
 def test_one_client_flooding_the_edge_gets_429(topology: Topology, tls: ssl.SSLContext) -> None:
-    statuses = [post_from("127.0.0.2", topology, tls, {"sender": new_sender(), "message": ""})
-                for _ in range(90)]
+    statuses = [post_from("127.0.0.2", topology, tls, {"sender": new_sender(), "message": ""}) for _ in range(90)]
     assert statuses.count(429) >= 1, statuses
     assert statuses[:60].count(200) >= 55  # the burst passes
     # Another client is not affected.
@@ -132,6 +127,7 @@ def test_one_client_flooding_the_edge_gets_429(topology: Topology, tls: ssl.SSLC
 
 
 # --- concurrency: the same cases as on one server ----------------------------------------
+
 
 async def test_fifty_simultaneous_messages_of_one_visitor(target: Target) -> None:
     await one_sender_burst(target, 50)
@@ -163,7 +159,7 @@ def upstreams_since(topology: Topology, before: int, count: int) -> List[str]:
     deadline = time.monotonic() + 5
     while len(chat_log(topology)) < before + count and time.monotonic() < deadline:
         time.sleep(0.05)
-    return chat_log(topology)[before:before + count]
+    return chat_log(topology)[before : before + count]
 
 
 def test_one_visitor_stays_on_one_server(topology: Topology, target: Target) -> None:
@@ -175,6 +171,7 @@ def test_one_visitor_stays_on_one_server(topology: Topology, target: Target) -> 
 
 
 # --- faults -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def restore(topology: Topology) -> Iterator[List[str]]:
@@ -190,9 +187,7 @@ def restore(topology: Topology) -> Iterator[List[str]]:
             topology.start_service(name)
 
 
-def test_action_server_down_still_answers_with_the_link(
-    topology: Topology, target: Target, restore: List[str]
-) -> None:
+def test_action_server_down_still_answers_with_the_link(topology: Topology, target: Target, restore: List[str]) -> None:
     topology.stop_service("actions")
     restore.append("actions")
     for _ in range(2):  # both Rasa servers
@@ -247,9 +242,7 @@ def test_a_rasa_server_dying_mid_conversation_loses_nothing(
     assert any(first_text("utter_fallback_to_application") in flat(t) for t in bot)
 
 
-def test_database_outage_is_a_503_and_history_survives(
-    topology: Topology, target: Target, restore: List[str]
-) -> None:
+def test_database_outage_is_a_503_and_history_survives(topology: Topology, target: Target, restore: List[str]) -> None:
     sender = new_sender()
     assert say(target, "what is leaky gut?", sender).status == 200
     topology.stop_postgres()

@@ -39,9 +39,7 @@ def test_every_section_is_a_heading_of_the_article_with_an_anchor_on_the_page() 
 
 
 def test_docs_answers_md_is_generated_from_the_answers_file() -> None:
-    assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/ANSWERS.md is stale: run python scripts/render_answers.py"
-    )
+    assert DOC.read_text(encoding="utf-8") == render(), "docs/ANSWERS.md is stale: run python scripts/render_answers.py"
     for name in load_answers():
         assert f"`{name}`" in DOC.read_text(encoding="utf-8")
 
@@ -50,9 +48,7 @@ def test_headings_get_stable_unique_anchors() -> None:
     assert heading_anchor("So what can you do if you suspect you have leaky gut?") == (
         "so-what-can-you-do-if-you-suspect-you-have-leaky-gut"
     )
-    assert heading_anchor("It\u2019s **bold** and [linked](https://x.example)") == (
-        "its-bold-and-linked"
-    )
+    assert heading_anchor("It\u2019s **bold** and [linked](https://x.example)") == ("its-bold-and-linked")
     page = render_markdown("## Same\n\ntext\n\n## Same\n")
     assert '<h2 id="same">' in page and '<h2 id="same-2">' in page
     assert re.search(r'<h2 id="same">Same</h2>', page)

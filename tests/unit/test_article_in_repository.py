@@ -38,8 +38,11 @@ def test_a_clone_without_shared_serves_the_article_with_its_anchors(tmp_path: Pa
     env = {k: v for k, v in os.environ.items() if k not in ("ARTICLE_PATH", "PYTHONPATH")}
     env.update(WEBSITE_HOST="127.0.0.1", WEBSITE_PORT=str(port), PYTHONPATH=str(clone))
     process = subprocess.Popen(
-        [sys.executable, "-m", "practice.website"], cwd=clone, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "practice.website"],
+        cwd=clone,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 20

@@ -94,9 +94,7 @@ class FakeAgent:
         """Whether a model is loaded."""
         return self.ready
 
-    async def trigger_intent(
-        self, intent: str, entities: Any, output: CollectingOutputChannel, tracker: Any
-    ) -> None:
+    async def trigger_intent(self, intent: str, entities: Any, output: CollectingOutputChannel, tracker: Any) -> None:
         """As Rasa: an external user event, the greeting, then save."""
         self.triggered.append(intent)
         tracker.update(UserUttered.create_external(intent))
@@ -163,9 +161,7 @@ async def test_a_message_reaches_the_dialogue_cleaned_with_the_original_kept(
     assert message.metadata == {"original_text": "/greet"}
 
 
-@pytest.mark.parametrize(
-    "text, answer", [("   ", "That message was empty."), ("x" * 2001, "Please shorten it.")]
-)
+@pytest.mark.parametrize("text, answer", [("   ", "That message was empty."), ("x" * 2001, "Please shorten it.")])
 async def test_empty_and_long_text_get_the_domains_polite_reply_without_nlu(
     agent: FakeAgent, website: WebsiteInput, text: str, answer: str
 ) -> None:
@@ -239,24 +235,16 @@ async def test_a_request_check_can_refuse_with_429(agent: FakeAgent) -> None:
         (WebsiteInput(checks=[too_many]), "/message"),
         (GuardedRestInput(checks=[too_many]), "/webhook"),
     ):
-        response = await routes(channel, dialogue)[path](
-            request(agent, {"sender": SENDER, "message": "hi"})
-        )
+        response = await routes(channel, dialogue)[path](request(agent, {"sender": SENDER, "message": "hi"}))
         assert reply(response) == (429, {"error": "rate_limited", "message": "Slow down."})
     assert dialogue.received == []
 
 
-async def test_start_greets_through_an_internal_trigger(
-    agent: FakeAgent, website: WebsiteInput
-) -> None:
-    status, body = reply(
-        await routes(website, Dialogue())["/start"](request(agent, {"sender": SENDER}))
-    )
+async def test_start_greets_through_an_internal_trigger(agent: FakeAgent, website: WebsiteInput) -> None:
+    status, body = reply(await routes(website, Dialogue())["/start"](request(agent, {"sender": SENDER})))
     assert status == 200
     assert body["messages"][0]["text"] == "Hello! Not medical advice."
-    assert body["messages"][0]["buttons"] == [
-        {"title": "Symptoms", "payload": "What are the symptoms?"}
-    ]
+    assert body["messages"][0]["buttons"] == [{"title": "Symptoms", "payload": "What are the symptoms?"}]
     assert "recipient_id" not in body["messages"][0]
     assert agent.triggered == ["greet"]
 
@@ -270,22 +258,19 @@ async def test_history_shows_the_visitors_words_and_the_bots_not_triggers(
         SessionStarted(),
         ActionExecuted("action_listen"),
         UserUttered.create_external("greet"),
-        BotUttered("Hello!", {"buttons": [{"title": "Symptoms", "payload": "Symptoms?"}]},
-                   timestamp=1.5),
+        BotUttered("Hello!", {"buttons": [{"title": "Symptoms", "payload": "Symptoms?"}]}, timestamp=1.5),
         UserUttered("greet", metadata={"original_text": "/greet"}, timestamp=2.0),
-        BotUttered("First part.\n\nSecond part.",
-                   metadata={"utter_action": "utter_ask_causes", "kind": "answer",
-                             "source": source},
-                   timestamp=2.5),
-        SlotSet("answer_feedback",
-                {"utter_action": "utter_ask_causes", "helpful": False, "timestamp": 2.5}),
+        BotUttered(
+            "First part.\n\nSecond part.",
+            metadata={"utter_action": "utter_ask_causes", "kind": "answer", "source": source},
+            timestamp=2.5,
+        ),
+        SlotSet("answer_feedback", {"utter_action": "utter_ask_causes", "helpful": False, "timestamp": 2.5}),
     ]:
         tracker.update(event)
     agent.processor.trackers[SENDER] = tracker
 
-    status, body = reply(
-        await routes(website, Dialogue())["/history"](request(agent, {"sender": SENDER}))
-    )
+    status, body = reply(await routes(website, Dialogue())["/history"](request(agent, {"sender": SENDER})))
     assert status == 200
     assert body["application_url"] == APPLICATION_URL
     # One message per bot response, whole, with its metadata, as on the live turn.
@@ -310,31 +295,48 @@ async def test_history_shows_the_visitors_words_and_the_bots_not_triggers(
     assert transcript(DialogueStateTracker("new", DOMAIN.slots)) == []
 
 
-async def test_a_turn_keeps_each_response_whole_with_its_metadata(
-    agent: FakeAgent, website: WebsiteInput
-) -> None:
+async def test_a_turn_keeps_each_response_whole_with_its_metadata(agent: FakeAgent, website: WebsiteInput) -> None:
     async def dialogue(message: UserMessage) -> None:
         out = message.output_channel
-        await out.send_response(SENDER, {
-            "text": "Part one.\n\nPart two.", "utter_action": "utter_ask_causes",
-            "kind": "answer", "source": {"section": "S", "url": "https://a.example/#s"},
-            "timestamp": 7.0, "recipient_id": SENDER, "elements": None,
-        })
-        await out.send_response(SENDER, {
-            "text": f"Want help? Apply for coaching: {APPLICATION_URL}",
-            "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
-            "utter_action": "utter_offer_coaching", "timestamp": 8.0,
-        })
+        await out.send_response(
+            SENDER,
+            {
+                "text": "Part one.\n\nPart two.",
+                "utter_action": "utter_ask_causes",
+                "kind": "answer",
+                "source": {"section": "S", "url": "https://a.example/#s"},
+                "timestamp": 7.0,
+                "recipient_id": SENDER,
+                "elements": None,
+            },
+        )
+        await out.send_response(
+            SENDER,
+            {
+                "text": f"Want help? Apply for coaching: {APPLICATION_URL}",
+                "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
+                "utter_action": "utter_offer_coaching",
+                "timestamp": 8.0,
+            },
+        )
 
     handler = {r.uri: r.handler for r in website.blueprint(dialogue)._future_routes}["/message"]
     status, body = reply(await handler(request(agent, {"sender": SENDER, "message": "why?"})))
     assert status == 200
     assert body["messages"] == [
-        {"text": "Part one.\n\nPart two.", "utter_action": "utter_ask_causes", "kind": "answer",
-         "source": {"section": "S", "url": "https://a.example/#s"}, "timestamp": 7.0},
-        {"text": "Want help? Apply for coaching.",
-         "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
-         "utter_action": "utter_offer_coaching", "timestamp": 8.0},
+        {
+            "text": "Part one.\n\nPart two.",
+            "utter_action": "utter_ask_causes",
+            "kind": "answer",
+            "source": {"section": "S", "url": "https://a.example/#s"},
+            "timestamp": 7.0,
+        },
+        {
+            "text": "Want help? Apply for coaching.",
+            "buttons": [{"title": "Apply", "url": APPLICATION_URL, "payload": "apply"}],
+            "utter_action": "utter_offer_coaching",
+            "timestamp": 8.0,
+        },
     ]
 
 
@@ -352,9 +354,7 @@ async def test_a_turn_keeps_each_response_whole_with_its_metadata(
         ("No link here.", "No link here."),
     ],
 )
-def test_the_application_url_leaves_the_text_when_a_button_carries_it(
-    text: str, expected: str
-) -> None:
+def test_the_application_url_leaves_the_text_when_a_button_carries_it(text: str, expected: str) -> None:
     assert without_url(text.replace("URL", APPLICATION_URL), APPLICATION_URL) == expected
 
 
@@ -363,20 +363,23 @@ def test_text_keeps_a_url_no_button_carries() -> None:
     assert message == {"text": f"Apply here: {APPLICATION_URL}", "timestamp": 1.0}
 
 
-async def test_feedback_on_an_answer_is_validated_and_stored(
-    agent: FakeAgent, website: WebsiteInput
-) -> None:
+async def test_feedback_on_an_answer_is_validated_and_stored(agent: FakeAgent, website: WebsiteInput) -> None:
     handler = routes(website, Dialogue())["/event"]
-    verdict = {"sender": SENDER, "event": "feedback", "utter_action": "utter_ask_causes",
-               "timestamp": 3.25, "helpful": False}
+    verdict = {
+        "sender": SENDER,
+        "event": "feedback",
+        "utter_action": "utter_ask_causes",
+        "timestamp": 3.25,
+        "helpful": False,
+    }
     assert reply(await handler(request(agent, verdict)))[0] == 404  # no conversation yet
 
     tracker = DialogueStateTracker(SENDER, DOMAIN.slots)
     tracker.update(SessionStarted())
-    tracker.update(BotUttered("Genes.", metadata={"utter_action": "utter_ask_causes",
-                                                  "kind": "answer"}, timestamp=3.25))
-    tracker.update(BotUttered("Apply.", metadata={"utter_action": "utter_offer_coaching"},
-                              timestamp=3.5))
+    tracker.update(
+        BotUttered("Genes.", metadata={"utter_action": "utter_ask_causes", "kind": "answer"}, timestamp=3.25)
+    )
+    tracker.update(BotUttered("Apply.", metadata={"utter_action": "utter_offer_coaching"}, timestamp=3.5))
     agent.processor.trackers[SENDER] = tracker
 
     assert reply(await handler(request(agent, verdict))) == (200, {"recorded": True})

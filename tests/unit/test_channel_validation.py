@@ -128,7 +128,5 @@ def test_visitor_text_is_cleaned_and_flagged(raw: str, text: str, problem: str |
         ("  hi  ", {"original_text": "  hi  "}),
     ],
 )
-def test_the_verbatim_text_is_kept_when_cleaning_changed_it(
-    raw: str, metadata: Dict[str, str] | None
-) -> None:
+def test_the_verbatim_text_is_kept_when_cleaning_changed_it(raw: str, metadata: Dict[str, str] | None) -> None:
     assert message_metadata(clean_visitor_text(raw)) == metadata

@@ -53,9 +53,7 @@ def test_the_offer_comes_at_its_moments(intent: str, history: History, expected:
         (("eating_disorder",), ["utter_mention_disordered_eating"]),
     ],
 )
-def test_a_safety_signal_is_answered_first_and_never_with_the_offer(
-    kinds: Sequence[str], expected: List[str]
-) -> None:
+def test_a_safety_signal_is_answered_first_and_never_with_the_offer(kinds: Sequence[str], expected: List[str]) -> None:
     # The visitor also asked to apply: the safety reply wins, no link in that turn.
     now = Understanding(intent="ask_apply", parts=(Part("ask_apply"),), safety=tuple(kinds))
     assert plan_turn(now, History()) == expected + ["utter_request_coach_care"]
@@ -92,9 +90,7 @@ def test_a_not_covered_subject_is_named_instead_of_a_neighbouring_answer() -> No
         ("amount", "probiotics", "utter_not_covered"),
     ],
 )
-def test_follow_ups_are_answered_against_the_current_topic(
-    follow_up: str, topic: str, expected: str
-) -> None:
+def test_follow_ups_are_answered_against_the_current_topic(follow_up: str, topic: str, expected: str) -> None:
     history = History(offered=True, topic=topic)
     assert said(f"ask_followup_{follow_up}", history)[0] == expected
 
@@ -117,9 +113,7 @@ def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
         (("medication",), "utter_situation_medication"),
     ],
 )
-def test_the_visitors_situation_is_acknowledged_before_the_answer(
-    situation: Sequence[str], first: str
-) -> None:
+def test_the_visitors_situation_is_acknowledged_before_the_answer(situation: Sequence[str], first: str) -> None:
     assert said("ask_foods_to_eat", situation=tuple(situation))[:2] == [first, "utter_ask_foods_to_eat"]
 
 
@@ -135,8 +129,13 @@ def test_a_message_not_in_english_gets_the_notice_and_no_link() -> None:
 
 @pytest.mark.parametrize(
     ("text", "elliptic"),
-    [("which ones?", True), ("and after that?", True), ("skin stuff too?", True),
-     ("what is leaky gut", False), ("how much fiber do I need every day for my gut health", False)],
+    [
+        ("which ones?", True),
+        ("and after that?", True),
+        ("skin stuff too?", True),
+        ("what is leaky gut", False),
+        ("how much fiber do I need every day for my gut health", False),
+    ],
 )
 def test_elliptic_messages_are_recognised(text: str, elliptic: bool) -> None:
     assert is_elliptic(text) is elliptic
@@ -148,9 +147,7 @@ def test_a_sure_dialogue_act_is_understood_whatever_language_the_detector_saw() 
 
 
 def test_a_later_question_of_a_message_follows_up_on_the_earlier_one() -> None:
-    now = Understanding(
-        intent="ask_fiber_amount", parts=(Part("ask_fiber_amount"), Part("ask_followup_how"))
-    )
+    now = Understanding(intent="ask_fiber_amount", parts=(Part("ask_fiber_amount"), Part("ask_followup_how")))
     assert plan_turn(now, History()) == ["utter_ask_fiber_amount", "utter_ask_fiber_increase", OFFER]
 
 

@@ -96,7 +96,7 @@ def test_registered_with_the_other_components() -> None:
 
 
 def test_words_split_apostrophes_and_stretched_letters_are_everyday() -> None:
-    """"what's" splits like wordfreq's words; "byeee" is "bye"; numbers carry no topic."""
+    """ "what's" splits like wordfreq's words; "byeee" is "bye"; numbers carry no topic."""
     assert words("What's up, byeee 2day!") == ["what", "s", "up", "byeee", "2day"]
     everyday = {"what", "s", "up", "bye"}
     assert content_words("what's up byeee 42", everyday) == []
@@ -129,8 +129,9 @@ def test_off_topic_becomes_out_of_scope_with_the_ranking_kept(storage: LocalMode
 def test_fallback_classifier_after_the_gate_keeps_out_of_scope(storage: LocalModelStorage) -> None:
     """The classifier's confident guess below must not make the prediction look ambiguous."""
     message = run(trained(storage), "my bank mortgage rate", "ask_what_is_leaky_gut", 0.99)
-    fallback = FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.35,
-                                   "ambiguity_threshold": 0.0})
+    fallback = FallbackClassifier(
+        {**FallbackClassifier.get_default_config(), "threshold": 0.35, "ambiguity_threshold": 0.0}
+    )
     assert fallback.process([message])[0].get(INTENT)["name"] == "out_of_scope"
 
 
@@ -161,7 +162,7 @@ def test_a_dialogue_act_the_vocabulary_guard_zeroed_is_no_finding(storage: Local
 
 
 def test_messages_without_content_words_are_not_judged(storage: LocalModelStorage) -> None:
-    """"why?" or "what about that" (follow-ups) carry no evidence either way: no score, no change."""
+    """ "why?" or "what about that" (follow-ups) carry no evidence either way: no score, no change."""
     component = trained(storage)
     message = run(component, "why?", "ask_causes")
     assert message.get(INTENT)["name"] == "ask_causes"
@@ -188,9 +189,7 @@ def test_saved_as_json_and_loaded_alike(storage: LocalModelStorage) -> None:
     config = {**DomainGate.get_default_config(), "chitchat_buckets": 0, "everyday_words": 200}
     loaded = DomainGate.load(config, storage, Resource("gate"), context())
     for text in ["my bank card", "leaky gut", "hello there", "zzkq"]:
-        assert run(loaded, text, "ask_gluten").get(DOMAIN_SCORE) == run(component, text, "ask_gluten").get(
-            DOMAIN_SCORE
-        )
+        assert run(loaded, text, "ask_gluten").get(DOMAIN_SCORE) == run(component, text, "ask_gluten").get(DOMAIN_SCORE)
 
 
 def test_untrained_gate_passes_messages_through(storage: LocalModelStorage) -> None:
@@ -226,4 +225,3 @@ def test_bad_settings_are_refused(storage: LocalModelStorage, config: Dict[str, 
     """Settings outside their range fail with a clear message."""
     with pytest.raises(InvalidConfigException):
         gate(storage, **config)
-

@@ -158,7 +158,7 @@ def test_a_listed_word_outside_the_languages_is_ignored(tmp_path: Path) -> None:
 
 
 def test_language_codes_in_capitals_work(tmp_path: Path) -> None:
-    """"EN", "ES" configure the same detector as "en", "es"."""
+    """ "EN", "ES" configure the same detector as "en", "es"."""
     upper = make(tmp_path, languages=["EN", "ES"])
     assert parsed(upper, "gracias").get(LANGUAGE) == "es"
     assert parsed(upper, "cuanta fibra debo comer al dia").get(LANGUAGE) == "es"

@@ -129,9 +129,7 @@ def test_untrained_featurizer_adds_nothing(storage: LocalModelStorage) -> None:
     assert message.get_sparse_features(TEXT) == (None, None)
 
 
-@pytest.mark.parametrize(
-    "config", [{"analyzer": "char"}, {"min_ngram": 0}, {"min_ngram": 3, "max_ngram": 2}]
-)
+@pytest.mark.parametrize("config", [{"analyzer": "char"}, {"min_ngram": 0}, {"min_ngram": 3, "max_ngram": 2}])
 def test_bad_featurizer_settings_are_refused(storage: LocalModelStorage, config: Dict[str, Any]) -> None:
     """A typo in config.yml fails at training, not with odd features later."""
     with pytest.raises(InvalidConfigException):

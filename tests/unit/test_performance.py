@@ -267,9 +267,14 @@ async def test_rows_and_trackers_are_those_rasa_writes_and_reads(sql_store: Any,
     sender = "visitor-cccccccccccccccc"
     tracker = DialogueStateTracker(sender, [])
     parse = {"intent": {"name": "ask_symptoms", "confidence": 0.9}, "entities": [], "text": "symptoms?"}
-    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-                  UserUttered("symptoms?", parse_data=parse), SlotSet("crisis_disclosed", False),
-                  ActionExecuted("utter_answer_symptoms")):
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("symptoms?", parse_data=parse),
+        SlotSet("crisis_disclosed", False),
+        ActionExecuted("utter_answer_symptoms"),
+    ):
         tracker.update(event)
     # One save of the whole conversation: both stores write every event once. (Saved turn
     # by turn, Rasa's count of "events since the session started" writes session_started
@@ -279,9 +284,11 @@ async def test_rows_and_trackers_are_those_rasa_writes_and_reads(sql_store: Any,
 
     def rows(store: Any) -> List[Any]:
         with store.engine.connect() as connection:
-            return list(connection.exec_driver_sql(
-                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
-            ))
+            return list(
+                connection.exec_driver_sql(
+                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+                )
+            )
 
     assert rows(sql_store) == rows(rasa_store)
     ours, theirs = await sql_store.retrieve(sender), await rasa_store.retrieve(sender)

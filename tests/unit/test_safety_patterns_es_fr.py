@@ -386,9 +386,7 @@ def test_accents_are_optional(
 
 
 @pytest.mark.parametrize("language", ["es", "fr"])
-def test_english_and_the_language_set_are_left_alone(
-    es: List[SafetyRule], fr: List[SafetyRule], language: str
-) -> None:
+def test_english_and_the_language_set_are_left_alone(es: List[SafetyRule], fr: List[SafetyRule], language: str) -> None:
     """Neither file fires on the English negatives or on the 198 benign chat messages."""
     rules = es if language == "es" else fr
     chat = [json.loads(line)["text"] for line in LANGUAGE_SET.read_text("utf-8").splitlines() if line.strip()]
@@ -410,9 +408,7 @@ def _english_examples() -> List[Tuple[str, str]]:
 
 
 @pytest.mark.parametrize("language", ["es", "fr"])
-def test_english_training_data_gets_no_wrong_intent(
-    es: List[SafetyRule], fr: List[SafetyRule], language: str
-) -> None:
+def test_english_training_data_gets_no_wrong_intent(es: List[SafetyRule], fr: List[SafetyRule], language: str) -> None:
     """On the ~3,900 English examples the files fire only on cognates, with the labelled intent.
 
     ("suicidal", "anorexic" are the same words in Spanish and French.)

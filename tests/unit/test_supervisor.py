@@ -80,12 +80,13 @@ def test_a_service_failing_at_start_is_reported_and_retried_the_others_untouched
     run_until(sup, clock, lambda: sup.entries[0].state == "failing")
     assert sup.fatal is None
     assert console.starts == supervisor.GIVE_UP_AFTER
-    assert any("console exited with code 3 before it answered: it failed to start 5 times" in s
-               for s in said), said
+    assert any("console exited with code 3 before it answered: it failed to start 5 times" in s for s in said), said
     # It is still retried (every 30 s), and the status file says all of it.
     run_until(sup, clock, lambda: console.starts > supervisor.GIVE_UP_AFTER + 1)
-    assert any("console exited with code 3 before it answered again (6 failed starts in a row); "
-               "next try in 30 s." in s for s in said), said
+    assert any(
+        "console exited with code 3 before it answered again (6 failed starts in a row); next try in 30 s." in s
+        for s in said
+    ), said
     status = json.loads((tmp_path / "s.json").read_text())
     entry = next(s for s in status["services"] if s["name"] == "console")
     assert entry["state"] in ("starting", "failing") and entry["restarts"] >= 5
@@ -94,8 +95,7 @@ def test_a_service_failing_at_start_is_reported_and_retried_the_others_untouched
 
 def test_the_rasa_server_failing_at_start_ends_the_launcher(clock: List[float]) -> None:
     said: List[str] = []
-    sup = Supervisor([FakeService("rasa", code=1), FakeService("console", ready=True)],
-                     say=said.append)
+    sup = Supervisor([FakeService("rasa", code=1), FakeService("console", ready=True)], say=said.append)
     sup.start()
     run_until(sup, clock, lambda: sup.fatal is not None)
     assert "rasa failed to start 5 times in a row" in sup.fatal

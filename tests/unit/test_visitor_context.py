@@ -31,9 +31,7 @@ def rules() -> ContextRules:
         ("what about lectins in beans", "lectins, nightshades and oxalates"),
     ],
 )
-def test_a_subject_the_article_does_not_cover_is_named(
-    rules: ContextRules, text: str, subject: str
-) -> None:
+def test_a_subject_the_article_does_not_cover_is_named(rules: ContextRules, text: str, subject: str) -> None:
     assert read_context(rules, text).get("not_covered") == subject
 
 

@@ -30,13 +30,17 @@ def _has_accounts(engine: sa.engine.Engine) -> bool:
         return connection.execute(sa.select(accounts_table.c.id).limit(1)).first() is not None
 
 
-async def _login_page(request: Request, status: int = 200, error: str = "",
-                      username: str = "") -> HTTPResponse:
+async def _login_page(request: Request, status: int = 200, error: str = "", username: str = "") -> HTTPResponse:
     ctx = console(request)
     token = secrets.token_urlsafe(32)
     response = render(
-        request, "login.html", status=status, error=error, username=username,
-        login_csrf=token, next=safe_next(request.args.get("next") or form_value(request, "next")),
+        request,
+        "login.html",
+        status=status,
+        error=error,
+        username=username,
+        login_csrf=token,
+        next=safe_next(request.args.get("next") or form_value(request, "next")),
         no_accounts=not await run_db(_has_accounts, ctx.engine),
     )
     # Double-submit token: the form must echo the value of this cookie.
@@ -62,12 +66,15 @@ async def login(request: Request) -> HTTPResponse:
     """Check the password; open a session, or say why not."""
     ctx = console(request)
     username = form_value(request, "username").strip().lower()[:64]
-    if not accounts.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE),
-                                 form_value(request, "login_csrf")):
+    if not accounts.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), form_value(request, "login_csrf")):
         return await _login_page(request, 403, "The form expired; please try again.", username)
     result = await run_db(
-        accounts.authenticate, ctx.engine, username, form_value(request, "password"),
-        ctx.settings.console_lockout_attempts, ctx.settings.console_lockout_minutes * 60,
+        accounts.authenticate,
+        ctx.engine,
+        username,
+        form_value(request, "password"),
+        ctx.settings.console_lockout_attempts,
+        ctx.settings.console_lockout_minutes * 60,
     )
     if result.outcome != "ok" or result.account is None:
         await run_db(audit.record, ctx.engine, username or "-", f"login_{result.outcome}")
@@ -80,8 +87,7 @@ async def login(request: Request) -> HTTPResponse:
             "unlock it."
         )
         return await _login_page(request, 401, message, username)
-    token = await run_db(accounts.start_session, ctx.engine, result.account,
-                         ctx.settings.console_session_hours)
+    token = await run_db(accounts.start_session, ctx.engine, result.account, ctx.settings.console_session_hours)
     await run_db(audit.record, ctx.engine, result.account.username, "login")
     response = see_other(safe_next(form_value(request, "next")))
     response.cookies[SESSION_COOKIE] = token
@@ -108,5 +114,6 @@ async def logout(request: Request) -> HTTPResponse:
 
 async def favicon(request: Request) -> HTTPResponse:
     """The console's icon (browsers ask for /favicon.ico; it was a 404)."""
-    return await file(str(STATIC_DIR / "favicon.ico"), mime_type="image/x-icon",
-                      headers={"Cache-Control": "public, max-age=86400"})
+    return await file(
+        str(STATIC_DIR / "favicon.ico"), mime_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )

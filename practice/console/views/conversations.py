@@ -48,8 +48,7 @@ def quick_ranges(ctx: ConsoleContext, extra: bool = False) -> List[Dict[str, str
             ("This month", month_start, today),
             ("Last month", last_month_end.replace(day=1), last_month_end),
         ]
-    return [{"label": label, "from": start.isoformat(), "to": end.isoformat()}
-            for label, start, end in ranges]
+    return [{"label": label, "from": start.isoformat(), "to": end.isoformat()} for label, start, end in ranges]
 
 
 def _page_number(value: Optional[str]) -> int:
@@ -82,11 +81,14 @@ async def conversation_list(request: Request) -> HTTPResponse:
         return redirect(list_url(canonical))
     await ctx.summarizer.before_read()
     page = await run_db(
-        queries.list_conversations, ctx.engine, flt, ctx.tz,
-        ctx.settings.console_low_confidence, _page_number(request.args.get("page")),
+        queries.list_conversations,
+        ctx.engine,
+        flt,
+        ctx.tz,
+        ctx.settings.console_low_confidence,
+        _page_number(request.args.get("page")),
     )
-    snippets = await run_db(queries.search_snippets, ctx.engine,
-                            [row.sender_id for row in page.rows], flt.search)
+    snippets = await run_db(queries.search_snippets, ctx.engine, [row.sender_id for row in page.rows], flt.search)
     intents = await ctx.known_intents()
     if flt.intent and flt.intent not in intents:
         intents = sorted([*intents, flt.intent])
@@ -94,10 +96,18 @@ async def conversation_list(request: Request) -> HTTPResponse:
     values = flt.to_query()
     deleted_tag = (request.args.get("deleted_tag") or "")[:64]
     return render(
-        request, "conversations.html", flt=flt, page=page, values=values,
-        deleted_tag=deleted_tag, max_search=queries.MAX_SEARCH_CHARS, snippets=snippets,
+        request,
+        "conversations.html",
+        flt=flt,
+        page=page,
+        values=values,
+        deleted_tag=deleted_tag,
+        max_search=queries.MAX_SEARCH_CHARS,
+        snippets=snippets,
         removed=_count(request.args.get("removed")) if deleted_tag else 0,
-        intents=intents, tags=tags, quick_ranges=quick_ranges(ctx),
+        intents=intents,
+        tags=tags,
+        quick_ranges=quick_ranges(ctx),
         back=urlencode({**values, "page": str(page.page)}),
         low_confidence=ctx.settings.console_low_confidence,
         page_url=lambda number: list_url({**values, "page": str(number)}),
@@ -123,8 +133,7 @@ async def transcript_page(request: Request) -> HTTPResponse:
     found = await run_db(queries.transcript, ctx.engine, sender_id) if sender_id else None
     if found is None:
         return render(request, "error.html", status=404, message="There is no such conversation.")
-    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "view",
-                 sender_id)
+    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "view", sender_id)
     back = request.args.get("back") or ""
     flt = ConversationFilter.from_query(dict(parse_qsl(back)))
     low = ctx.settings.console_low_confidence
@@ -137,11 +146,19 @@ async def transcript_page(request: Request) -> HTTPResponse:
         return "/conversation?" + urlencode({k: v for k, v in values.items() if v})
 
     return render(
-        request, "transcript.html", t=found, all_tags=await run_db(marks.all_tags, ctx.engine),
-        back=back, back_url=_back_link(back), low_confidence=low,
-        error=request.args.get("error") or "", internals=internals, search=flt.search,
+        request,
+        "transcript.html",
+        t=found,
+        all_tags=await run_db(marks.all_tags, ctx.engine),
+        back=back,
+        back_url=_back_link(back),
+        low_confidence=low,
+        error=request.args.get("error") or "",
+        internals=internals,
+        search=flt.search,
         note=await run_db(queries.note_info, ctx.engine, sender_id),
-        newer_url=here(id=newer) if newer else "", older_url=here(id=older) if older else "",
+        newer_url=here(id=newer) if newer else "",
+        older_url=here(id=older) if older else "",
         toggle_url=here(internals="" if internals else "1"),
     )
 
@@ -162,10 +179,8 @@ async def review(request: Request) -> HTTPResponse:
     reviewed = form_value(request, "reviewed") == "1"
     user = request.ctx.session.account.username
     await run_db(marks.set_reviewed, ctx.engine, sender_id, user, reviewed)
-    await run_db(audit.record, ctx.engine, user, "reviewed" if reviewed else "unreviewed",
-                 sender_id)
+    await run_db(audit.record, ctx.engine, user, "reviewed" if reviewed else "unreviewed", sender_id)
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
-
 
 
 async def tag(request: Request) -> HTTPResponse:
@@ -174,8 +189,7 @@ async def tag(request: Request) -> HTTPResponse:
     sender_id = form_value(request, "id")[:255]
     user = request.ctx.session.account.username
     try:
-        name = await run_db(marks.add_tag, ctx.engine, sender_id,
-                            form_value(request, "tag"), user)
+        name = await run_db(marks.add_tag, ctx.engine, sender_id, form_value(request, "tag"), user)
     except marks.ReviewError:
         return see_other(_transcript_url(sender_id, form_value(request, "back"), error="tag"))
     await run_db(audit.record, ctx.engine, user, "tagged", sender_id, name)
@@ -199,8 +213,7 @@ async def delete_tag(request: Request) -> HTTPResponse:
     name = form_value(request, "tag")[:64]
     user = request.ctx.session.account.username
     removed = await run_db(marks.delete_tag, ctx.engine, name)
-    await run_db(audit.record, ctx.engine, user, "tag_deleted", None,
-                 f"{name} (was on {removed} conversation(s))")
+    await run_db(audit.record, ctx.engine, user, "tag_deleted", None, f"{name} (was on {removed} conversation(s))")
     return see_other(list_url({"deleted_tag": name, "removed": str(removed)}))
 
 
@@ -210,16 +223,14 @@ async def note(request: Request) -> HTTPResponse:
     sender_id = form_value(request, "id")[:255]
     user = request.ctx.session.account.username
     try:
-        await run_db(marks.set_note, ctx.engine, sender_id, form_value(request, "note"),
-                     user)
+        await run_db(marks.set_note, ctx.engine, sender_id, form_value(request, "note"), user)
     except marks.ReviewError:
         return see_other(_transcript_url(sender_id, form_value(request, "back"), error="note"))
     await run_db(audit.record, ctx.engine, user, "noted", sender_id)
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
 
 
-async def _stream(request: Request, kind: str, content_type: str,
-                  render_chunks: Any) -> HTTPResponse:
+async def _stream(request: Request, kind: str, content_type: str, render_chunks: Any) -> HTTPResponse:
     """Stream an export chunk by chunk, then audit exactly which conversations it held."""
     ctx = console(request)
     await ctx.summarizer.before_read()
@@ -228,8 +239,7 @@ async def _stream(request: Request, kind: str, content_type: str,
     exported: List[str] = []
 
     def chunks() -> Iterator[List[ConversationRow]]:
-        for chunk in queries.iter_conversations(ctx.engine, flt, ctx.tz,
-                                                ctx.settings.console_low_confidence):
+        for chunk in queries.iter_conversations(ctx.engine, flt, ctx.tz, ctx.settings.console_low_confidence):
             exported.extend(row.sender_id for row in chunk)
             yield chunk
 
@@ -246,22 +256,27 @@ async def _stream(request: Request, kind: str, content_type: str,
             await response.send(part)
         await response.eof()
     finally:
-        await run_db(audit.record_export, ctx.engine, request.ctx.session.account.username,
-                     f"export_{kind}", flt.describe(), exported)
+        await run_db(
+            audit.record_export,
+            ctx.engine,
+            request.ctx.session.account.username,
+            f"export_{kind}",
+            flt.describe(),
+            exported,
+        )
     return response
 
 
 async def export_csv(request: Request) -> HTTPResponse:
     """The filtered conversations as CSV, one row each."""
-    return await _stream(request, "csv", "text/csv; charset=utf-8",
-                         lambda chunks, ctx: csv_chunks(chunks, ctx.tz))
+    return await _stream(request, "csv", "text/csv; charset=utf-8", lambda chunks, ctx: csv_chunks(chunks, ctx.tz))
 
 
 async def export_json(request: Request) -> HTTPResponse:
     """The filtered conversations as JSON, each with its messages."""
     return await _stream(
-        request, "json", "application/json; charset=utf-8",
-        lambda chunks, ctx: json_chunks(
-            chunks, ctx.tz, lambda ids: queries.messages_for(ctx.engine, ids)
-        ),
+        request,
+        "json",
+        "application/json; charset=utf-8",
+        lambda chunks, ctx: json_chunks(chunks, ctx.tz, lambda ids: queries.messages_for(ctx.engine, ids)),
     )

@@ -28,8 +28,7 @@ async def failures_page(request: Request) -> HTTPResponse:
     ctx = console(request)
     await ctx.summarizer.before_read()
     problems: List[str] = []
-    chosen_from, chosen_to = queries.parse_dates(
-        {key: request.args.get(key) or "" for key in ("from", "to")}, problems)
+    chosen_from, chosen_to = queries.parse_dates({key: request.args.get(key) or "" for key in ("from", "to")}, problems)
     date_to = chosen_to or ctx.today()
     date_from = chosen_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1)
     date_to = max(date_to, date_from)
@@ -37,13 +36,19 @@ async def failures_page(request: Request) -> HTTPResponse:
     reason = request.args.get("reason") or ""
     reason = reason if reason in REASON_LABELS else ""
     low = ctx.settings.console_low_confidence
-    report = await run_db(queries.failing_messages, ctx.engine, date_from, date_to, ctx.tz,
-                          low, reason)
+    report = await run_db(queries.failing_messages, ctx.engine, date_from, date_to, ctx.tz, low, reason)
     base = {"from": date_from.isoformat(), "to": date_to.isoformat()}
-    ranges = [{**r, "on": r["from"] == base["from"] and r["to"] == base["to"]}
-              for r in quick_ranges(ctx, extra=True)]
+    ranges = [{**r, "on": r["from"] == base["from"] and r["to"] == base["to"]} for r in quick_ranges(ctx, extra=True)]
     return render(
-        request, "failures.html", report=report, date_from=date_from, date_to=date_to,
-        reason=reason, reasons=REASON_LABELS, problems=problems, quick_ranges=ranges,
-        low_confidence=low, shown=CONVERSATIONS_SHOWN,
+        request,
+        "failures.html",
+        report=report,
+        date_from=date_from,
+        date_to=date_to,
+        reason=reason,
+        reasons=REASON_LABELS,
+        problems=problems,
+        quick_ranges=ranges,
+        low_confidence=low,
+        shown=CONVERSATIONS_SHOWN,
     )

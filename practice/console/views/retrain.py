@@ -199,8 +199,7 @@ def _members(request: Request, lead: str) -> List[str]:
 def _back(request: Request, **extra: Any) -> str:
     query = _form(request, "back")
     values = dict(parse_qsl(query)) if query else {}
-    allowed = {k: v for k, v in values.items()
-               if k in ("intent", "max_confidence", "q", "page")}
+    allowed = {k: v for k, v in values.items() if k in ("intent", "max_confidence", "q", "page")}
     allowed.update({k: str(v) for k, v in extra.items()})
     return "/inbox?" + urlencode(allowed)
 
@@ -234,31 +233,33 @@ async def annotate_view(request: Request) -> HTTPResponse:
                 intent = found[0].intent if found else None
             if action == "relabel" and not intent:
                 return see_other(_back(request, error="Pick the intent to relabel with."))
-            done = await run_db(
-                store.annotate, ctx.engine, keys, action, username, intents, intent
-            )
+            done = await run_db(store.annotate, ctx.engine, keys, action, username, intents, intent)
             recorded += done
             if done:
                 # One entry per message group: which message, and its intent before and after.
-                await run_db(audit.record, ctx.engine, username, "nlu_annotate", None,
-                             annotation_detail(action, found[0] if found else None, done,
-                                               intent))
+                await run_db(
+                    audit.record,
+                    ctx.engine,
+                    username,
+                    "nlu_annotate",
+                    None,
+                    annotation_detail(action, found[0] if found else None, done, intent),
+                )
     except store.AnnotationError as error:
         return see_other(_back(request, error=str(error)))
     return see_other(_back(request, done=recorded, what=action))
 
 
-def annotation_detail(action: str, lead: store.InboxMessage | None, count: int,
-                      intent: str | None) -> str:
+def annotation_detail(action: str, lead: store.InboxMessage | None, count: int, intent: str | None) -> str:
     """The audit text of one decision: the message, how many it covered, old -> new intent."""
     text = lead.text if lead else "?"
     text = text if len(text) <= 160 else text[:160] + "…"
     old = (lead.intent if lead else None) or "none"
-    new = {"discard": "discarded (not in the data)",
-           "out_of_scope": store.OUT_OF_SCOPE_INTENT}.get(action, intent or "none")
+    new = {"discard": "discarded (not in the data)", "out_of_scope": store.OUT_OF_SCOPE_INTENT}.get(
+        action, intent or "none"
+    )
     more = f" and {count - 1} similar" if count > 1 else ""
     return f'{ACTION_LABELS[action]} "{text}"{more}: {old} -> {new}'
-
 
 
 async def annotated_page(request: Request) -> HTTPResponse:
@@ -280,8 +281,7 @@ async def undo_view(request: Request) -> HTTPResponse:
     """Forget not-yet-applied decisions: the messages go back to the inbox."""
     ctx = console(request)
     keys = [k for k in (_form_list(request, "key") + [_form(request, "one")]) if _KEY.match(k)]
-    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True)
-              if a.key in set(keys[:MAX_KEYS])]
+    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True) if a.key in set(keys[:MAX_KEYS])]
     removed = await run_db(store.undo, ctx.engine, keys[:MAX_KEYS]) if keys else 0
     for item in undone[:removed]:
         text = item.text if len(item.text) <= 160 else item.text[:160] + "…"
@@ -343,8 +343,10 @@ def job_outcome(job: Job, project: Project) -> Tuple[str, str | None]:
     if job.kind == "rollback":
         if "ROLLED BACK" in text:
             return f"rolled back: model {before} -> {after}", run_id
-        reason = next((line for line in text.splitlines() if line.startswith(
-            ("Nothing to roll back", "Refusing to roll back"))), "failed")
+        reason = next(
+            (line for line in text.splitlines() if line.startswith(("Nothing to roll back", "Refusing to roll back"))),
+            "failed",
+        )
         return f"not rolled back ({reason}); model {after}", run_id
     if "Nothing to retrain" in text:
         return f"nothing to retrain; model {after} unchanged", run_id
@@ -396,32 +398,46 @@ async def start_job(request: Request) -> HTTPResponse:
     username = request.ctx.session.account.username
     current: Job | None = getattr(request.app.ctx, "retrain_job", None)
     if current is not None and current.running:
-        message = (f"{JOB_KINDS[current.kind]} started by {current.started_by} is still "
-                   "running; wait for it to finish.")
+        message = f"{JOB_KINDS[current.kind]} started by {current.started_by} is still running; wait for it to finish."
         await run_db(audit.record, ctx.engine, username, f"{kind}_refused", None, message)
         return see_other("/retrain?" + urlencode({"error": message}))
     if await run_db(_busy, project):
-        message = ("Another retraining or rollback is running (started from a terminal?); "
-                   "wait for it to finish.")
+        message = "Another retraining or rollback is running (started from a terminal?); wait for it to finish."
         await run_db(audit.record, ctx.engine, username, f"{kind}_refused", None, message)
         return see_other("/retrain?" + urlencode({"error": message}))
     project.runs_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    job = Job(kind, username, time.time(), project.runs_dir / f"console-{stamp}-{kind}.log",
-              sha256_of(project.current_model))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "RASA_TELEMETRY_ENABLED": "false", "PYTHONUNBUFFERED": "1",
-           "PRACTICE_RETRAIN_STARTED_BY": username}
+    job = Job(
+        kind, username, time.time(), project.runs_dir / f"console-{stamp}-{kind}.log", sha256_of(project.current_model)
+    )
+    env = {
+        **os.environ,
+        "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+        "PRACTICE_RETRAIN_STARTED_BY": username,
+    }
     # A plain Popen waited on in a thread: the server's event loop (uvloop) need not reap it.
     with job.log.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "practice.retrain", kind], cwd=str(project.code_root),
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "practice.retrain", kind],
+            cwd=str(project.code_root),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     request.app.ctx.retrain_job = job
-    await run_db(audit.record, ctx.engine, username, f"{kind}_started", None,
-                 f"model {(job.model_before or '')[:12] or 'none'}; log {job.log.name}")
-    request.app.ctx.retrain_watch = asyncio.ensure_future(
-        _watch(request.app, job, process, project, ctx.engine))
+    await run_db(
+        audit.record,
+        ctx.engine,
+        username,
+        f"{kind}_started",
+        None,
+        f"model {(job.model_before or '')[:12] or 'none'}; log {job.log.name}",
+    )
+    request.app.ctx.retrain_watch = asyncio.ensure_future(_watch(request.app, job, process, project, ctx.engine))
     return see_other("/retrain")
 
 
@@ -447,9 +463,7 @@ def _serving(project: Project) -> Dict[str, Any]:
     previous = project.previous_dir / "promotion.json"
     return {
         "sha": (sha256_of(project.current_model) or "")[:12],
-        "rollback_run": json.loads(previous.read_text("utf-8"))["run_id"]
-        if previous.exists()
-        else None,
+        "rollback_run": json.loads(previous.read_text("utf-8"))["run_id"] if previous.exists() else None,
         "processes": serving_processes(project.model_dir),
     }
 
@@ -460,9 +474,16 @@ async def runs_page(request: Request) -> HTTPResponse:
     runs = await run_db(_runs, project)
     serving = await run_db(_serving, project)
     pending = await run_db(store.pending_annotations, console(request).engine)
-    return render(request, "retrain_runs.html", runs=runs, serving=serving, pending=len(pending),
-                  job=getattr(request.app.ctx, "retrain_job", None), kinds=JOB_KINDS,
-                  error=(request.args.get("error") or "")[:300])
+    return render(
+        request,
+        "retrain_runs.html",
+        runs=runs,
+        serving=serving,
+        pending=len(pending),
+        job=getattr(request.app.ctx, "retrain_job", None),
+        kinds=JOB_KINDS,
+        error=(request.args.get("error") or "")[:300],
+    )
 
 
 def _run_dir(request: Request) -> Path | None:

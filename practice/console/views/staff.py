@@ -26,19 +26,30 @@ async def audit_page(request: Request) -> HTTPResponse:
     sender_id = (request.args.get("conversation") or "").strip()[:255]
     page = _page(request.args.get("page"))
     found = await run_db(audit.entries, ctx.engine, username, sender_id, page)
-    return render(request, "audit.html", entries=found, username=username,
-                  sender_id=sender_id, page=page, page_size=audit.PAGE_SIZE)
+    return render(
+        request,
+        "audit.html",
+        entries=found,
+        username=username,
+        sender_id=sender_id,
+        page=page,
+        page_size=audit.PAGE_SIZE,
+    )
 
 
 async def accounts_page(request: Request) -> HTTPResponse:
     """Every account, its role, whether it is locked; forms to create and change them."""
     ctx = console(request)
-    return render(request, "accounts.html",
-                  accounts=await run_db(accounts.list_accounts, ctx.engine),
-                  roles=accounts.ROLES, me=request.ctx.session.account.username,
-                  done=(request.args.get("done") or "")[:200],
-                  error=(request.args.get("error") or "")[:200],
-                  min_password=accounts.MIN_PASSWORD_LENGTH)
+    return render(
+        request,
+        "accounts.html",
+        accounts=await run_db(accounts.list_accounts, ctx.engine),
+        roles=accounts.ROLES,
+        me=request.ctx.session.account.username,
+        done=(request.args.get("done") or "")[:200],
+        error=(request.args.get("error") or "")[:200],
+        min_password=accounts.MIN_PASSWORD_LENGTH,
+    )
 
 
 def _back(done: str = "", error: str = "") -> HTTPResponse:
@@ -57,13 +68,23 @@ async def create_account(request: Request) -> HTTPResponse:
     """Create an account: the same rules as `python -m practice.console.accounts create`."""
     ctx = console(request)
     try:
-        account = await run_db(accounts.create_account, ctx.engine,
-                               form_value(request, "username")[:64], _new_password(request),
-                               form_value(request, "role"))
+        account = await run_db(
+            accounts.create_account,
+            ctx.engine,
+            form_value(request, "username")[:64],
+            _new_password(request),
+            form_value(request, "role"),
+        )
     except accounts.AccountError as error:
         return _back(error=f"Not created: {error}.")
-    await run_db(audit.record, ctx.engine, request.ctx.session.account.username,
-                 "account_created", None, f"{account.username} ({account.role})")
+    await run_db(
+        audit.record,
+        ctx.engine,
+        request.ctx.session.account.username,
+        "account_created",
+        None,
+        f"{account.username} ({account.role})",
+    )
     return _back(done=f"Created the {account.role} account {account.username}.")
 
 
@@ -90,8 +111,7 @@ async def change_account(request: Request) -> HTTPResponse:
         return _back(error="Choose a change.")
     role = form_value(request, "role")
     if username == me and (change == "disable" or (change == "set-role" and role != "staff")):
-        return _back(error="You cannot disable or demote your own account; ask another staff "
-                           "member.")
+        return _back(error="You cannot disable or demote your own account; ask another staff member.")
     try:
         values = {
             "disable": lambda: {"active": False},
@@ -116,6 +136,5 @@ async def unlock(request: Request) -> HTTPResponse:
         await run_db(accounts.update_account, ctx.engine, username, unlock=True)
     except accounts.AccountError:
         return see_other("/accounts")
-    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "unlocked",
-                 None, username)
+    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "unlocked", None, username)
     return _back(done=f"{username} unlocked.")

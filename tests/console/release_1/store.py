@@ -203,9 +203,7 @@ def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, b
         if cursor is None:
             connection.execute(inbox_state.insert().values(name=_CURSOR, value=new_cursor))
         else:
-            connection.execute(
-                inbox_state.update().where(inbox_state.c.name == _CURSOR).values(value=new_cursor)
-            )
+            connection.execute(inbox_state.update().where(inbox_state.c.name == _CURSOR).values(value=new_cursor))
     return len(settled), len(grouped), len(settled) == len(rows) == batch
 
 
@@ -227,9 +225,7 @@ def _merge(connection: Connection, grouped: Mapping[str, Dict[str, Any]]) -> Non
         }
         if key in existing:
             connection.execute(
-                inbox.update()
-                .where(inbox.c.key == key)
-                .values(count=existing[key].count + entry["count"], **values)
+                inbox.update().where(inbox.c.key == key).values(count=existing[key].count + entry["count"], **values)
             )
         else:
             inserts.append(
@@ -367,20 +363,14 @@ def group_near_duplicates(messages: Sequence[InboxMessage]) -> List[InboxGroup]:
     groups: List[InboxGroup] = []
     by_word: Dict[str, List[int]] = {}
     for message in messages:
-        words = {w for w in message.normalised.split() if w not in _COMMON} or set(
-            message.normalised.split()
-        )
+        words = {w for w in message.normalised.split() if w not in _COMMON} or set(message.normalised.split())
         shared: Dict[int, int] = {}
         for word in words:
             for index in by_word.get(word, ()):
                 shared[index] = shared.get(index, 0) + 1
         candidates = sorted(shared, key=lambda i: (-shared[i], i))[:_CANDIDATES]
         target = next(
-            (
-                i
-                for i in sorted(candidates)
-                if similar(groups[i].lead.normalised, message.normalised)
-            ),
+            (i for i in sorted(candidates) if similar(groups[i].lead.normalised, message.normalised)),
             None,
         )
         if target is None:
@@ -399,9 +389,7 @@ def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
     found: List[InboxMessage] = []
     with engine.connect() as connection:
         for start in range(0, len(keys), 500):
-            for row in connection.execute(
-                sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))
-            ):
+            for row in connection.execute(sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))):
                 found.append(
                     InboxMessage(
                         row.key,
@@ -421,9 +409,7 @@ class AnnotationError(ValueError):
     """An annotation that cannot be recorded (unknown intent, nothing to confirm)."""
 
 
-def label_for(
-    action: str, predicted: str | None, intent: str | None, intents: Set[str]
-) -> str | None:
+def label_for(action: str, predicted: str | None, intent: str | None, intents: Set[str]) -> str | None:
     """The intent an annotation gives its message, or raise when the action cannot apply."""
     if action not in ACTIONS:
         raise AnnotationError(f"unknown action {action!r}")
@@ -477,16 +463,12 @@ def annotate(
     with engine.begin() as connection:
         for row in rows:
             current = connection.execute(
-                sa.select(annotations.c.id, annotations.c.applied_run).where(
-                    annotations.c.key == row["key"]
-                )
+                sa.select(annotations.c.id, annotations.c.applied_run).where(annotations.c.key == row["key"])
             ).first()
             if current is None:
                 connection.execute(annotations.insert().values(**row))
             elif current.applied_run is None:
-                connection.execute(
-                    annotations.update().where(annotations.c.id == current.id).values(**row)
-                )
+                connection.execute(annotations.update().where(annotations.c.id == current.id).values(**row))
     return len(rows)
 
 
@@ -496,9 +478,7 @@ def undo(engine: Engine, keys: Iterable[str]) -> int:
     keys = list(keys)
     with engine.begin() as connection:
         result = connection.execute(
-            annotations.delete().where(
-                annotations.c.key.in_(keys), annotations.c.applied_run.is_(None)
-            )
+            annotations.delete().where(annotations.c.key.in_(keys), annotations.c.applied_run.is_(None))
         )
     return result.rowcount or 0
 
@@ -539,9 +519,7 @@ def _annotation(row: Any) -> Annotation:
 def pending_annotations(engine: Engine, include_discarded: bool = False) -> List[Annotation]:
     """Decisions not yet in the data, oldest first (discards only when asked)."""
     ensure_schema(engine)
-    query = (
-        sa.select(annotations).where(annotations.c.applied_run.is_(None)).order_by(annotations.c.id)
-    )
+    query = sa.select(annotations).where(annotations.c.applied_run.is_(None)).order_by(annotations.c.id)
     if not include_discarded:
         query = query.where(annotations.c.action != "discard")
     with engine.connect() as connection:
@@ -560,9 +538,7 @@ def applied_counts(engine: Engine) -> Dict[str, int]:
         return {intent: int(n) for intent, n in connection.execute(query)}
 
 
-def mark_applied(
-    engine: Engine, run_id: str, placements: Mapping[int, str], now: float | None = None
-) -> None:
+def mark_applied(engine: Engine, run_id: str, placements: Mapping[int, str], now: float | None = None) -> None:
     """Record that a promoted run placed these annotations (id -> training|holdout|skipped)."""
     now = time.time() if now is None else now
     with engine.begin() as connection:

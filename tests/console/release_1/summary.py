@@ -34,9 +34,7 @@ from .db import (
     summary_state,
 )
 
-SAFETY_INTENTS = frozenset(
-    {"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"}
-)
+SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_two_strike_fallback"})
 OFFER_ACTIONS = frozenset({"utter_offer_coaching", "utter_closing", "utter_request_coach"})
@@ -100,8 +98,7 @@ class Conversation:
                 self.offer_shown = True
             elif row.action_name in FALLBACK_ACTIONS:
                 self.fallback_actions += 1
-        elif (kind == "slot" and row.action_name == CLICK_SLOT
-              and _loads(row.data).get("value") is True):
+        elif kind == "slot" and row.action_name == CLICK_SLOT and _loads(row.data).get("value") is True:
             self.link_clicked = True
 
     def _apply_user(self, row: Any) -> None:
@@ -168,8 +165,16 @@ class Conversation:
         }
 
 
-ROLLUP_COUNTS = ("conversations", "with_fallback", "escalated", "offered", "clicked",
-                 "user_messages", "fallback_messages", "escalation_messages")
+ROLLUP_COUNTS = (
+    "conversations",
+    "with_fallback",
+    "escalated",
+    "offered",
+    "clicked",
+    "user_messages",
+    "fallback_messages",
+    "escalation_messages",
+)
 
 
 @dataclass(frozen=True)
@@ -224,9 +229,7 @@ _EVENT_COLUMNS = (
 
 
 def _cursor(connection: Connection) -> int:
-    value = connection.execute(
-        sa.select(summary_state.c.value).where(summary_state.c.name == "cursor")
-    ).scalar()
+    value = connection.execute(sa.select(summary_state.c.value).where(summary_state.c.name == "cursor")).scalar()
     return int(value or 0)
 
 
@@ -245,9 +248,7 @@ def _lock_cursor(connection: Connection) -> int:
 def _load(connection: Connection, sender_ids: Sequence[str]) -> Dict[str, Conversation]:
     loaded: Dict[str, Conversation] = {}
     for chunk in _chunks(sender_ids):
-        for row in connection.execute(
-            sa.select(conversations).where(conversations.c.sender_id.in_(chunk))
-        ):
+        for row in connection.execute(sa.select(conversations).where(conversations.c.sender_id.in_(chunk))):
             values = dict(row._mapping)
             for derived in ("topics", "started_bucket"):
                 values.pop(derived)
@@ -297,15 +298,23 @@ def _store_rollups(connection: Connection, touched: Sequence[Conversation]) -> N
                 totals[index] += sign * value
             for topic in share.topics:
                 topics[(share.hour, topic)] += sign
-    _add(connection, rollup_buckets, ("bucket",),
-         {(bucket,): dict(zip(ROLLUP_COUNTS, values, strict=True))
-          for bucket, values in buckets.items() if any(values)})
-    _add(connection, rollup_topics, ("hour", "intent_name"),
-         {key: {"conversations": value} for key, value in topics.items() if value})
+    _add(
+        connection,
+        rollup_buckets,
+        ("bucket",),
+        {(bucket,): dict(zip(ROLLUP_COUNTS, values, strict=True)) for bucket, values in buckets.items() if any(values)},
+    )
+    _add(
+        connection,
+        rollup_topics,
+        ("hour", "intent_name"),
+        {key: {"conversations": value} for key, value in topics.items() if value},
+    )
 
 
-def _add(connection: Connection, table: sa.Table, keys: Tuple[str, ...],
-         deltas: Dict[Tuple[Any, ...], Dict[str, int]]) -> None:
+def _add(
+    connection: Connection, table: sa.Table, keys: Tuple[str, ...], deltas: Dict[Tuple[Any, ...], Dict[str, int]]
+) -> None:
     """Add `deltas` to the rows of `table` with those keys (inserting rows that are new)."""
     if not deltas:
         return
@@ -339,8 +348,7 @@ def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> N
     inserts, updates = [], []
     for c in touched:
         for intent, count in c.intents.items():
-            row = {"sender_id": c.sender_id, "intent_name": intent,
-                   "started_at": c.started_at, "messages": count}
+            row = {"sender_id": c.sender_id, "intent_name": intent, "started_at": c.started_at, "messages": count}
             (updates if intent in c.stored_intents else inserts).append(row)
     if inserts:
         connection.execute(conversation_intents.insert(), inserts)
@@ -352,8 +360,15 @@ def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> N
                 conversation_intents.c.intent_name == sa.bindparam("key_intent"),
             )
             .values(started_at=sa.bindparam("started_at"), messages=sa.bindparam("messages")),
-            [{"key_sender": r["sender_id"], "key_intent": r["intent_name"],
-              "started_at": r["started_at"], "messages": r["messages"]} for r in updates],
+            [
+                {
+                    "key_sender": r["sender_id"],
+                    "key_intent": r["intent_name"],
+                    "started_at": r["started_at"],
+                    "messages": r["messages"],
+                }
+                for r in updates
+            ],
         )
 
 
@@ -364,9 +379,7 @@ def _store_text(connection: Connection, touched: Sequence[Conversation]) -> None
     existing: Dict[str, str] = {}
     ids = [c.sender_id for c in with_text if c.stored]
     for chunk in _chunks(ids):
-        for row in connection.execute(
-            sa.select(conversation_text).where(conversation_text.c.sender_id.in_(chunk))
-        ):
+        for row in connection.execute(sa.select(conversation_text).where(conversation_text.c.sender_id.in_(chunk))):
             existing[row.sender_id] = row.text
     inserts, updates = [], []
     for c in with_text:
@@ -393,9 +406,7 @@ def _gap_rows(connection: Connection, now: float) -> List[Any]:
     if not gaps:
         return []
     ranges = [events.c.id.between(g.first_id, g.last_id) for g in gaps]
-    return connection.execute(
-        sa.select(*_EVENT_COLUMNS).where(sa.or_(*ranges)).order_by(events.c.id)
-    ).fetchall()
+    return connection.execute(sa.select(*_EVENT_COLUMNS).where(sa.or_(*ranges)).order_by(events.c.id)).fetchall()
 
 
 def _record_gaps(connection: Connection, cursor: int, ids: Sequence[int], now: float) -> None:
@@ -434,34 +445,25 @@ def _apply_batch(connection: Connection, rows: Sequence[Any]) -> Tuple[int, int]
     return applied, len(touched)
 
 
-def refresh_once(engine: Engine, batch: int = BATCH_EVENTS,
-                 now: Optional[float] = None) -> RefreshResult:
+def refresh_once(engine: Engine, batch: int = BATCH_EVENTS, now: Optional[float] = None) -> RefreshResult:
     """Fold at most `batch` new events (and any that turned up in gaps) in one transaction."""
     now = time.time() if now is None else now
     with engine.begin() as connection:
         cursor = _lock_cursor(connection)
         late = _gap_rows(connection, now)
         rows = connection.execute(
-            sa.select(*_EVENT_COLUMNS)
-            .where(events.c.id > cursor)
-            .order_by(events.c.id)
-            .limit(batch)
+            sa.select(*_EVENT_COLUMNS).where(events.c.id > cursor).order_by(events.c.id).limit(batch)
         ).fetchall()
         _record_gaps(connection, cursor, [row.id for row in rows], now)
         applied, touched = _apply_batch(connection, sorted([*late, *rows], key=lambda r: r.id))
         if rows:
-            connection.execute(
-                summary_state.update()
-                .where(summary_state.c.name == "cursor")
-                .values(value=rows[-1].id)
-            )
+            connection.execute(summary_state.update().where(summary_state.c.name == "cursor").values(value=rows[-1].id))
             cursor = rows[-1].id
         newest = connection.execute(sa.select(sa.func.max(events.c.id))).scalar() or 0
     return RefreshResult(len(rows) + len(late), applied, touched, max(0, newest - cursor))
 
 
-def refresh(engine: Engine, budget_seconds: Optional[float] = None,
-            batch: int = BATCH_EVENTS) -> RefreshResult:
+def refresh(engine: Engine, budget_seconds: Optional[float] = None, batch: int = BATCH_EVENTS) -> RefreshResult:
     """Fold new events until caught up, or until `budget_seconds` have passed."""
     started = time.monotonic()
     read = applied = touched = 0
@@ -499,8 +501,15 @@ def events_behind(engine: Engine) -> int:
 def rebuild(engine: Engine) -> RefreshResult:
     """Drop every summary row and read all events again (after changing what is counted)."""
     with engine.begin() as connection:
-        for table in (conversation_text, conversation_intents, conversations, rollup_buckets,
-                      rollup_topics, summary_gaps, summary_state):
+        for table in (
+            conversation_text,
+            conversation_intents,
+            conversations,
+            rollup_buckets,
+            rollup_topics,
+            summary_gaps,
+            summary_state,
+        ):
             connection.execute(table.delete())
     return refresh(engine)
 
@@ -512,18 +521,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from practice.console.db import create_engine, ensure_schema
     from practice.settings import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m practice.console.summary",
-                                     description=main.__doc__)
-    parser.add_argument("--rebuild", action="store_true",
-                        help="drop the summary tables' rows and read every event again")
+    parser = argparse.ArgumentParser(prog="python -m practice.console.summary", description=main.__doc__)
+    parser.add_argument(
+        "--rebuild", action="store_true", help="drop the summary tables' rows and read every event again"
+    )
     args = parser.parse_args(argv)
     engine = create_engine(get_settings().database_url)
     try:
         ensure_schema(engine)
         started = time.monotonic()
         result = rebuild(engine) if args.rebuild else refresh(engine)
-        print(f"read {result.events_read:,} events, applied {result.events_applied:,} "
-              f"in {time.monotonic() - started:.1f} s; {result.behind:,} behind")
+        print(
+            f"read {result.events_read:,} events, applied {result.events_applied:,} "
+            f"in {time.monotonic() - started:.1f} s; {result.behind:,} behind"
+        )
     finally:
         engine.dispose()
     return 0
