@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from practice.processes import command_line, is_alive, pdeathsig_preexec, port_is_free, port_owner
-from practice.settings import PROJECT_ROOT, Settings, get_settings
+from practice.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 from practice.supervisor import Supervisor
 
 MODEL_NAME = "current"
@@ -552,7 +552,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     serve_parser = sub.add_parser("serve", help="run one service in the foreground, as `run` would (one per container)")
     serve_parser.add_argument("service", choices=SERVICE_NAMES)
     args = parser.parse_args(args_list)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as bad:
+        print(f"Settings: {bad}", file=sys.stderr)
+        return 2
     if args.command == "train":
         train(settings, force=args.force)
         return 0
