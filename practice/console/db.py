@@ -8,21 +8,13 @@ from typing import Any, Dict
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from practice.store.events import events_table
+
 metadata = sa.MetaData()
 
-# Rasa's own table, described the way `rasa.core.tracker_store.SQLTrackerStore` creates it,
-# so the console can read it (and create it, when the console starts before Rasa ever ran).
-events = sa.Table(
-    "events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("action_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
+# Rasa's own table (practice/store/events.py), so the console can read it (and create it,
+# when the console starts before Rasa ever ran).
+events = events_table(metadata)
 
 # One row per conversation (Rasa sender id), derived from `events` by practice.console.summary;
 # it can be dropped and rebuilt at any time. The list, filters and dashboard read only this.

@@ -19,21 +19,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from practice.console.visitor import EXTERNAL_PREFIX, TYPED, origin
 from practice.retrain.text import normalise, similar, text_key
+from practice.store.events import events_table
 
 metadata = sa.MetaData()
 
-# Rasa's table, described as SQLTrackerStore creates it (read only here).
-events = sa.Table(
-    "events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-    sa.Column("intent_name", sa.String(255)),
-    sa.Column("action_name", sa.String(255)),
-    sa.Column("data", sa.Text),
-)
+# Rasa's table (practice/store/events.py), read only here.
+events = events_table(metadata)
 
 inbox = sa.Table(
     "console_inbox",

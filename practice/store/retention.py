@@ -26,8 +26,8 @@ from typing import Dict, Iterable, List, Sequence
 import sqlalchemy as sa
 
 from practice.settings import get_settings
+from practice.store.events import EVENTS_TABLE
 
-EVENTS_TABLE = "events"
 CONSOLE_PREFIX = "console_"
 BATCH = 500
 
