@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, TypeVar, Union
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from practice.console.db import audit, audit_conversations
 
 PAGE_SIZE = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,26 @@ def record(engine: Engine, username: str, action: str, sender_id: Optional[str] 
     """Write one entry; return its id."""
     with engine.begin() as connection:
         return _insert(connection, username, action, sender_id, detail, 1 if sender_id else 0)
+
+
+def audited(
+    engine: Engine,
+    username: str,
+    action: str,
+    sender_id: Optional[str],
+    change: Callable[[Connection], T],
+    detail: Union[str, Callable[[T], str]] = "",
+) -> T:
+    """Make `change` and write its audit entry in one transaction: both are kept, or neither.
+
+    `detail` may be worked out from what the change returned (a tag's stored name, how many
+    conversations a deleted tag was on).
+    """
+    with engine.begin() as connection:
+        result = change(connection)
+        text = detail(result) if callable(detail) else detail
+        _insert(connection, username, action, sender_id, text, 1 if sender_id else 0)
+        return result
 
 
 def _insert(

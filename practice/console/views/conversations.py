@@ -178,8 +178,15 @@ async def review(request: Request) -> HTTPResponse:
     sender_id = form_value(request, "id")[:255]
     reviewed = form_value(request, "reviewed") == "1"
     user = request.ctx.session.account.username
-    await run_db(marks.set_reviewed, ctx.engine, sender_id, user, reviewed)
-    await run_db(audit.record, ctx.engine, user, "reviewed" if reviewed else "unreviewed", sender_id)
+    action = "reviewed" if reviewed else "unreviewed"
+    await run_db(
+        audit.audited,
+        ctx.engine,
+        user,
+        action,
+        sender_id,
+        lambda connection: marks.set_reviewed(connection, sender_id, user, reviewed),
+    )
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
 
 
@@ -188,11 +195,19 @@ async def tag(request: Request) -> HTTPResponse:
     ctx = console(request)
     sender_id = form_value(request, "id")[:255]
     user = request.ctx.session.account.username
+    wanted = form_value(request, "tag")
     try:
-        name = await run_db(marks.add_tag, ctx.engine, sender_id, form_value(request, "tag"), user)
+        await run_db(
+            audit.audited,
+            ctx.engine,
+            user,
+            "tagged",
+            sender_id,
+            lambda connection: marks.add_tag(connection, sender_id, wanted, user),
+            lambda name: name,
+        )
     except marks.ReviewError:
         return see_other(_transcript_url(sender_id, form_value(request, "back"), error="tag"))
-    await run_db(audit.record, ctx.engine, user, "tagged", sender_id, name)
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
 
 
@@ -202,8 +217,15 @@ async def untag(request: Request) -> HTTPResponse:
     sender_id = form_value(request, "id")[:255]
     name = form_value(request, "tag")
     user = request.ctx.session.account.username
-    await run_db(marks.remove_tag, ctx.engine, sender_id, name)
-    await run_db(audit.record, ctx.engine, user, "untagged", sender_id, name[:64])
+    await run_db(
+        audit.audited,
+        ctx.engine,
+        user,
+        "untagged",
+        sender_id,
+        lambda connection: marks.remove_tag(connection, sender_id, name),
+        name[:64],
+    )
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
 
 
@@ -212,8 +234,15 @@ async def delete_tag(request: Request) -> HTTPResponse:
     ctx = console(request)
     name = form_value(request, "tag")[:64]
     user = request.ctx.session.account.username
-    removed = await run_db(marks.delete_tag, ctx.engine, name)
-    await run_db(audit.record, ctx.engine, user, "tag_deleted", None, f"{name} (was on {removed} conversation(s))")
+    removed = await run_db(
+        audit.audited,
+        ctx.engine,
+        user,
+        "tag_deleted",
+        None,
+        lambda connection: marks.delete_tag(connection, name),
+        lambda count: f"{name} (was on {count} conversation(s))",
+    )
     return see_other(list_url({"deleted_tag": name, "removed": str(removed)}))
 
 
@@ -222,11 +251,18 @@ async def note(request: Request) -> HTTPResponse:
     ctx = console(request)
     sender_id = form_value(request, "id")[:255]
     user = request.ctx.session.account.username
+    text = form_value(request, "note")
     try:
-        await run_db(marks.set_note, ctx.engine, sender_id, form_value(request, "note"), user)
+        await run_db(
+            audit.audited,
+            ctx.engine,
+            user,
+            "noted",
+            sender_id,
+            lambda connection: marks.set_note(connection, sender_id, text, user),
+        )
     except marks.ReviewError:
         return see_other(_transcript_url(sender_id, form_value(request, "back"), error="note"))
-    await run_db(audit.record, ctx.engine, user, "noted", sender_id)
     return see_other(_transcript_url(sender_id, form_value(request, "back")))
 
 
