@@ -25,6 +25,20 @@ from typing import Sequence
 
 from practice.settings import Settings, get_settings
 
+# The Rasa these patches were written against (tests/unit/test_rasa_contract.py checks each
+# patched target's parameters); any other minor version is refused at start.
+SUPPORTED_RASA = "3.6."
+
+
+def check_rasa_version(version: str) -> str | None:
+    """Why this Rasa cannot be patched safely, or None when it is a 3.6 release."""
+    if version.startswith(SUPPORTED_RASA):
+        return None
+    return (
+        f"Rasa {version} is installed; this project patches Rasa {SUPPORTED_RASA}x internals "
+        "and runs only on it (requirements.lock pins rasa==3.6.21). Run `make setup`."
+    )
+
 
 def install(settings: Settings) -> None:
     """Apply the fixes to the Rasa modules in this process (idempotent)."""
@@ -111,8 +125,14 @@ def install_test_parse_data() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Install the fixes, then hand the command line to Rasa's own entry point."""
+    from importlib.metadata import version
+
     from practice import performance, quiet
 
+    refused = check_rasa_version(version("rasa"))
+    if refused is not None:
+        print(refused, file=sys.stderr)
+        raise SystemExit(2)
     quiet.install()  # library deprecation warnings off the terminal (practice/quiet.py)
     performance.preload()  # before anything imports TensorFlow
     install(get_settings())
