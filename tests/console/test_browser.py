@@ -133,11 +133,17 @@ def start_console(database_url: str, tmp: Path) -> Console:
     pytest.fail(f"console did not answer:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """The console on a seeded SQLite database."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console on a seeded database: every test of this module runs on SQLite, then
+    on PostgreSQL (a database of its own, emptied and seeded again)."""
     tmp = tmp_path_factory.mktemp("console")
-    running = start_console(f"sqlite:///{tmp / 'conversations.db'}", tmp)
+    database = (
+        f"sqlite:///{tmp / 'conversations.db'}"
+        if request.param == "sqlite"
+        else postgres_url("practice_console_browser")
+    )
+    running = start_console(database, tmp)
     yield running
     running.stop()
 
@@ -876,48 +882,3 @@ def test_sign_out_ends_the_session(browser: Browser, console: Console) -> None:
     page.goto(console.url + "/dashboard")
     expect(page).to_have_url(console.url + "/login?next=%2Fdashboard")
     page.context.close()
-
-
-def test_the_same_console_on_postgresql(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
-    database = postgres_url("practice_console_browser")
-    running = start_console(database, tmp_path_factory.mktemp("pg-console"))
-    try:
-        page = sign_in(browser, running, "coach1")
-        assert listed(page) == ALL
-        page.goto(running.url + "/conversations?fallback=ended")
-        assert listed(page) == {"c-yesterday-fallback"}
-        page.locator('tr[data-conversation="c-yesterday-fallback"] a').click()
-        expect(page.locator(".event.user .text")).to_have_text(["What is leaky gut?", "blorp zzz qux"])
-        # This issue's views on PostgreSQL: no trigger anywhere, the dialogue and its
-        # internals, walking the list, highlighting, Where it fails, the dashboard's links
-        # and topic table, deleting a tag.
-        assert "c-empty" not in listed(page)
-        expect(page.locator(".event.action")).to_have_count(0)
-        page.get_by_role("link", name="Show Rasa internals (actions, slots, listening)").click()
-        expect(page.locator(".event.action .name").nth(6)).to_have_text("action_two_strike_fallback")
-        assert "EXTERNAL" not in page.locator("body").inner_text()
-        page.goto(running.url + "/conversations?offer=yes")
-        page.locator('tr[data-conversation="c-yesterday-clicked"] a').click()
-        page.get_by_role("link", name="Older ›").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("c-2days-lowconf")
-        page.goto(running.url + "/conversations?q=GLUTEN")
-        expect(page.locator('tr[data-conversation="c-2days-lowconf"] .snippet mark')).to_have_text("gluten")
-        page.goto(running.url + f"/failures?from={utc_day(8)}&to={utc_day(1)}")
-        expect(page.locator("tr.failure-group .message")).to_have_text(
-            ["blorp zzz qux", "fibre?", '<img src=x onerror="window.__xss=2"> **bold** [x](javascript:alert(1))']
-        )
-        page.goto(running.url + f"/dashboard?from={utc_day(8)}&to={utc_day(1)}")
-        expect(page.locator('#topic-outcomes tr[data-topic="ask_probiotics"] td')).to_have_text(
-            ["1", "1 (100.0%)", "1", "100.0%"]
-        )
-        page.locator("#stat-escalations").click()
-        assert listed(page) == {"c-2days-safety"}
-        page.goto(running.url + "/conversation?id=c-8days-xss")
-        page.get_by_label("New tag").fill("pg tag")
-        page.get_by_role("button", name="Add tag").click()
-        page.goto(running.url + "/conversations?tag=pg+tag")
-        page.get_by_role("button", name="Delete the tag “pg tag” from every conversation").click()
-        expect(page.get_by_role("status")).to_contain_text("deleted from 1 conversation")
-        page.context.close()
-    finally:
-        running.stop()
