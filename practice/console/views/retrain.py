@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
 from urllib.parse import parse_qsl, urlencode
@@ -301,6 +301,9 @@ async def undo_view(request: Request) -> HTTPResponse:
 _RUN_LINE = re.compile(r"^Run (\d{8}-\d{6}) took", re.MULTILINE)
 LOG_TAIL_LINES = 60
 JOB_KINDS = {"retrain": "Retraining", "rollback": "Rollback"}
+# The console's latest job, kept beside the runs: a console restarted during a run still
+# shows its progress and, once it ends, its outcome.
+JOB_FILE = "console-job.json"
 
 
 @dataclass
@@ -316,6 +319,7 @@ class Job:
     exit_code: int | None = None
     outcome: str = ""
     run_id: str | None = None
+    pid: int | None = None
 
     @property
     def running(self) -> bool:
@@ -329,6 +333,45 @@ class Job:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def save_job(job: Job, project: Project) -> None:
+    """Write the job's record beside the runs (replacing the previous job's)."""
+    record = {**asdict(job), "log": str(job.log)}
+    path = project.runs_dir / JOB_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(record), "utf-8")
+    temporary.replace(path)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load_job(project: Project) -> Job | None:
+    """The latest job as recorded; one whose process is gone is finished, with its outcome."""
+    path = project.runs_dir / JOB_FILE
+    try:
+        record = json.loads(path.read_text("utf-8"))
+        job = Job(**{**record, "log": Path(record["log"])})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    still_running = _alive(job.pid) and (_busy(project) or time.time() - job.started_at < 60)
+    if job.running and not still_running:
+        # Ended while no console watched it (the console restarted): its log and run say how.
+        job.finished_at = job.log.stat().st_mtime if job.log.exists() else time.time()
+        job.outcome, job.run_id = job_outcome(job, project)
+        save_job(job, project)
+    return job
 
 
 def job_outcome(job: Job, project: Project) -> Tuple[str, str | None]:
@@ -386,6 +429,13 @@ async def _watch(app: Any, job: Job, process: Any, project: Project, engine: Any
     finally:
         job.finished_at = time.time()
         job.outcome, job.run_id = await run_db(job_outcome, job, project)
+        await run_db(save_job, job, project)
+
+
+async def current_job(request: Request) -> Job | None:
+    """The job this console watches, else the latest one recorded beside the runs."""
+    job: Job | None = getattr(request.app.ctx, "retrain_job", None)
+    return job if job is not None else await run_db(load_job, _project(request))
 
 
 async def start_job(request: Request) -> HTTPResponse:
@@ -396,7 +446,7 @@ async def start_job(request: Request) -> HTTPResponse:
         return see_other("/retrain?" + urlencode({"error": "Choose retrain or rollback."}))
     project = _project(request)
     username = request.ctx.session.account.username
-    current: Job | None = getattr(request.app.ctx, "retrain_job", None)
+    current = await current_job(request)
     if current is not None and current.running:
         message = f"{JOB_KINDS[current.kind]} started by {current.started_by} is still running; wait for it to finish."
         await run_db(audit.record, ctx.engine, username, f"{kind}_refused", None, message)
@@ -428,7 +478,9 @@ async def start_job(request: Request) -> HTTPResponse:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+    job.pid = process.pid
     request.app.ctx.retrain_job = job
+    await run_db(save_job, job, project)
     await run_db(
         audit.record,
         ctx.engine,
@@ -480,7 +532,7 @@ async def runs_page(request: Request) -> HTTPResponse:
         runs=runs,
         serving=serving,
         pending=len(pending),
-        job=getattr(request.app.ctx, "retrain_job", None),
+        job=await current_job(request),
         kinds=JOB_KINDS,
         error=(request.args.get("error") or "")[:300],
     )
