@@ -38,10 +38,10 @@ def set_path(name: str, half: str) -> Path:
 # that may only go up). `make test` and the retraining gate hold the development half to
 # these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
 FLOORS = {
-    # Development set: the first blind set's two halves (both read for error analysis).
-    # With the safety frames every target holds on it (docs/SAFETY.md): 92/92, 94/94,
-    # 93/93, no false alarm 311/316, no link 264/264.
-    ("safety", "dev"): dict(SAFETY_TARGETS),
+    # Development set: the first and second blind sets (908, all read for error analysis).
+    # Measured 2026-12-07 (docs/SAFETY.md): 155/155, 153/153, 156/156, no false alarm
+    # 456/466, no link 442/442.
+    ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 456 / 466},
     # Sealed set: the third blind set, written after the second was read; run once at the end
     # of the round and reported as it is. No floors until that run.
     ("safety", "sealed"): {},

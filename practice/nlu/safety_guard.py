@@ -46,7 +46,10 @@ SENTENCE_OF_KEY = "sentence_of"
 CLASSIFIER_INTENT_KEY = "classifier_intent"
 # The channels cap a message at 2,000 characters; the layer reads all of it.
 MAX_TEXT_CHARS = 2000
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\s*\n+\s*|\s+(?:but|although|though|pero|mais)\s+")
+# A clause starts at "but" too, except where "but" means "only" ("nothing but water").
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?;:])\s+|\s*\n+\s*|(?<!nothing)(?<!anything)(?<!\ball)\s+(?:but|although|though|pero|mais)\s+"
+)
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,19 @@ class SafetyFrame:
     """Concepts that together make a signal when they occur close together in a passage.
 
     Each concept is one compiled alternation of word forms; the frame matches when every
-    concept has a hit (the first concept's not right after a negation), all hits within `window` characters of
+    concept has a hit (the first concept's not right after a negation), the passage is not
+    about an animal, all hits within `window` characters of
     each other, and (when `personal`) the passage speaks of the visitor or someone close.
     """
 
     name: str
+    kind: str
     concepts: Sequence[Tuple[str, Pattern[str]]]
     window: int
     personal: bool
     personal_marker: Pattern[str]
     negation: Pattern[str]
+    not_about: Pattern[str]
 
     def _hits(self, concept: Pattern[str], text: str, negatable: bool) -> List[Tuple[int, int]]:
         return [
@@ -79,6 +85,8 @@ class SafetyFrame:
     def matches(self, text: str) -> bool:
         """True when every concept occurs in `text`, close enough together."""
         text = strip_accents(text)
+        if self.kind != "crisis" and self.not_about.search(text):
+            return False
         if self.personal and not (self.personal_marker.search(text) or _is_report(text)):
             return False
         spans = []
@@ -181,6 +189,7 @@ def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]
         + r")(?=\w))"
     )
     negation = re.compile(r"(?<!\w)" + raw["negations"] + r"(?!\w)[\w' ]{0,16}\W*$")
+    not_about = re.compile(raw["not_about"])
     concepts = {name: re.compile(r"(?<!\w)(" + "|".join(forms) + ")") for name, forms in raw["concepts"].items()}
     intents = {kind: intent for intent, kind in SAFETY_KINDS.items()}
     frames: Dict[str, List[SafetyFrame]] = {intent: [] for intent in SAFETY_KINDS}
@@ -189,11 +198,13 @@ def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]
         frames[intents[entry["kind"]]].append(
             SafetyFrame(
                 name="+".join(names),
+                kind=entry["kind"],
                 concepts=[(n, concepts[n]) for n in names],
                 window=int(entry.get("window", 0)),
                 personal=bool(entry.get("personal", entry["kind"] == "red_flag")),
                 personal_marker=marker,
                 negation=negation,
+                not_about=not_about,
             )
         )
     return frames

@@ -53,8 +53,11 @@ def original(module: str, attribute: str) -> object:
     target: object = importlib.import_module(module)
     for name in attribute.split("."):
         target = getattr(target, name)
-    while hasattr(target, "__wrapped_original__"):
-        target = target.__wrapped_original__  # type: ignore[attr-defined]
+    # Each patch keeps what it replaced: `__wrapped_original__`, `freezes_after`
+    # (practice/performance.py) or functools.wraps' `__wrapped__`.
+    for attribute_name in ("__wrapped_original__", "freezes_after", "__wrapped__"):
+        while hasattr(target, attribute_name):
+            target = getattr(target, attribute_name)
     return target
 
 

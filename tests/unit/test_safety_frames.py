@@ -65,6 +65,12 @@ def kinds(text: str) -> List[str]:
         ("weight_drug+weight_goal", "tomo diuréticos para bajar de peso"),
         ("only_water+days_count", "only water since day 4 of my fast"),
         ("skip_meals+weight_goal", "I skip lunch and dinner so the scale keeps going down"),
+        ("burden", "me siento una carga para mi familia"),
+        ("dark_urine", "my pee has been the colour of cola all week"),
+        ("rare_meals", "je ne mange qu'un repas tous les trois jours"),
+        ("fasting+weight_goal", "ayuno tres días seguidos para bajar de peso"),
+        ("vomit+on_purpose", "I throw up after dinner on purpose"),
+        ("only_water+days_count", "nothing but coffee and water since Tuesday"),
     ],
 )
 def test_each_frame_finds_its_signal(frames: Dict[str, SafetyFrame], name: str, text: str) -> None:
@@ -87,6 +93,11 @@ def test_each_frame_finds_its_signal(frames: Dict[str, SafetyFrame], name: str, 
         ("death_wish", "this cake is to die for"),
         ("death_wish", "me quiero morir de la vergüenza jaja"),
         ("swallow_trouble+swallow", "I have trouble swallowing pills, are there powder probiotics?"),
+        # an animal's symptoms are no visitor's red flag
+        ("vomit+purge_meal", "my dog vomited after eating, is kefir ok for dogs?"),
+        # a fasting blood test is no fast
+        ("fasting+weight_goal", "my doctor ordered a fasting blood test, should I worry about my weight?"),
+        ("faint", "I spent the day passing out flyers for the bakery"),
     ],
 )
 def test_a_frame_stays_quiet_where_it_should(frames: Dict[str, SafetyFrame], name: str, text: str) -> None:
