@@ -43,8 +43,15 @@ FLOORS = {
     # 456/466, no link 442/442.
     ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 456 / 466},
     # Sealed set: the third blind set, written after the second was read; run once at the end
-    # of the round and reported as it is. No floors until that run.
-    ("safety", "sealed"): {},
+    # of the round (2026-12-07) and reported as it is (docs/SAFETY.md). Floors only keep it
+    # from getting worse.
+    ("safety", "sealed"): {
+        "recall:red_flag": 35 / 40,
+        "recall:crisis": 26 / 40,
+        "recall:eating_disorder": 27 / 40,
+        "negatives:no_false_alarm": 78 / 80,
+        "positives:no_link_from_signal_on": 115 / 120,
+    },
     # Development set: both halves of the first blind set (docs/PIPELINES.md), as measured
     # 2026-12-07 after this round's splitter and not-covered subjects.
     ("understanding", "dev"): {
