@@ -3,12 +3,14 @@ Chromium, the console's Retrain button (`make retrain`'s command in the backgrou
 running assistant answering the new phrasings right without a restart; then the console's
 Roll back button (`make rollback`'s command) puts everything back.
 
-Runs on a copy of the project (tests/retrain/conftest.py); screenshots for
+Runs on a copy of the project (tests/retrain/conftest.py), once with SQLite and once with
+PostgreSQL as the conversations' database; screenshots for
 docs/RETRAINING.md go to docs/screenshots/retrain-*.png.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -28,7 +30,7 @@ from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, sha256_of
 from practice.settings import PROJECT_ROOT, load_settings
 from tests.conftest import debian_chromium, stack_environment
 
-from .conftest import Workspace
+from .conftest import Workspace, postgres_database
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 STAFF, PASSWORD = "robin", "retraining staff password"
@@ -93,10 +95,28 @@ class Assistant:
         return [(r[0], r[1]) for r in rows]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_workspace(request: pytest.FixtureRequest, workspace: Workspace) -> Workspace:
+    """The workspace on SQLite, then on an emptied PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        return workspace
+    url = postgres_database("practice_retrain_browser")
+    engine = sa.create_engine(url, future=True)
+    try:
+        existing = sa.MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
+    finally:
+        engine.dispose()
+    return dataclasses.replace(workspace, database_url=url)
+
+
 @pytest.fixture
-def running(workspace: Workspace) -> Iterator[Tuple[Stack, Dict[str, str]]]:
+def running(database_workspace: Workspace) -> Iterator[Tuple[Stack, Dict[str, str]]]:
     """Rasa, the action server and the console on the workspace's copy, reloading every 1 s."""
-    env = stack_environment(workspace.root, **workspace.env, MODEL_RELOAD_SECONDS="1", CONSOLE_TIMEZONE="UTC")
+    env = stack_environment(
+        database_workspace.root, **database_workspace.env, MODEL_RELOAD_SECONDS="1", CONSOLE_TIMEZONE="UTC"
+    )
     subprocess.run(
         [
             sys.executable,
@@ -120,7 +140,7 @@ def running(workspace: Workspace) -> Iterator[Tuple[Stack, Dict[str, str]]]:
         load_settings(env),
         extra_env=env,
         only=["actions", "rasa", "console"],
-        log_dir=workspace.root / "logs",
+        log_dir=database_workspace.root / "logs",
     )
     stack.start(timeout=240)
     try:
@@ -155,8 +175,9 @@ def sign_in(browser: Browser, console_url: str) -> Page:
 
 
 def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers_right(
-    workspace: Workspace, running: Tuple[Stack, Dict[str, str]], browser: Browser
+    database_workspace: Workspace, running: Tuple[Stack, Dict[str, str]], browser: Browser
 ) -> None:
+    workspace = database_workspace
     stack, env = running
     assistant = Assistant(stack, workspace.database_url)
     data_before = {n: (workspace.project / n).read_bytes() for n in (NLU_FILE, HOLDOUT_FILE)}
