@@ -44,7 +44,7 @@ lock: $(INSTALLED) ## Re-pin requirements.lock from requirements.in
 TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-safety test-understanding \
 	test-e2e test-browser test-console test-reliability test-scaleout test-retrain
 
-test: setup system-deps train browser-deps ## Run every test level (about 15 minutes)
+test: setup system-deps train browser-deps ## Run every test level (about 20 minutes)
 	$(MAKE) -k --no-print-directory $(TEST_LEVELS)
 
 test-data: setup ## rasa data validate
