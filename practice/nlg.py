@@ -19,13 +19,15 @@ from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.answers import annotate
+from practice.nlu.safety_guard import KIND_ORDER
 from practice.settings import Settings, get_settings
 
 LANGUAGE_SLOT = "language"
+CARE_SLOT = "care"
 # What kind of message each non-answer response is, for the widget (it hides the apply
 # control after a safety message) and the console.
 _KINDS = {
@@ -101,6 +103,22 @@ def without_foods(text: str, foods: Sequence[str], named: Sequence[str] = ()) ->
     return "\n".join(lines)
 
 
+def care_kind(tracker: DialogueStateTracker) -> Optional[str]:
+    """The most urgent safety kind the visitor's messages carried so far, or None.
+
+    Passed as the `care` slot's value: the care-mode responses (`utter_request_coach_care`,
+    `utter_closing_care`) have a variant per kind, so a visitor who reported bleeding is sent
+    to a doctor, not to a crisis line.
+    """
+    seen = {
+        signal.get("kind")
+        for event in tracker.events
+        if isinstance(event, UserUttered)
+        for signal in (event.parse_data or {}).get("safety") or []
+    }
+    return next((kind for kind in KIND_ORDER if kind in seen), None)
+
+
 def times_said(tracker: DialogueStateTracker, utter_action: str) -> int:
     """How often this response was already used in the conversation."""
     return sum(1 for e in tracker.events if isinstance(e, ActionExecuted) and e.action_name == utter_action)
@@ -133,6 +151,7 @@ class PracticeNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
         parse_data = parse_data or {}
         filled_slots = dict(tracker.current_slot_values())
         filled_slots[LANGUAGE_SLOT] = parse_data.get("language") or "en"
+        filled_slots[CARE_SLOT] = care_kind(tracker)
         variants = self._variants(utter_action, output_channel, filled_slots)
         if not variants:
             return None
