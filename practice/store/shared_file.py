@@ -10,11 +10,37 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
 SQLITE_PREFIX = "sqlite:///"
+
+
+def use_write_ahead_log(connection: sqlite3.Connection, timeout: float = 5.0) -> None:
+    """Put the file in WAL mode, waiting out other connections that hold it.
+
+    Switching the journal mode needs the file to itself, and SQLite refuses at once
+    ("database is locked") instead of waiting when another connection is writing: two
+    server processes opening the file at the same moment of a burst made one of them fail
+    its first request (a 503). The mode is stored in the file, so once one connection has
+    set it the others find it set and change nothing.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def shared_file_of(url: str | None) -> Path | None:
@@ -41,7 +67,7 @@ class SharedSQLite:
         if self._db is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            use_write_ahead_log(db, self.timeout)
             db.execute("PRAGMA synchronous=OFF")
             for statement in self.schema:
                 db.execute(statement)

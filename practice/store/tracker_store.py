@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine.url import make_url
 
 from practice.settings import get_settings
+from practice.store.shared_file import use_write_ahead_log
 
 
 def sql_store_arguments(database_url: str) -> Dict[str, Any]:
@@ -152,7 +153,7 @@ def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
     loss of the machine may be lost. The console reads without blocking the writer, too.
     PostgreSQL (production) is unaffected.
     """
+    use_write_ahead_log(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
