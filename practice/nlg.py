@@ -19,10 +19,11 @@ from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.answers import annotate
+from practice.dialogue.policy import care_kinds_of
 from practice.nlu.safety_guard import KIND_ORDER
 from practice.settings import Settings, get_settings
 
@@ -104,19 +105,14 @@ def without_foods(text: str, foods: Sequence[str], named: Sequence[str] = ()) ->
 
 
 def care_kind(tracker: DialogueStateTracker) -> Optional[str]:
-    """The most urgent safety kind the visitor's messages carried so far, or None.
+    """The most urgent safety kind of the session so far (the planner's care mode), or None.
 
     Passed as the `care` slot's value: the care-mode responses (`utter_request_coach_care`,
     `utter_closing_care`) have a variant per kind, so a visitor who reported bleeding is sent
     to a doctor, not to a crisis line.
     """
-    seen = {
-        signal.get("kind")
-        for event in tracker.events
-        if isinstance(event, UserUttered)
-        for signal in (event.parse_data or {}).get("safety") or []
-    }
-    return next((kind for kind in KIND_ORDER if kind in seen), None)
+    kinds = care_kinds_of(tracker)
+    return next((kind for kind in KIND_ORDER if kind in kinds), None)
 
 
 def times_said(tracker: DialogueStateTracker, utter_action: str) -> int:

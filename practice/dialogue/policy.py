@@ -27,6 +27,15 @@ from practice.dialogue.plan import (
 )
 
 
+def safety_kinds(parse_data: Dict[str, Any]) -> Tuple[str, ...]:
+    """The safety kinds of one parsed message: its signals, else its safety intent's kind."""
+    kinds = [s.get("kind") for s in (parse_data or {}).get("safety") or [] if s.get("kind")]
+    intent = ((parse_data or {}).get("intent") or {}).get("name")
+    if not kinds and intent in KIND_OF_SAFETY_INTENT:
+        kinds = [KIND_OF_SAFETY_INTENT[intent]]
+    return tuple(kinds)
+
+
 def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     """The planner's view of one parsed message (the keys the NLU components add)."""
     parse_data = parse_data or {}
@@ -35,13 +44,10 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     parts = tuple(Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):
         parts = (Part(intent, parse_data["not_covered"]),)
-    kinds = [s.get("kind") for s in parse_data.get("safety") or [] if s.get("kind")]
-    if not kinds and intent in KIND_OF_SAFETY_INTENT:
-        kinds = [KIND_OF_SAFETY_INTENT[intent]]
     return Understanding(
         intent=intent,
         parts=parts,
-        safety=tuple(kinds),
+        safety=safety_kinds(parse_data),
         situation=tuple(s.get("kind") for s in parse_data.get("situation") or [] if s.get("kind")),
         language=parse_data.get("language") or "en",
         confidence=float(intent_data.get("confidence") or 0.0),
@@ -74,6 +80,16 @@ def _care_kinds(earlier: List[Understanding]) -> Tuple[str, ...]:
     kinds: List[str] = []
     for message in earlier:
         kinds.extend(k for k in message.safety if k not in kinds)
+    return tuple(kinds)
+
+
+def care_kinds_of(tracker: DialogueStateTracker) -> Tuple[str, ...]:
+    """Every safety kind the visitor's messages of this session carried, the latest included."""
+    events = _session_events(tracker)
+    kinds: List[str] = []
+    for event in events:
+        if isinstance(event, UserUttered):
+            kinds.extend(k for k in safety_kinds(event.parse_data or {}) if k not in kinds)
     return tuple(kinds)
 
 

@@ -83,8 +83,7 @@ class SafetyFrame:
         return all(concept.search(text) for _, concept in self.concepts)
 
     def matches(self, text: str) -> bool:
-        """True when every concept occurs in `text`, close enough together."""
-        text = strip_accents(text)
+        """True when every concept occurs in `text` (without accents), close enough together."""
         if self.kind != "crisis" and self.not_about.search(text):
             return False
         if self.personal and not (self.personal_marker.search(text) or _is_report(text)):
@@ -132,16 +131,6 @@ class SafetyRule:
     intent: str
     patterns: Sequence[Pattern[str]]
     frames: Sequence[SafetyFrame] = ()
-
-    def matches(self, text: str) -> Optional[str]:
-        """The first pattern found in `text`, else the first frame ("frame:a+b"), or None."""
-        for pattern in self.patterns:
-            if pattern.search(text):
-                return pattern.pattern
-        for frame in self.frames:
-            if frame.matches(text):
-                return f"frame:{frame.name}"
-        return None
 
     def first_evidence(self, passages: Sequence[str], plain: Sequence[str], whole: str) -> Optional[Tuple[str, str]]:
         """(pattern or "frame:a+b", passage) of the first signal in the passages, or None.
