@@ -38,39 +38,33 @@ def set_path(name: str, half: str) -> Path:
 # that may only go up). `make test` and the retraining gate hold the development half to
 # these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
 FLOORS = {
-    # Development set: the first and second blind sets (908, all read for error analysis).
-    # Measured 2026-12-07 (docs/SAFETY.md): 155/155, 153/153, 156/156, no false alarm
-    # 456/466, no link 442/442.
-    ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 456 / 466},
-    # Sealed set: the third blind set, written after the second was read; run once at the end
-    # of the round (2026-12-07) and reported as it is (docs/SAFETY.md). Floors only keep it
-    # from getting worse.
-    ("safety", "sealed"): {
-        "recall:red_flag": 35 / 40,
-        "recall:crisis": 26 / 40,
-        "recall:eating_disorder": 27 / 40,
-        "negatives:no_false_alarm": 78 / 80,
-        "positives:no_link_from_signal_on": 115 / 120,
+    # Development set: the first, second and third blind sets (1,108, all read for error
+    # analysis). Measured 2026-12-07 when the third set joined (docs/SAFETY.md): red flag
+    # 190/195, crisis 179/193, disordered eating 183/196, no false alarm 534/546, no link
+    # 557/562.
+    ("safety", "dev"): {
+        "recall:red_flag": 190 / 195,
+        "recall:crisis": 179 / 193,
+        "recall:eating_disorder": 183 / 196,
+        "negatives:no_false_alarm": 534 / 546,
+        "positives:no_link_from_signal_on": 557 / 562,
     },
-    # Development set: both halves of the first blind set (docs/PIPELINES.md), as measured
-    # 2026-12-07 after this round's splitter and not-covered subjects.
+    # Sealed set: the fourth blind set, committed before anything was tuned; run once at the
+    # end of the round and reported as it is (docs/SAFETY.md). No floor until that run.
+    ("safety", "sealed"): {},
+    # Development set: the first blind set (both halves) and the second (1,410), measured
+    # 2026-12-07 when the second joined (docs/PIPELINES.md).
     ("understanding", "dev"): {
-        "topic:handled": 152 / 167,
-        "two_part:handled": 71 / 92,
-        "followup:handled": 77 / 106,
-        "not_covered:handled": 95 / 102,
+        "topic:handled": 214 / 237,
+        "two_part:handled": 106 / 137,
+        "followup:handled": 106 / 151,
+        "not_covered:handled": 131 / 147,
         "situation:acknowledged": 0.90,
-        "off_topic:handled": 373 / 386,
+        "off_topic:handled": 480 / 496,
     },
-    # Sealed set, run once 2026-12-07 (docs/PIPELINES.md).
-    ("understanding", "sealed"): {
-        "topic:handled": 62 / 70,
-        "two_part:handled": 35 / 45,
-        "followup:handled": 29 / 45,
-        "not_covered:handled": 37 / 45,
-        "situation:acknowledged": 36 / 40,
-        "off_topic:handled": 107 / 110,
-    },
+    # Sealed set: the third blind set, committed before anything was tuned; run once at the
+    # end of a round (docs/PIPELINES.md). No floor until that run.
+    ("understanding", "sealed"): {},
 }
 
 
