@@ -54,6 +54,15 @@ inbox_state = sa.Table(
     sa.Column("value", sa.Integer, nullable=False),
 )
 
+# The answers visitors rated "not helpful" (Rasa's slot events, by id), collected by the same
+# pass over `events` that fills the inbox, so the inbox page never scans `events` for them.
+unhelpful = sa.Table(
+    "console_inbox_unhelpful",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+)
+
 ACTIONS = ("confirm", "relabel", "out_of_scope", "discard")
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 
@@ -85,8 +94,9 @@ _VERSION = "version"
 # 2: events the widget or the server triggered (`is_external`, `EXTERNAL: greet`) are no
 #    visitor messages.
 # 3: each message keeps the model's top intents (column `ranking`).
+# 4: the "not helpful" ratings are collected too (console_inbox_unhelpful).
 # An older inbox table is made anew and read again from `events`.
-INBOX_VERSION = 3
+INBOX_VERSION = 4
 RANKING_SIZE = 3
 FALLBACK_INTENT = "nlu_fallback"
 _migrated: Set[str] = set()
@@ -94,7 +104,7 @@ _migrated: Set[str] = set()
 
 def ensure_schema(engine: Engine) -> None:
     """Create the inbox and annotation tables when missing (Rasa's `events` is left alone)."""
-    metadata.create_all(engine, tables=[inbox, inbox_state, annotations], checkfirst=True)
+    metadata.create_all(engine, tables=[inbox, inbox_state, annotations, unhelpful], checkfirst=True)
     key = str(engine.url)
     if key not in _migrated:
         migrate(engine)
@@ -116,6 +126,7 @@ def migrate(engine: Engine) -> bool:
         # Made anew: a table from an older version may lack columns.
         inbox.drop(connection)
         inbox.create(connection)
+        connection.execute(unhelpful.delete())
         connection.execute(inbox_state.delete())
         connection.execute(
             annotations.delete().where(
@@ -233,9 +244,16 @@ def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, b
                 events.c.sender_id,
                 events.c.timestamp,
                 events.c.intent_name,
+                events.c.type_name,
                 events.c.data,
             )
-            .where(events.c.id > last_id, events.c.type_name == "user")
+            .where(
+                events.c.id > last_id,
+                sa.or_(
+                    events.c.type_name == "user",
+                    sa.and_(events.c.type_name == "slot", events.c.action_name == FEEDBACK_SLOT),
+                ),
+            )
             .order_by(events.c.id)
             .limit(batch)
         ).all()
@@ -247,7 +265,16 @@ def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, b
         if not settled:
             return 0, 0, False
         grouped: Dict[str, Dict[str, Any]] = {}
+        ratings = [
+            {"event_id": row.id, "sender_id": row.sender_id}
+            for row in settled
+            if row.type_name == "slot" and _rated_unhelpful(row.data)
+        ]
+        if ratings:
+            connection.execute(unhelpful.insert(), ratings)
         for row in settled:
+            if row.type_name != "user":
+                continue
             message = _user_message(row)
             if message is None:
                 continue
@@ -652,7 +679,15 @@ def recent_annotations(engine: Engine, limit: int = 200) -> List[Annotation]:
 # ---- answers visitors rated "not helpful" in the widget (practice/channels/website.py) ----
 
 FEEDBACK_SLOT = "answer_feedback"
-_UNHELPFUL = '%"helpful": false%'
+
+
+def _rated_unhelpful(data: str | None) -> bool:
+    """Whether a feedback slot event's value says the answer did not help."""
+    try:
+        verdict = json.loads(data or "{}").get("value")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(verdict, dict) and verdict.get("helpful") is False
 
 
 @dataclass(frozen=True)
@@ -692,16 +727,20 @@ def _led_to(connection: Connection, sender_id: str, before_id: int, stamp: Any) 
 
 
 def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
-    """The latest answers rated "not helpful", newest first, each with what the visitor asked."""
+    """The latest answers rated "not helpful", newest first, each with what the visitor asked.
+
+    The ratings are those `sync_inbox` has read so far.
+    """
+    ensure_schema(engine)
     found: List[UnhelpfulAnswer] = []
     with engine.connect() as connection:
         if not _events_exist(connection):
             return found
+        newest = sa.select(unhelpful.c.event_id).order_by(unhelpful.c.event_id.desc()).limit(limit).subquery()
         rows = connection.execute(
             sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
-            .where(events.c.type_name == "slot", events.c.action_name == FEEDBACK_SLOT, events.c.data.like(_UNHELPFUL))
+            .where(events.c.id.in_(sa.select(newest.c.event_id)))
             .order_by(events.c.id.desc())
-            .limit(limit)
         ).fetchall()
         for row in rows:
             try:

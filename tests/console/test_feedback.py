@@ -54,6 +54,8 @@ def test_feedback_is_shown_filtered_and_surfaced_in_the_inbox(empty: Empty) -> N
     [answer] = [i for i in transcript.items if i.kind == "bot" and i.name == "utter_ask_gluten"]
     assert answer.section == "So what can you do?"
 
+    # The inbox's pass over `events` (the inbox page runs it) collects the ratings too.
+    assert store.sync_inbox(engine).done
     [unhelpful] = store.unhelpful_answers(engine)
     assert unhelpful.sender_id == "not-helpful"
     assert unhelpful.utter_action == "utter_ask_gluten"
