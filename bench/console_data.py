@@ -42,6 +42,21 @@ SAFETY = {
     "report_red_flag_symptoms": ["there is blood in my stool"],
     "mention_disordered_eating": ["I make myself throw up after eating"],
 }
+# What makes real messages distinct: most visitors add something of their own, so the NLU
+# inbox (one row per distinct text) holds tens of thousands of rows, as it would in use.
+ASIDES = [
+    "for my {who}",
+    "i have had {symptom} for {n} weeks",
+    "im {n} and always {symptom}",
+    "my {who} says its {food}",
+    "after eating {food} i get {symptom}",
+    "been {n} days of {symptom}",
+]
+WORDS = {
+    "who": ["mum", "dad", "wife", "husband", "son", "daughter", "friend", "doctor", "coach"],
+    "symptom": ["bloating", "gas", "cramps", "tiredness", "brain fog", "heartburn", "rashes"],
+    "food": ["bread", "milk", "cheese", "sugar", "coffee", "beans", "onions", "pasta"],
+}
 HOSTILE = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
@@ -96,11 +111,30 @@ class ConversationFactory:
         event.update(fields)
         return event
 
+    def _aside(self, text: str) -> str:
+        """Often the visitor's own words around the question (a distinct text)."""
+        r = self.random
+        if r.random() < 0.4:
+            return text
+        aside = r.choice(ASIDES).format(n=r.randint(2, 90), **{k: r.choice(v) for k, v in WORDS.items()})
+        return f"{text} {aside}" if r.random() < 0.5 else f"{aside}, {text}"
+
+    def _ranking(self, intent: str, confidence: float) -> List[Dict[str, Any]]:
+        """The model's top three: the chosen intent, then two others sharing the rest."""
+        others = self.random.sample([name for name in TOPICS if name != intent], 2)
+        second = round((1 - confidence) * 0.6, 4)
+        third = round((1 - confidence) * 0.3, 4)
+        return [
+            {"name": intent, "confidence": confidence},
+            {"name": others[0], "confidence": second},
+            {"name": others[1], "confidence": third},
+        ]
+
     def _user(self, sender: str, timestamp: float, text: str, intent: str, confidence: float) -> Row:
         event = self._event("user", timestamp, text=text)
         event["parse_data"]["text"] = text
         event["parse_data"]["intent"] = {"name": intent, "confidence": confidence}
-        event["parse_data"]["intent_ranking"] = [{"name": intent, "confidence": confidence}]
+        event["parse_data"]["intent_ranking"] = self._ranking(intent, confidence)
         return (sender, "user", timestamp, intent, None, json.dumps(event))
 
     def _action(self, sender: str, timestamp: float, name: str) -> Row:
@@ -133,7 +167,7 @@ class ConversationFactory:
             t += r.uniform(5, 60)
             roll = r.random()
             if roll < 0.08:
-                intent, text, conf = "nlu_fallback", r.choice(FALLBACK), r.uniform(0.05, 0.3)
+                intent, text, conf = "nlu_fallback", self._aside(r.choice(FALLBACK)), r.uniform(0.05, 0.3)
             elif roll < 0.10:
                 intent = r.choice(sorted(SAFETY))
                 text, conf = r.choice(SAFETY[intent]), 1.0
@@ -144,7 +178,7 @@ class ConversationFactory:
                 text, conf = r.choice(OTHER[intent]), r.uniform(0.6, 0.99)
             else:
                 intent = r.choice(sorted(TOPICS))
-                text, conf = r.choice(TOPICS[intent]), r.uniform(0.3, 0.99)
+                text, conf = self._aside(r.choice(TOPICS[intent])), r.uniform(0.3, 0.99)
             rows.append(self._user(sender, t, text, intent, round(conf, 4)))
             utter = "action_two_strike_fallback" if intent == "nlu_fallback" else f"utter_{intent}"
             rows.append(self._action(sender, t + 0.2, utter))
@@ -206,9 +240,11 @@ def insert(engine: Engine, chunks: Iterator[Sequence[Row]]) -> int:
 
 
 def reset(engine: Engine) -> None:
-    """Drop every table the console and Rasa made, for a clean seed."""
+    """Drop every table the console, the NLU inbox and Rasa made, for a clean seed."""
     from practice.console.db import metadata
+    from practice.retrain import store
 
+    store.metadata.drop_all(engine)
     metadata.drop_all(engine)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
