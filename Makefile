@@ -140,13 +140,16 @@ test-retrain: setup ## Retraining: YAML round trip, inbox, hot reload, the gate 
 	$(PYTEST) tests/retrain -q
 
 # ---- performance against stock Rasa (docs/BENCHMARKS.md) -----------------------------------
-.PHONY: bench soak bench-nlu-cost
+.PHONY: bench soak bench-nlu-cost bench-safety-model
 # Quiet for the same reason; the benchmark's own progress goes to stderr.
 BENCH_ENV := PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
 BENCH := $(BENCH_ENV) $(PY) -m bench
 
 bench: setup ## Stock `rasa init`, a TF-IDF floor and ours in one run (~6 min) -> docs/BENCHMARKS.md
 	$(BENCH)
+
+bench-safety-model: train ## Safety model candidates, cross-validated on the blind development set -> docs/results/safety_model.md
+	$(PY) -m bench.safety_model
 
 bench-nlu-cost: train ## What each NLU graph node costs per message, with and without the question and sentence copies
 	$(BENCH_ENV) $(PY) -m bench.nlu_cost

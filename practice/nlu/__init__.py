@@ -5,6 +5,7 @@ from practice.nlu.language_detector import LanguageDetector
 from practice.nlu.linear_classifier import LinearIntentClassifier
 from practice.nlu.question_parts import QuestionMerger, QuestionSplitter
 from practice.nlu.safety_guard import SafetyGuard
+from practice.nlu.safety_model import SafetyClassifier
 from practice.nlu.tfidf_featurizer import TfidfFeaturizer
 from practice.nlu.visitor_context import VisitorContext
 from practice.nlu.vocabulary_guard import VocabularyGuard
@@ -15,6 +16,7 @@ __all__ = [
     "LinearIntentClassifier",
     "QuestionMerger",
     "QuestionSplitter",
+    "SafetyClassifier",
     "SafetyGuard",
     "TfidfFeaturizer",
     "VisitorContext",

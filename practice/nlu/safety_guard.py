@@ -264,6 +264,32 @@ def match_safety_intent(rules: Sequence[SafetyRule], text: str) -> Optional[Dict
     return {"intent": signals[0].intent, "pattern": signals[0].pattern}
 
 
+def record_signals(message: Message, signals: Sequence[SafetySignal]) -> None:
+    """Add `signals` to those the message already reports and force the most urgent intent.
+
+    The classifier's own guess is kept once (`classifier_intent`), from before any safety
+    reader overrode it; the ranking keeps the other intents below the safety intent.
+    """
+    if not signals:
+        return
+    reported = [dict(s) for s in message.get(SAFETY_KEY) or []]
+    known = {s.get("kind") for s in reported}
+    reported += [s.as_dict() for s in signals if s.kind not in known]
+    reported.sort(key=lambda s: KIND_ORDER.index(s["kind"]))
+    top = reported[0]["intent"]
+    guessed = message.get(INTENT) or {}
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    message.set(SAFETY_KEY, reported, add_to_output=True)
+    if message.get(CLASSIFIER_INTENT_KEY) is None:
+        message.set(CLASSIFIER_INTENT_KEY, guessed.get("name"), add_to_output=True)
+    message.set(INTENT, {"name": top, "confidence": 1.0}, add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": top, "confidence": 1.0}] + [r for r in ranking if r.get("name") != top],
+        add_to_output=True,
+    )
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyGuard(GraphComponent):
     """Reports every safety signal of a message and forces the most urgent one's intent.
@@ -297,18 +323,5 @@ class SafetyGuard(GraphComponent):
         for message in messages:
             if message.get(PART_OF_KEY) is not None or message.get(SENTENCE_OF_KEY) is not None:
                 continue
-            signals = find_signals(self._rules, message.get(TEXT) or "")
-            if not signals:
-                continue
-            top = signals[0].intent
-            guessed = message.get(INTENT) or {}
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(SAFETY_KEY, [s.as_dict() for s in signals], add_to_output=True)
-            message.set(CLASSIFIER_INTENT_KEY, guessed.get("name"), add_to_output=True)
-            message.set(INTENT, {"name": top, "confidence": 1.0}, add_to_output=True)
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": top, "confidence": 1.0}] + [r for r in ranking if r.get("name") != top],
-                add_to_output=True,
-            )
+            record_signals(message, find_signals(self._rules, message.get(TEXT) or ""))
         return messages
