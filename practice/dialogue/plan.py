@@ -345,6 +345,10 @@ def _care_plan(now: Understanding, history: History) -> TurnPlan:
     for kind in kinds:
         plan.add(f"utter_{SAFETY_INTENT_OF_KIND[kind]}")
     if now.language != "en":
+        # Whatever a later message in Spanish or French asks ("y el kéfir es bueno?"), the
+        # guidance comes again, in the visitor's language, then the English-only notice.
+        if not kinds:
+            plan.add(f"utter_{SAFETY_INTENT_OF_KIND[history.care_kinds[0]]}")
         plan.add(LANGUAGE_NOTICE)
         return plan
     questions = [p for p in now.questions() if p.intent not in KIND_OF_SAFETY_INTENT]
