@@ -201,10 +201,31 @@ def follow_up_kind(text: str) -> Optional[str]:
     return None
 
 
+def word_count(text: str) -> int:
+    """The words of a message, as the follow-up rules count them."""
+    return len(re.findall(r"[A-Za-z']+", text))
+
+
 def is_elliptic(text: str) -> bool:
     """A short message that only makes sense after the previous answer."""
-    words = re.findall(r"[A-Za-z']+", text)
-    return 0 < len(words) <= MAX_ELLIPTIC_WORDS and _ELLIPTIC.search(text.strip()) is not None
+    return 0 < word_count(text) <= MAX_ELLIPTIC_WORDS and _ELLIPTIC.search(text.strip()) is not None
+
+
+def continues_topic(now: "Understanding", topic: Optional[str]) -> bool:
+    """A short message the classifier cannot place, about the topic just answered.
+
+    "any besides berries?", "right after eating or anytime?": no article words of their
+    own, so the classifier falls back, calls them out of scope or is unsure, yet the
+    conversation's topic is among its three best guesses. Such a message continues the
+    topic. A sure guess of another topic ("what causes it?"), a follow-up intent, a
+    dialogue act or a message with several questions is left as it is.
+    """
+    if topic is None or now.parts or not 0 < now.words <= MAX_ELLIPTIC_WORDS:
+        return False
+    if f"ask_{topic}" not in now.ranking[:3] or now.intent == f"ask_{topic}":
+        return False
+    unplaced = now.intent in (FALLBACK, OUT_OF_SCOPE, "ask_topics")
+    return unplaced or (topic_of_intent(now.intent) is not None and now.confidence < UNSURE_CONFIDENCE)
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,8 @@ class Understanding:
     confidence: float = 1.0
     elliptic: bool = False
     follow_up: Optional[str] = None  # what an elliptic message asks ("how", "amount" ...)
+    ranking: Tuple[str, ...] = ()  # the classifier's top intents, best first (at most 3)
+    words: int = 0
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""
@@ -389,6 +412,8 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     if now.intent == "greet" and not now.parts:
         plan.add("utter_greet")
         return plan.actions
+    if continues_topic(now, history.topic):
+        now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
     if (
         now.elliptic
         and history.topic is not None

@@ -24,6 +24,7 @@ from practice.dialogue.plan import (
     is_elliptic,
     plan_turn,
     topic_of_intent,
+    word_count,
 )
 
 
@@ -53,6 +54,8 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         confidence=float(intent_data.get("confidence") or 0.0),
         elliptic=is_elliptic(parse_data.get("text") or ""),
         follow_up=follow_up_kind(parse_data.get("text") or ""),
+        ranking=tuple(r.get("name") or "" for r in (parse_data.get("intent_ranking") or [])[:3]),
+        words=word_count(parse_data.get("text") or ""),
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import pytest
 
-from practice.dialogue.plan import History, Part, Understanding, is_elliptic, plan_turn
+from practice.dialogue.plan import History, Part, Understanding, continues_topic, is_elliptic, plan_turn
 
 OFFER = "utter_offer_coaching"
 
@@ -166,3 +166,49 @@ def test_an_elliptic_question_the_classifier_reads_as_the_same_topic_asks_someth
     history = History(offered=True, topic="causes")
     now = Understanding(intent="ask_causes", confidence=0.9, elliptic=True, follow_up="how")
     assert plan_turn(now, history) == ["utter_ask_what_to_do"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "ranking", "words"),
+    [
+        ("nlu_fallback", 0.35, ("nlu_fallback", "ask_exercise", "ask_lifestyle"), 4),
+        ("out_of_scope", 0.7, ("out_of_scope", "ask_foods_to_eat", "greet"), 3),
+        ("ask_lifestyle", 0.45, ("ask_lifestyle", "ask_exercise", "ask_topics"), 3),
+    ],
+)
+def test_a_short_message_the_classifier_cannot_place_continues_the_topic(
+    intent: str, confidence: float, ranking: Tuple[str, ...], words: int
+) -> None:
+    topic = ranking[1][len("ask_") :]
+    now = Understanding(intent=intent, confidence=confidence, ranking=ranking, words=words)
+    assert continues_topic(now, topic)
+    assert plan_turn(now, History(offered=True, topic=topic)) == [f"utter_ask_{topic}"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "ranking", "words", "topic"),
+    [
+        # A sure guess of another topic: "how much fiber then?" after the fiber increase.
+        (
+            "ask_fiber_amount",
+            0.87,
+            ("ask_fiber_amount", "ask_fiber_increase", "ask_followup_amount"),
+            4,
+            "fiber_increase",
+        ),
+        # The topic is not among the three best guesses.
+        ("nlu_fallback", 0.35, ("nlu_fallback", "ask_gluten", "greet"), 4, "exercise"),
+        # Too long to lean on the previous answer.
+        ("nlu_fallback", 0.35, ("nlu_fallback", "ask_exercise", "greet"), 12, "exercise"),
+        # A dialogue act or a follow-up intent keeps its own handling.
+        ("thank", 0.5, ("thank", "ask_exercise", "greet"), 2, "exercise"),
+        ("ask_followup_how", 0.8, ("ask_followup_how", "ask_causes", "greet"), 4, "causes"),
+        # No topic yet.
+        ("nlu_fallback", 0.35, ("nlu_fallback", "ask_exercise", "greet"), 4, None),
+    ],
+)
+def test_a_message_that_says_what_it_asks_is_not_read_as_the_topic(
+    intent: str, confidence: float, ranking: Tuple[str, ...], words: int, topic: Optional[str]
+) -> None:
+    now = Understanding(intent=intent, confidence=confidence, ranking=ranking, words=words)
+    assert not continues_topic(now, topic)
