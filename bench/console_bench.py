@@ -37,6 +37,7 @@ from bench import console_data
 from practice.console import auth, db, review, summary
 from practice.retrain import store
 from practice.settings import PROJECT_ROOT
+from practice.store.database import create_engine
 
 BUDGET_MS = 500.0
 PASSWORD = "benchmark password"
@@ -394,7 +395,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for backend in args.backends.split(","):
         run = BackendRun(backend)
         url = database_url(backend)
-        engine = db.create_engine(url)
+        engine = create_engine(url)
         print(f"{backend}: seeding {args.conversations:,} conversations ...", flush=True)
         try:
             seed(engine, run, args.conversations)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from practice.console import audit, auth, db
 from practice.settings import Settings, get_settings
+from practice.store.database import create_engine
 
 
 def read_password(settings: Settings, stdin: TextIO = sys.stdin) -> str:
@@ -43,7 +44,7 @@ def ensure_first_account(settings: Settings) -> Optional[tuple[str, str]]:
     The password is CONSOLE_PASSWORD when set, else a random one shown once to whoever
     ran `make run`, so a new practice can sign in without reading the docs first.
     """
-    engine = db.create_engine(settings.database_url)
+    engine = create_engine(settings.database_url)
     try:
         db.ensure_schema(engine)
         if auth.list_accounts(engine):
@@ -89,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None, settings: Optional[Settings] = No
     """Run one accounts command; return the exit code."""
     args = _parser().parse_args(argv)
     settings = settings or get_settings()
-    engine = db.create_engine(settings.database_url)
+    engine = create_engine(settings.database_url)
     try:
         db.ensure_schema(engine)
         return _run(args, settings, engine)

@@ -25,6 +25,7 @@ from practice.console.web import (
     run_db,
 )
 from practice.settings import Settings, get_settings
+from practice.store.database import create_engine
 
 # The console renders no third-party content and runs no scripts at all.
 SECURITY_HEADERS = {
@@ -96,7 +97,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
 
     @app.listener("before_server_start")
     async def open_database(app: Sanic, _loop: Any) -> None:
-        engine = db.create_engine(settings.database_url)
+        engine = create_engine(settings.database_url)
         await run_db(db.ensure_schema, engine)
         app.ctx.console = ConsoleContext(
             settings, engine, make_templates(settings), Summarizer(engine), navigation=navigation

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Dict
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -235,36 +232,6 @@ audit_conversations = sa.Table(
     sa.Column("sender_id", sa.String(255), primary_key=True),
     sa.Index("ix_console_audit_conversations_sender", "sender_id"),
 )
-
-
-def create_engine(database_url: str) -> Engine:
-    """An engine for the tracker store's database, tuned for the console's reads."""
-    url = sa.engine.make_url(database_url)
-    kwargs: Dict[str, Any] = {"future": True}
-    if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            # The console may start before Rasa creates the conversations file's folder.
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # Sanic hands queries to worker threads; each gets its own pooled connection.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        kwargs["poolclass"] = sa.pool.QueuePool
-        kwargs["pool_size"] = 4
-    elif url.get_backend_name() == "postgresql":
-        kwargs["executemany_mode"] = "values_plus_batch"
-        kwargs["pool_pre_ping"] = True
-    engine = sa.create_engine(url, **kwargs)
-    if url.get_backend_name() == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # A bigger page cache and memory-mapped reads keep full scans of the summary fast.
-    cursor.execute("PRAGMA cache_size = -65536")
-    cursor.execute("PRAGMA mmap_size = 268435456")
-    cursor.execute("PRAGMA temp_store = MEMORY")
-    cursor.close()
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -634,8 +634,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """`python -m practice.console.summary [--rebuild]`: catch the summary up (or rebuild it)."""
     import argparse
 
-    from practice.console.db import create_engine, ensure_schema
+    from practice.console.db import ensure_schema
     from practice.settings import get_settings
+    from practice.store.database import create_engine
 
     parser = argparse.ArgumentParser(prog="python -m practice.console.summary", description=main.__doc__)
     parser.add_argument(

@@ -11,18 +11,8 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from practice.settings import Settings, get_settings
-
-
-def make_engine(settings: Settings) -> Engine:
-    """An engine on the conversations database (where the inbox tables live too)."""
-    url = sa.engine.make_url(settings.database_url)
-    kwargs = {"future": True}
-    if url.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"timeout": 30}
-        if url.database:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url, **kwargs)
+from practice.settings import get_settings
+from practice.store.database import create_engine
 
 
 def _say(text: str) -> None:
@@ -70,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = get_settings()
     project = pipeline.Project.from_settings(settings, args.project)
-    engine = make_engine(settings)
+    engine = create_engine(settings.database_url)
     store.ensure_schema(engine)
     if args.command == "sync":
         result = store.sync_inbox(engine)

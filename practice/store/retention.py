@@ -26,6 +26,7 @@ from typing import Dict, Iterable, List, Sequence
 import sqlalchemy as sa
 
 from practice.settings import get_settings
+from practice.store.database import create_engine
 from practice.store.events import EVENTS_TABLE
 
 CONSOLE_PREFIX = "console_"
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.days <= 0 and not args.sender:
         parser.error("--days must be positive")
 
-    engine = sa.create_engine(args.database_url)
+    engine = create_engine(args.database_url)
     try:
         if not sa.inspect(engine).has_table(EVENTS_TABLE):
             print("No conversations stored yet: nothing to delete.")

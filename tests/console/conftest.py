@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from practice.console import db, summary
 from practice.settings import PROJECT_ROOT
+from practice.store.database import create_engine
 
 POSTGRES_SCRIPT = PROJECT_ROOT / "scripts" / "postgres.sh"
 POSTGRES_DATABASE = "practice_console_test"
@@ -268,7 +269,7 @@ def postgres_url(database: str = POSTGRES_DATABASE) -> str:
 
 def reset_database(database_url: str) -> None:
     """Drop Rasa's and the console's tables, for a clean start."""
-    engine = db.create_engine(database_url)
+    engine = create_engine(database_url)
     try:
         db.metadata.drop_all(engine)
     finally:
@@ -312,7 +313,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     url = database_url(request.param, tmp_path_factory.mktemp(request.param), pg)
     seeder = Seeder(url)
     seeder.seed(scenarios())
-    engine = db.create_engine(url)
+    engine = create_engine(url)
     db.ensure_schema(engine)
     summary.refresh(engine)
     yield Seeded(request.param, url, engine, seeder, scenarios())
@@ -326,7 +327,7 @@ def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tuple[str,
     pg = request.getfixturevalue("pg_scratch_url") if request.param == "postgresql" else ""
     url = database_url(request.param, tmp_path, pg)
     seeder = Seeder(url)
-    engine = db.create_engine(url)
+    engine = create_engine(url)
     db.ensure_schema(engine)
     yield url, seeder, engine
     seeder.close()

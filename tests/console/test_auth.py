@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from practice.console import auth, db
 from practice.settings import PROJECT_ROOT
+from practice.store.database import create_engine
 
 PASSWORD = "a long enough password"
 
@@ -18,7 +19,7 @@ PASSWORD = "a long enough password"
 @pytest.fixture
 def engine(tmp_path: Path):
     """A fresh SQLite database with the console's tables."""
-    engine = db.create_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
+    engine = create_engine(f"sqlite:///{tmp_path / 'accounts.db'}")
     db.ensure_schema(engine)
     yield engine
     engine.dispose()
@@ -128,7 +129,7 @@ def test_accounts_command_reads_the_password_from_stdin_or_the_environment(tmp_p
     quiet = _accounts(tmp_path, "create", "--username", "kim", "--role", "staff", "--if-missing")
     assert quiet.returncode == 0
     assert _accounts(tmp_path, "list").stdout.splitlines() == ["kim\tstaff", "lee\tcoach"]
-    engine = db.create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    engine = create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     try:
         assert auth.authenticate(engine, "kim", PASSWORD, 5, 60).outcome == "ok"
         assert auth.authenticate(engine, "lee", "from the environment", 5, 60).outcome == "ok"

@@ -172,7 +172,8 @@ def test_an_empty_database_is_fine(tmp_path: Path) -> None:
 
 
 def test_every_console_table_naming_a_conversation_is_covered(tmp_path: Path) -> None:
-    from practice.console.db import create_engine, ensure_schema, metadata
+    from practice.console.db import ensure_schema, metadata
+    from practice.store.database import create_engine
 
     url = f"sqlite:///{tmp_path / 'console.db'}"
     engine = create_engine(url)

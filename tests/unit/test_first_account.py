@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from practice.console import auth, db
+from practice.console import auth
 from practice.console.accounts import ensure_first_account
 from practice.settings import load_settings
+from practice.store.database import create_engine
 
 
 def test_first_account_is_created_once_and_can_sign_in(tmp_path: Path) -> None:
@@ -16,7 +17,7 @@ def test_first_account_is_created_once_and_can_sign_in(tmp_path: Path) -> None:
     username, password = created
     assert len(password) >= 16
     assert ensure_first_account(settings) is None, "a second run creates nothing"
-    engine = db.create_engine(settings.database_url)
+    engine = create_engine(settings.database_url)
     try:
         accounts = auth.list_accounts(engine)
         assert [(a.username, a.role) for a in accounts] == [(username, "staff")]
