@@ -66,7 +66,7 @@ unhelpful = sa.Table(
 ACTIONS = ("confirm", "relabel", "out_of_scope", "discard")
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 
-annotations = sa.Table(
+annotations_table = sa.Table(
     "console_annotations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -104,7 +104,7 @@ _migrated: Set[str] = set()
 
 def ensure_schema(engine: Engine) -> None:
     """Create the inbox and annotation tables when missing (Rasa's `events` is left alone)."""
-    metadata.create_all(engine, tables=[inbox, inbox_state, annotations, unhelpful], checkfirst=True)
+    metadata.create_all(engine, tables=[inbox, inbox_state, annotations_table, unhelpful], checkfirst=True)
     key = str(engine.url)
     if key not in _migrated:
         migrate(engine)
@@ -129,9 +129,9 @@ def migrate(engine: Engine) -> bool:
         connection.execute(unhelpful.delete())
         connection.execute(inbox_state.delete())
         connection.execute(
-            annotations.delete().where(
-                annotations.c.applied_run.is_(None),
-                annotations.c.text.like(EXTERNAL_PREFIX + "%"),
+            annotations_table.delete().where(
+                annotations_table.c.applied_run.is_(None),
+                annotations_table.c.text.like(EXTERNAL_PREFIX + "%"),
             )
         )
         connection.execute(inbox_state.insert().values(name=_VERSION, value=INBOX_VERSION))
@@ -396,8 +396,8 @@ def inbox_page(
     ensure_schema(engine)
     query = (
         sa.select(inbox)
-        .select_from(inbox.outerjoin(annotations, annotations.c.key == inbox.c.key))
-        .where(annotations.c.id.is_(None))
+        .select_from(inbox.outerjoin(annotations_table, annotations_table.c.key == inbox.c.key))
+        .where(annotations_table.c.id.is_(None))
         .order_by(inbox.c.confidence, inbox.c.count.desc(), inbox.c.key)
     )
     if intent:
@@ -561,12 +561,14 @@ def annotate(
     with engine.begin() as connection:
         for row in rows:
             current = connection.execute(
-                sa.select(annotations.c.id, annotations.c.applied_run).where(annotations.c.key == row["key"])
+                sa.select(annotations_table.c.id, annotations_table.c.applied_run).where(
+                    annotations_table.c.key == row["key"]
+                )
             ).first()
             if current is None:
-                connection.execute(annotations.insert().values(**row))
+                connection.execute(annotations_table.insert().values(**row))
             elif current.applied_run is None:
-                connection.execute(annotations.update().where(annotations.c.id == current.id).values(**row))
+                connection.execute(annotations_table.update().where(annotations_table.c.id == current.id).values(**row))
     return len(rows)
 
 
@@ -576,7 +578,9 @@ def undo(engine: Engine, keys: Iterable[str]) -> int:
     keys = list(keys)
     with engine.begin() as connection:
         result = connection.execute(
-            annotations.delete().where(annotations.c.key.in_(keys), annotations.c.applied_run.is_(None))
+            annotations_table.delete().where(
+                annotations_table.c.key.in_(keys), annotations_table.c.applied_run.is_(None)
+            )
         )
     return result.rowcount or 0
 
@@ -617,9 +621,11 @@ def _annotation(row: Any) -> Annotation:
 def pending_annotations(engine: Engine, include_discarded: bool = False) -> List[Annotation]:
     """Decisions not yet in the data, oldest first (discards only when asked)."""
     ensure_schema(engine)
-    query = sa.select(annotations).where(annotations.c.applied_run.is_(None)).order_by(annotations.c.id)
+    query = (
+        sa.select(annotations_table).where(annotations_table.c.applied_run.is_(None)).order_by(annotations_table.c.id)
+    )
     if not include_discarded:
-        query = query.where(annotations.c.action != "discard")
+        query = query.where(annotations_table.c.action != "discard")
     with engine.connect() as connection:
         return [_annotation(row) for row in connection.execute(query)]
 
@@ -628,9 +634,9 @@ def applied_counts(engine: Engine) -> Dict[str, int]:
     """How many examples each intent got from annotations so far (the held-out share counts on)."""
     ensure_schema(engine)
     query = (
-        sa.select(annotations.c.intent, sa.func.count())
-        .where(annotations.c.applied_run.is_not(None), annotations.c.intent.is_not(None))
-        .group_by(annotations.c.intent)
+        sa.select(annotations_table.c.intent, sa.func.count())
+        .where(annotations_table.c.applied_run.is_not(None), annotations_table.c.intent.is_not(None))
+        .group_by(annotations_table.c.intent)
     )
     with engine.connect() as connection:
         return {intent: int(n) for intent, n in connection.execute(query)}
@@ -642,8 +648,8 @@ def mark_applied(engine: Engine, run_id: str, placements: Mapping[int, str], now
     with engine.begin() as connection:
         for annotation_id, where in placements.items():
             connection.execute(
-                annotations.update()
-                .where(annotations.c.id == annotation_id)
+                annotations_table.update()
+                .where(annotations_table.c.id == annotation_id)
                 .values(applied_run=run_id, applied_to=where, applied_at=now)
             )
 
@@ -653,8 +659,8 @@ def unmark_run(engine: Engine, run_id: str) -> int:
     ensure_schema(engine)
     with engine.begin() as connection:
         result = connection.execute(
-            annotations.update()
-            .where(annotations.c.applied_run == run_id)
+            annotations_table.update()
+            .where(annotations_table.c.applied_run == run_id)
             .values(applied_run=None, applied_to=None, applied_at=None)
         )
     return result.rowcount or 0
@@ -664,11 +670,11 @@ def recent_annotations(engine: Engine, limit: int = 200) -> List[Annotation]:
     """The latest decisions, pending first, then newest."""
     ensure_schema(engine)
     query = (
-        sa.select(annotations)
+        sa.select(annotations_table)
         .order_by(
-            annotations.c.applied_run.is_not(None),
-            annotations.c.annotated_at.desc(),
-            annotations.c.id.desc(),
+            annotations_table.c.applied_run.is_not(None),
+            annotations_table.c.annotated_at.desc(),
+            annotations_table.c.id.desc(),
         )
         .limit(limit)
     )

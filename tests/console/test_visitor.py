@@ -126,7 +126,7 @@ def test_any_external_event_is_left_out_and_safety_lists_escalate(empty: Empty) 
 
 
 def test_the_inbox_never_holds_a_triggered_event(seeded: Seeded) -> None:
-    store.metadata.drop_all(seeded.engine, tables=[store.inbox, store.inbox_state, store.annotations])
+    store.metadata.drop_all(seeded.engine, tables=[store.inbox, store.inbox_state, store.annotations_table])
     store._migrated.discard(str(seeded.engine.url))
     store.sync_inbox(seeded.engine, settle_seconds=0)
     page = store.inbox_page(seeded.engine, set(), limit=100)
