@@ -72,9 +72,10 @@ test-sealed: train ## The sealed blind sets (run once per round; docs/SAFETY.md,
 test-e2e: train ## Real servers, REST channel, custom COACHING_APPLICATION_URL
 	$(PYTEST) tests/e2e -q
 
-lint: setup ## ruff check, and ruff format --check (run `ruff format` to apply)
+lint: setup ## ruff check, ruff format --check (run `ruff format` to apply), mypy on practice/ and actions/
 	$(PY) -m ruff check practice actions tests bench scripts
 	$(PY) -m ruff format --check practice actions tests bench scripts
+	$(PY) -m mypy
 
 # ---- language identification (docs/LANGUAGES.md) ----------------------------------------
 .PHONY: bench-languages

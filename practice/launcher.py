@@ -529,7 +529,6 @@ def serve(settings: Settings, name: str) -> int:
     service = chosen[0]
     os.chdir(PROJECT_ROOT)
     os.execvpe(service.argv[0], list(service.argv), service.env)
-    return 0  # not reached
 
 
 SERVICE_NAMES = ["actions", "rasa", "website", "console"]

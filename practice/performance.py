@@ -77,7 +77,7 @@ def _topological_order(nodes: Dict[str, Any], inputs: Sequence[str]) -> List[str
 def _install_sequential_runner() -> None:
     import rasa.core.processor
 
-    rasa.core.processor.DaskGraphRunner = sequential_graph_runner()  # type: ignore[misc]
+    rasa.core.processor.DaskGraphRunner = sequential_graph_runner()
 
 
 @functools.lru_cache(maxsize=1)
@@ -150,7 +150,7 @@ def _install_compiled_action_schema() -> None:
         )
         raise error
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 def _install_event_type_lookup() -> None:
@@ -167,7 +167,7 @@ def _install_event_type_lookup() -> None:
                 known[type_name] = found
         return found
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 def _install_sparse_only_classifier_input() -> None:
@@ -192,7 +192,7 @@ def _install_sparse_only_classifier_input() -> None:
         return vstack(rows, format="csr")
 
     _create_X.__wrapped_original__ = original  # type: ignore[attr-defined]
-    LogisticRegressionClassifier._create_X = _create_X  # type: ignore[method-assign]
+    LogisticRegressionClassifier._create_X = _create_X
 
 
 def freezing_after(load: Callable[..., Any]) -> Callable[..., Any]:

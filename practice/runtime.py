@@ -94,7 +94,7 @@ def install_reply_when_an_action_fails() -> None:
             return [create_bot_utterance(message)]
 
     run.__wrapped_original__ = original  # type: ignore[attr-defined]
-    RemoteAction.run = run  # type: ignore[method-assign]
+    RemoteAction.run = run
 
 
 def install_test_parse_data() -> None:

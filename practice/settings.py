@@ -84,7 +84,7 @@ class Reader:
     read: Callable[[str], Any]
 
 
-def _number(kind: Callable[[str], Any], least: Optional[float] = None) -> Reader:
+def _number(kind: Callable[[Any], Any], least: Optional[float] = None) -> Reader:
     name = "an integer" if kind is int else "a number"
     if least is not None:
         name += f" (at least {least:g}; below is raised to it)"

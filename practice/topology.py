@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import yaml
 
@@ -68,7 +68,8 @@ class Edge:
     def from_file(cls, path: Path = EDGE_FILE) -> Edge:
         """The production edge described in deploy/edge.yml."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(**{key: tuple(v) if isinstance(v, list) else str(v) for key, v in data.items()})
+        fields: Dict[str, Any] = {key: tuple(v) if isinstance(v, list) else str(v) for key, v in data.items()}
+        return cls(**fields)
 
 
 def render_nginx(edge: Edge, template: Path = TEMPLATE) -> str:

@@ -176,7 +176,7 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
         logger.info("Received signal %s. Shutting down.", signal.Signals(signum).name)
         stopping.append(signum)
         for slot in slots:
-            if slot.process is not None and slot.process.is_alive():
+            if slot.process is not None and slot.process.pid is not None and slot.process.is_alive():
                 os.kill(slot.process.pid, signal.SIGTERM)
 
     signal.signal(signal.SIGINT, stop)

@@ -95,7 +95,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
             _guard(page), page.path, methods=list(page.methods), name=f"{page.name}_{page.methods[0].lower()}"
         )
 
-    @app.listener("before_server_start")
+    @app.before_server_start
     async def open_database(app: Sanic, _loop: Any) -> None:
         engine = create_engine(settings.database_url)
         await run_db(db.ensure_schema, engine)
@@ -104,7 +104,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "practice_consol
         )
         app.ctx.summary_task = asyncio.ensure_future(app.ctx.console.summarizer.run_forever())
 
-    @app.listener("after_server_stop")
+    @app.after_server_stop
     async def close_database(app: Sanic, _loop: Any) -> None:
         app.ctx.summary_task.cancel()
         app.ctx.console.engine.dispose()

@@ -414,7 +414,8 @@ def _transcript_item(row: Any) -> TranscriptItem:
         titles = tuple(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
         payloads = tuple(str(b.get("payload", "")) for b in buttons if isinstance(b, dict))
         metadata = data.get("metadata") or {}
-        source = metadata.get("source") if isinstance(metadata.get("source"), dict) else {}
+        found = metadata.get("source")
+        source: Dict[str, Any] = found if isinstance(found, dict) else {}
         return TranscriptItem(
             row.id,
             "bot",

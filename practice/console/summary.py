@@ -150,7 +150,7 @@ class Conversation:
             confidence = float(confidence)
             if self.min_confidence is None or confidence < self.min_confidence:
                 self.min_confidence = confidence
-        text = data.get("text")
+        text = str(data.get("text") or "")  # origin() saw a non-empty string
         if kind == visitor.TYPED:
             if self.first_message is None:
                 self.first_message = text[:FIRST_MESSAGE_CHARS]
@@ -460,7 +460,8 @@ def _add(
 
 
 def _store_intents(connection: Connection, touched: Sequence[Conversation]) -> None:
-    inserts, updates = [], []
+    inserts: List[Dict[str, Any]] = []
+    updates: List[Dict[str, Any]] = []
     for c in touched:
         for intent, count in c.intents.items():
             row = {"sender_id": c.sender_id, "intent_name": intent, "started_at": c.started_at, "messages": count}

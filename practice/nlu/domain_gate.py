@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections import Counter
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Text, Tuple
+from typing import AbstractSet, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -235,7 +235,7 @@ def domain_lexicon(texts: Sequence[str], min_count: int = 3, min_ratio: float = 
 
 
 def everyday_words(
-    top_n: int, lexicon: Set[str] = frozenset(), conversation: Iterable[str] = (), max_zipf: float = 5.5
+    top_n: int, lexicon: AbstractSet[str] = frozenset(), conversation: Iterable[str] = (), max_zipf: float = 5.5
 ) -> Set[str]:
     """The `top_n` most frequent words of general English (wordfreq) and the conversation's
     words (`conversation`: texts of CONVERSATION_INTENTS), less the domain's own words.
@@ -379,7 +379,7 @@ class GateModel:
         matrix = scipy.sparse.csr_matrix((vals, (rows, cols)), shape=(len(sets), len(index)))
         clf = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
         clf.fit(matrix, np.array(labels))
-        names = sorted(index, key=index.get)
+        names = sorted(index, key=lambda feature: index[feature])
         weights = {f: round(float(w), 5) for f, w in zip(names, clf.coef_[0], strict=False) if abs(w) >= 1e-4}
         return cls(weights, float(clf.intercept_[0]), char_ngrams, everyday)
 

@@ -21,6 +21,8 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
     times faster than lbfgs here. Saving, loading (skops) and prediction are Rasa's own.
     """
 
+    clf: LogisticRegression  # made by Rasa's __init__, rebuilt below with `C`
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Rasa's defaults plus `C` (inverse regularisation strength)."""

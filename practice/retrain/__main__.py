@@ -63,8 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = create_engine(settings.database_url)
     store.ensure_schema(engine)
     if args.command == "sync":
-        result = store.sync_inbox(engine)
-        _say(f"Read {result.events_read} visitor messages; {result.messages} distinct.")
+        synced = store.sync_inbox(engine)
+        _say(f"Read {synced.events_read} visitor messages; {synced.messages} distinct.")
         return 0
     if args.command in ("retrain", "rollback"):
         before = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"

@@ -160,7 +160,7 @@ def _user_message(row: Any) -> Dict[str, Any] | None:
         # Widget/server triggers (`is_external`, the greeting) and button payloads are not
         # things visitors typed.
         return None
-    text = data.get("text")
+    text = str(data.get("text") or "")  # origin() saw a non-empty string
     parse_data = data.get("parse_data") or {}
     intent = parse_data.get("intent") or {}
     confidence = intent.get("confidence")
@@ -513,6 +513,7 @@ def label_for(action: str, predicted: str | None, intent: str | None, intents: S
         raise AnnotationError(f"unknown action {action!r}")
     if action == "discard":
         return None
+    label: str | None
     if action == "out_of_scope":
         label = OUT_OF_SCOPE_INTENT
     elif action == "confirm":

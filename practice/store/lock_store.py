@@ -47,7 +47,7 @@ def _holds(lock: TicketLock, number: int) -> bool:
 
 
 def apply_change(
-    lock: TicketLock | None, conversation_id: str, change: Change, create: bool
+    lock: TicketLock | None, conversation_id: str, change: Change[T], create: bool
 ) -> Tuple[TicketLock | None, T | None]:
     """Apply `change` to a conversation's lock (a new one when missing and `create`).
 
@@ -73,7 +73,7 @@ class MemoryTickets:
         """The lock of the conversation, if any."""
         return self.locks.get(conversation_id)
 
-    def update(self, conversation_id: str, change: Change, create: bool) -> T | None:
+    def update(self, conversation_id: str, change: Change[T], create: bool) -> T | None:
         """Apply `change` to the lock; keep it while it has tickets, drop it when empty."""
         lock, result = apply_change(self.locks.get(conversation_id), conversation_id, change, create)
         if lock is not None:
@@ -106,7 +106,7 @@ class RedisTickets:
         raw = self.red.get(self._key(conversation_id))
         return TicketLock.from_dict(json.loads(raw)) if raw else None
 
-    def update(self, conversation_id: str, change: Change, create: bool) -> T | None:
+    def update(self, conversation_id: str, change: Change[T], create: bool) -> T | None:
         """Apply `change` atomically; a concurrent writer makes the transaction retry."""
         key = self._key(conversation_id)
 
@@ -151,7 +151,7 @@ class SQLiteTickets:
         row = db.execute("SELECT lock FROM locks WHERE conversation_id = ?", (conversation_id,)).fetchone()
         return TicketLock.from_dict(json.loads(row[0])) if row else None
 
-    def update(self, conversation_id: str, change: Change, create: bool) -> T | None:
+    def update(self, conversation_id: str, change: Change[T], create: bool) -> T | None:
         """Apply `change` inside one write transaction; other processes wait their turn."""
         with self.file.transaction() as db:
             lock, result = apply_change(self._read(db, conversation_id), conversation_id, change, create)
@@ -217,9 +217,12 @@ class PracticeLockStore(LockStore):
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Append a ticket to the conversation's queue and return its number."""
         try:
-            return self.backend.update(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), create=True)
+            ticket = self.backend.update(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), create=True)
         except Exception as error:
             raise LockError(f"Could not issue a ticket: {type(error).__name__}: {error}") from error
+        if ticket is None:  # `create=True` always leaves a lock to issue from
+            raise LockError("Could not issue a ticket: no lock was created")
+        return ticket
 
     def update_lock(self, conversation_id: str) -> None:
         """Drop expired tickets."""

@@ -43,6 +43,8 @@ def sql_store_arguments(database_url: str) -> Dict[str, Any]:
 class ConfiguredSQLTrackerStore(SQLTrackerStore):
     """SQL tracker store whose database comes from the practice's settings."""
 
+    engine: sa.engine.Engine  # made by Rasa's __init__, replaced below
+
     def __init__(
         self,
         domain: Domain | None = None,

@@ -106,7 +106,9 @@ def render_markdown(source: str) -> str:
             if paragraph or (list_tag and list_tag != tag):
                 flush()
             list_tag = tag
-            items.append(render_inline((bullet or numbered).group(1)))
+            marker = bullet or numbered
+            assert marker is not None  # one of the two matched to get here
+            items.append(render_inline(marker.group(1)))
         elif line.lstrip().startswith(">"):
             flush()
             out.append(f"<blockquote><p>{render_inline(line.lstrip()[1:].strip())}</p></blockquote>")

@@ -181,8 +181,9 @@ async def inbox_page(request: Request) -> HTTPResponse:
 
 
 def _form_list(request: Request, name: str) -> List[str]:
-    form = request.form or {}
-    return [str(v) for v in (form.getlist(name) or [])]
+    if not request.form:
+        return []
+    return [str(v) for v in (request.form.getlist(name) or [])]
 
 
 def _form(request: Request, name: str) -> str:
@@ -494,7 +495,7 @@ async def start_job(request: Request) -> HTTPResponse:
 
 
 def _runs(project: Project, limit: int = 30) -> List[Dict[str, Any]]:
-    runs = []
+    runs: List[Dict[str, Any]] = []
     if not project.runs_dir.exists():
         return runs
     for directory in sorted(project.runs_dir.iterdir(), reverse=True):

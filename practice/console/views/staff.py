@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict
 from urllib.parse import urlencode
 
 from sanic import Request
@@ -113,13 +114,14 @@ async def change_account(request: Request) -> HTTPResponse:
     if username == me and (change == "disable" or (change == "set-role" and role != "staff")):
         return _back(error="You cannot disable or demote your own account; ask another staff member.")
     try:
-        values = {
+        changes: Dict[str, Callable[[], Dict[str, Any]]] = {
             "disable": lambda: {"active": False},
             "enable": lambda: {"active": True},
             "set-role": lambda: {"role": role},
             "set-password": lambda: {"password": _new_password(request)},
             "unlock": lambda: {"unlock": True},
-        }[change]()
+        }
+        values = changes[change]()
         account = await run_db(accounts.update_account, ctx.engine, username, **values)
     except accounts.AccountError as error:
         return _back(error=f"Not changed: {error}.")
