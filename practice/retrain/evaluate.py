@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
@@ -28,7 +28,7 @@ def _passthrough(self: Any, messages: List[Any]) -> List[Any]:
 
 
 def load_agent(model_path: Path, classifier_only: bool = False) -> Any:
-    """A Rasa agent for the model; `classifier_only` leaves out the safety patterns.
+    """A Rasa agent for the model; `classifier_only` leaves out the safety layer's readers.
 
     Safety patterns decide most safety messages at run time, which would hide a classifier
     taught to call red flags small talk: the gate measures that second line on its own.
@@ -37,15 +37,19 @@ def load_agent(model_path: Path, classifier_only: bool = False) -> Any:
     from rasa.utils.log_utils import configure_structlog
 
     from practice.nlu.safety_guard import SafetyGuard
+    from practice.nlu.safety_model import SafetyClassifier
 
     # Rasa logs every parsed text at debug level: keep visitor text out of the run's output.
     configure_structlog(logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.WARNING)
 
-    # Graph nodes bind the component's method when the model loads, so patching the class
-    # for the duration of the load is enough and touches no other agent.
-    patch = mock.patch.object(SafetyGuard, "process", _passthrough) if classifier_only else nullcontext()
-    with patch:
+    # Graph nodes bind the component's method when the model loads, so patching the classes
+    # for the duration of the load is enough and touches no other agent. Both safety readers
+    # (the patterns and frames, and the safety model) are left out.
+    with ExitStack() as patches:
+        if classifier_only:
+            for reader in (SafetyGuard, SafetyClassifier):
+                patches.enter_context(mock.patch.object(reader, "process", _passthrough))
         return Agent.load(str(model_path))
 
 

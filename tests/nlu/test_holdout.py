@@ -162,3 +162,14 @@ def test_follow_up_accuracy_out_of_context(predictions: Dict[str, Tuple[str, flo
     accuracy = 1 - len(wrong) / len(examples)
     print(f"follow-up accuracy {accuracy:.3f} ({len(examples) - len(wrong)}/{len(examples)})")
     assert accuracy >= FOLLOW_UP_FLOOR, "\n".join(wrong)
+
+
+def test_the_gates_classifier_only_agent_runs_neither_safety_reader() -> None:
+    """The retraining gate measures the intent classifier behind the safety layer on its own."""
+    from practice.retrain import evaluate
+
+    text = "lately i keep thinking everyone would be better off if i wasn't around"
+    served = asyncio.run(evaluate.load_agent(newest_model()).parse_message(text))
+    alone = asyncio.run(evaluate.load_agent(newest_model(), classifier_only=True).parse_message(text))
+    assert served.get("safety"), "the served layer reads a crisis here"
+    assert not alone.get("safety"), alone.get("safety")
