@@ -47,12 +47,13 @@ FLOORS = {
     # end of the round and reported as it is (docs/SAFETY.md). No floor until that run.
     ("safety", "sealed"): {},
     # Development set: the first blind set (both halves) and the second (1,410), measured
-    # 2026-12-07 after this round's follow-up rule and dairy questions (docs/PIPELINES.md).
+    # 2026-12-07 after this round's follow-up rule, dairy questions and four more not-covered
+    # subjects (docs/PIPELINES.md).
     ("understanding", "dev"): {
         "topic:handled": 214 / 237,
         "two_part:handled": 109 / 137,
         "followup:handled": 111 / 151,
-        "not_covered:handled": 131 / 147,
+        "not_covered:handled": 134 / 147,
         "situation:acknowledged": 0.90,
         "off_topic:handled": 480 / 496,
     },
