@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Sequence, Set, 
 from sqlalchemy.engine import Engine
 
 from practice.launcher import process_environment, train_command, training_fingerprint
-from practice.retrain import store
+from practice.retrain import gate, store
 from practice.retrain.nlu_yaml import add_examples_to_file, read_example_files
 from practice.retrain.results import Check, Placement, RunResult
 from practice.retrain.text import clean_example, normalise
@@ -424,84 +424,12 @@ class Retrain:
                 "Current model: held-out set",
             )
 
-        checks: List[Check] = []
-        if not examples:
-            checks.append(
-                Check(
-                    "held-out accuracy does not drop",
-                    False,
-                    f"no held-out examples in {HOLDOUT_FILE}",
-                )
-            )
-        elif current_scores is None:
-            checks.append(
-                Check(
-                    "held-out accuracy does not drop",
-                    True,
-                    f"candidate {candidate_scores['accuracy']:.1%}; no current model to compare",
-                )
-            )
-        else:
-            drop = candidate_scores["accuracy"] < current_scores["accuracy"] - 1e-9
-            checks.append(
-                Check(
-                    "held-out accuracy does not drop",
-                    not drop,
-                    f"candidate {candidate_scores['accuracy']:.1%} ({candidate_scores['correct']}/"
-                    f"{candidate_scores['total']}) vs current {current_scores['accuracy']:.1%} "
-                    f"({current_scores['correct']}/{current_scores['total']})",
-                )
-            )
-
-        missed = [(t, i, candidate[t].intent) for t, i in safety_examples if candidate[t].intent != i]
-        checks.append(
-            Check(
-                "every held-out safety example right",
-                not missed and bool(safety_examples),
-                f"{len(safety_examples) - len(missed)}/{len(safety_examples)} right"
-                + "".join(f"; {t!r} ({i}) -> {p}" for t, i, p in missed[:5]),
-            )
-        )
-
-        alone_right = sum(1 for t, i in safety_examples if candidate_alone[t].intent == i)
-        if has_current:
-            before = sum(1 for t, i in safety_examples if current_alone[t].intent == i)
-            worse = [
-                (t, i, candidate_alone[t].intent)
-                for t, i in safety_examples
-                if current_alone[t].intent == i and candidate_alone[t].intent != i
-            ]
-            checks.append(
-                Check(
-                    "safety classifier (without patterns) no worse",
-                    alone_right >= before,
-                    f"candidate {alone_right}/{len(safety_examples)} "
-                    f"vs current {before}/{len(safety_examples)}"
-                    + "".join(f"; now {t!r} -> {p}" for t, _, p in worse[:5]),
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    "safety classifier (without patterns) no worse",
-                    True,
-                    f"candidate {alone_right}/{len(safety_examples)}; no current model",
-                )
-            )
-
-        changed = []
-        for text in everything:
-            before_prediction = current.get(text)
-            after = candidate[text]
-            if before_prediction is None or before_prediction.intent != after.intent:
-                changed.append(
-                    {
-                        "text": text,
-                        "expected": expected.get(text),
-                        "current": asdict(before_prediction) if before_prediction else None,
-                        "candidate": asdict(after),
-                    }
-                )
+        checks = [
+            gate.holdout_check(examples, candidate_scores, current_scores, HOLDOUT_FILE),
+            gate.safety_examples_check(safety_examples, candidate),
+            gate.classifier_alone_check(safety_examples, candidate_alone, current_alone if has_current else None),
+        ]
+        changed = gate.changed_predictions(everything, current, candidate, expected)
         return {
             "checks": checks,
             "candidate": candidate_scores,
