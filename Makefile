@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := $(PY) -m rasa
 PYTEST := $(PY) -m pytest
 INSTALLED := $(VENV)/.installed
 SPACY_MODEL := build/spacy-en/meta.json
@@ -47,8 +46,8 @@ TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-safety test-u
 test: setup system-deps train browser-deps ## Run every test level (about 20 minutes)
 	$(MAKE) -k --no-print-directory $(TEST_LEVELS)
 
-test-data: setup ## rasa data validate
-	$(RASA) data validate --fail-on-warnings
+test-data: setup ## rasa data validate, through the runtime production serves (practice.runtime)
+	$(PY) -m practice.runtime data validate --fail-on-warnings
 
 test-unit: setup ## pytest: actions, guards, tools
 	$(PYTEST) tests/unit -q

@@ -308,7 +308,7 @@ class Retrain:
             [
                 sys.executable,
                 "-m",
-                "rasa",
+                "practice.runtime",
                 "data",
                 "validate",
                 "--fail-on-warnings",
