@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
-from typing import ContextManager, List, Union
+from typing import List
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from practice.console.db import conversation_tags, notes, reviews, tags
+from practice.store.database import Bind, transaction
 
 MAX_TAG_CHARS = 40
 MAX_NOTE_CHARS = 5000
-
-
-# A change runs in its own transaction on an engine, or inside the caller's on a connection
-# (`audit.audited` writes the change and its audit entry in one transaction).
-Bind = Union[Engine, Connection]
 
 
 class ReviewError(ValueError):
     """A tag or note that cannot be stored."""
 
 
-def _transaction(bind: Bind) -> ContextManager[Connection]:
-    """A transaction of its own on an engine; the caller's on a connection."""
-    return bind.begin() if isinstance(bind, Engine) else nullcontext(bind)
-
-
 def set_reviewed(bind: Bind, sender_id: str, username: str, reviewed: bool) -> None:
     """Mark a conversation reviewed by `username`, or clear the mark."""
-    with _transaction(bind) as connection:
+    with transaction(bind) as connection:
         connection.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         if reviewed:
             connection.execute(
@@ -51,7 +41,7 @@ def add_tag(bind: Bind, sender_id: str, name: str, username: str) -> str:
     """Put a tag on a conversation (creating the tag on first use); return its name."""
     tag = normalise_tag(name)
     now = time.time()
-    with _transaction(bind) as connection:
+    with transaction(bind) as connection:
         tag_id = connection.execute(sa.select(tags.c.id).where(tags.c.name == tag)).scalar()
         if tag_id is None:
             tag_id = connection.execute(
@@ -78,7 +68,7 @@ def _drop_unused(connection: sa.engine.Connection) -> None:
 def remove_tag(bind: Bind, sender_id: str, name: str) -> None:
     """Take a tag off a conversation; a tag no conversation carries any more is deleted."""
     tag = " ".join(name.split()).lower()
-    with _transaction(bind) as connection:
+    with transaction(bind) as connection:
         ids = sa.select(tags.c.id).where(tags.c.name == tag)
         connection.execute(
             conversation_tags.delete().where(
@@ -91,7 +81,7 @@ def remove_tag(bind: Bind, sender_id: str, name: str) -> None:
 def delete_tag(bind: Bind, name: str) -> int:
     """Delete a tag from every conversation and from the suggestions; how many it was on."""
     tag = " ".join(name.split()).lower()
-    with _transaction(bind) as connection:
+    with transaction(bind) as connection:
         ids = sa.select(tags.c.id).where(tags.c.name == tag)
         removed = connection.execute(conversation_tags.delete().where(conversation_tags.c.tag_id.in_(ids))).rowcount
         connection.execute(tags.delete().where(tags.c.name == tag))
@@ -113,7 +103,7 @@ def set_note(bind: Bind, sender_id: str, text: str, username: str) -> None:
     text = text.strip().replace("\r\n", "\n")
     if len(text) > MAX_NOTE_CHARS:
         raise ReviewError(f"a note has at most {MAX_NOTE_CHARS} characters")
-    with _transaction(bind) as connection:
+    with transaction(bind) as connection:
         connection.execute(notes.delete().where(notes.c.sender_id == sender_id))
         if text:
             connection.execute(

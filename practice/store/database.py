@@ -7,11 +7,21 @@ write the conversations' database through an engine made here. Rasa's own tracke
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, ContextManager, Dict, Union
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+# A change runs in its own transaction on an engine, or inside the caller's on a connection
+# (`audit.audited` writes a change and its audit entry in one transaction).
+Bind = Union[Engine, Connection]
+
+
+def transaction(bind: Bind) -> ContextManager[Connection]:
+    """A transaction of its own on an engine; the caller's on a connection."""
+    return bind.begin() if isinstance(bind, Engine) else nullcontext(bind)
 
 
 def create_engine(database_url: str) -> Engine:
