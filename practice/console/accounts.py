@@ -50,8 +50,14 @@ def ensure_first_account(settings: Settings) -> Optional[tuple[str, str]]:
         if auth.list_accounts(engine):
             return None
         password = settings.console_password or secrets.token_urlsafe(12)
-        account = auth.create_account(engine, FIRST_ACCOUNT, password, "staff")
-        audit.record(engine, "launcher", "account_created", None, f"{account.username} (staff)")
+        account = audit.audited(
+            engine,
+            "launcher",
+            "account_created",
+            None,
+            lambda connection: auth.create_account(connection, FIRST_ACCOUNT, password, "staff"),
+            lambda created: f"{created.username} (staff)",
+        )
         return account.username, password
     finally:
         engine.dispose()
@@ -115,8 +121,15 @@ def _run(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
         if args.if_missing and auth.get_account(engine, args.username):
             print(f"account {args.username.strip().lower()} exists")
             return 0
-        account = auth.create_account(engine, args.username, read_password(settings), args.role)
-        audit.record(engine, "command-line", "account_created", None, f"{account.username} ({account.role})")
+        password = read_password(settings)
+        account = audit.audited(
+            engine,
+            "command-line",
+            "account_created",
+            None,
+            lambda connection: auth.create_account(connection, args.username, password, args.role),
+            lambda created: f"{created.username} ({created.role})",
+        )
         print(f"created {account.role} account {account.username}")
         return 0
     changes = {
@@ -126,8 +139,14 @@ def _run(args: argparse.Namespace, settings: Settings, engine: Engine) -> int:
         "disable": lambda: {"active": False},
         "enable": lambda: {"active": True},
     }[args.command]()
-    account = auth.update_account(engine, args.username, **changes)
-    audit.record(engine, "command-line", f"account_{args.command}", None, account.username)
+    account = audit.audited(
+        engine,
+        "command-line",
+        f"account_{args.command}",
+        None,
+        lambda connection: auth.update_account(connection, args.username, **changes),
+        lambda changed: changed.username,
+    )
     print(f"{args.command}: {account.username} ({account.role})")
     return 0
 

@@ -41,14 +41,18 @@ def audited(
     sender_id: Optional[str],
     change: Callable[[Connection], T],
     detail: Union[str, Callable[[T], str]] = "",
+    changed: Optional[Callable[[T], bool]] = None,
 ) -> T:
     """Make `change` and write its audit entry in one transaction: both are kept, or neither.
 
     `detail` may be worked out from what the change returned (a tag's stored name, how many
-    conversations a deleted tag was on).
+    conversations a deleted tag was on); when `changed` says the change did nothing (no
+    message left to annotate), no entry is written.
     """
     with engine.begin() as connection:
         result = change(connection)
+        if changed is not None and not changed(result):
+            return result
         text = detail(result) if callable(detail) else detail
         _insert(connection, username, action, sender_id, text, 1 if sender_id else 0)
         return result

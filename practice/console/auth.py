@@ -13,9 +13,10 @@ from typing import Optional
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from practice.console.db import accounts, sessions
+from practice.store.database import Bind, transaction
 
 ROLES = ("coach", "staff")
 # Staff can do all a coach can, and more: a role's rank says what it may reach.
@@ -100,13 +101,17 @@ def _account(row: sa.engine.Row) -> Account:
     )
 
 
-def create_account(engine: Engine, username: str, password: str, role: str) -> Account:
-    """Create an account; AccountError if the name is taken or a value is unusable."""
+def create_account(bind: Bind, username: str, password: str, role: str) -> Account:
+    """Create an account; AccountError if the name is taken or a value is unusable.
+
+    On a connection it joins the caller's transaction (the console writes the audit entry in
+    the same one).
+    """
     name = check_username(username)
     if role not in ROLES:
         raise AccountError(f"role: one of {', '.join(ROLES)}")
     check_password(password)
-    with engine.begin() as connection:
+    with transaction(bind) as connection:
         taken = connection.execute(sa.select(accounts.c.id).where(accounts.c.username == name)).first()
         if taken:
             raise AccountError(f"account {name!r} exists (use set-password to change it)")
@@ -120,7 +125,7 @@ def create_account(engine: Engine, username: str, password: str, role: str) -> A
                 failed_logins=0,
             )
         )
-    account = get_account(engine, name)
+        account = _get_account(connection, name)
     assert account is not None
     return account
 
@@ -128,7 +133,11 @@ def create_account(engine: Engine, username: str, password: str, role: str) -> A
 def get_account(engine: Engine, username: str) -> Optional[Account]:
     """The account with this username, or None."""
     with engine.connect() as connection:
-        row = connection.execute(sa.select(accounts).where(accounts.c.username == username.strip().lower())).first()
+        return _get_account(connection, username)
+
+
+def _get_account(connection: Connection, username: str) -> Optional[Account]:
+    row = connection.execute(sa.select(accounts).where(accounts.c.username == username.strip().lower())).first()
     return _account(row) if row else None
 
 
@@ -140,7 +149,7 @@ def list_accounts(engine: Engine) -> list[Account]:
 
 
 def update_account(
-    engine: Engine,
+    bind: Bind,
     username: str,
     *,
     password: Optional[str] = None,
@@ -148,7 +157,8 @@ def update_account(
     active: Optional[bool] = None,
     unlock: bool = False,
 ) -> Account:
-    """Change an account's password, role or active flag, or lift its lockout."""
+    """Change an account's password, role or active flag, or lift its lockout (on a
+    connection, inside the caller's transaction)."""
     values: dict = {}
     if password is not None:
         values["password_hash"] = hash_password(check_password(password))
@@ -161,7 +171,7 @@ def update_account(
     if unlock or password is not None:
         values.update(failed_logins=0, locked_until=None)
     name = username.strip().lower()
-    with engine.begin() as connection:
+    with transaction(bind) as connection:
         found = connection.execute(accounts.update().where(accounts.c.username == name).values(**values)).rowcount
         if not found:
             raise AccountError(f"no account {name!r}")
@@ -169,7 +179,7 @@ def update_account(
             # A changed password, role or a disabled account ends every open session.
             ids = sa.select(accounts.c.id).where(accounts.c.username == name)
             connection.execute(sessions.delete().where(sessions.c.account_id.in_(ids)))
-    account = get_account(engine, name)
+        account = _get_account(connection, name)
     assert account is not None
     return account
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from practice.console.visitor import EXTERNAL_PREFIX, TYPED, origin
 from practice.retrain.text import normalise, similar, text_key
+from practice.store.database import Bind, transaction
 from practice.store.events import events_table
 
 metadata = sa.MetaData()
@@ -482,24 +483,28 @@ def group_near_duplicates(messages: Sequence[InboxMessage]) -> List[InboxGroup]:
 def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
     """The inbox rows with these keys."""
     ensure_schema(engine)
+    with engine.connect() as connection:
+        return _messages_by_keys(connection, keys)
+
+
+def _messages_by_keys(connection: Connection, keys: Iterable[str]) -> List[InboxMessage]:
     keys = list(dict.fromkeys(keys))
     found: List[InboxMessage] = []
-    with engine.connect() as connection:
-        for start in range(0, len(keys), 500):
-            for row in connection.execute(sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))):
-                found.append(
-                    InboxMessage(
-                        row.key,
-                        row.text,
-                        row.normalised,
-                        row.intent,
-                        row.confidence,
-                        row.count,
-                        row.last_seen,
-                        row.sender_id,
-                        _ranking(row.ranking),
-                    )
+    for start in range(0, len(keys), 500):
+        for row in connection.execute(sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))):
+            found.append(
+                InboxMessage(
+                    row.key,
+                    row.text,
+                    row.normalised,
+                    row.intent,
+                    row.confidence,
+                    row.count,
+                    row.last_seen,
+                    row.sender_id,
+                    _ranking(row.ranking),
                 )
+            )
     return found
 
 
@@ -527,7 +532,7 @@ def label_for(action: str, predicted: str | None, intent: str | None, intents: S
 
 
 def annotate(
-    engine: Engine,
+    bind: Bind,
     keys: Iterable[str],
     action: str,
     username: str,
@@ -538,13 +543,28 @@ def annotate(
     """Record one decision for each inbox message; returns how many were recorded.
 
     A message already annotated and not yet applied gets the new decision; applied ones are
-    left alone (they are in the data now).
+    left alone (they are in the data now). On a connection it joins the caller's transaction
+    (the console writes the audit entry in the same one) and the tables must exist.
     """
-    ensure_schema(engine)
+    if isinstance(bind, Engine):
+        ensure_schema(bind)
     now = time.time() if now is None else now
-    messages = messages_by_keys(engine, keys)
     if action in ("relabel", "confirm") and intent is not None:
         label_for(action, None, intent, intents)  # refuse an unknown intent before writing
+    with transaction(bind) as connection:
+        messages = _messages_by_keys(connection, keys)
+        return _record_annotations(connection, messages, action, username, intents, intent, now)
+
+
+def _record_annotations(
+    connection: Connection,
+    messages: Sequence[InboxMessage],
+    action: str,
+    username: str,
+    intents: Set[str],
+    intent: str | None,
+    now: float,
+) -> int:
     rows = []
     for message in messages:
         rows.append(
@@ -559,25 +579,26 @@ def annotate(
                 "annotated_at": now,
             }
         )
-    with engine.begin() as connection:
-        for row in rows:
-            current = connection.execute(
-                sa.select(annotations_table.c.id, annotations_table.c.applied_run).where(
-                    annotations_table.c.key == row["key"]
-                )
-            ).first()
-            if current is None:
-                connection.execute(annotations_table.insert().values(**row))
-            elif current.applied_run is None:
-                connection.execute(annotations_table.update().where(annotations_table.c.id == current.id).values(**row))
+    for row in rows:
+        current = connection.execute(
+            sa.select(annotations_table.c.id, annotations_table.c.applied_run).where(
+                annotations_table.c.key == row["key"]
+            )
+        ).first()
+        if current is None:
+            connection.execute(annotations_table.insert().values(**row))
+        elif current.applied_run is None:
+            connection.execute(annotations_table.update().where(annotations_table.c.id == current.id).values(**row))
     return len(rows)
 
 
-def undo(engine: Engine, keys: Iterable[str]) -> int:
-    """Forget the not-yet-applied annotations of these messages (they return to the inbox)."""
-    ensure_schema(engine)
+def undo(bind: Bind, keys: Iterable[str]) -> int:
+    """Forget the not-yet-applied annotations of these messages (they return to the inbox);
+    on a connection, inside the caller's transaction."""
+    if isinstance(bind, Engine):
+        ensure_schema(bind)
     keys = list(keys)
-    with engine.begin() as connection:
+    with transaction(bind) as connection:
         result = connection.execute(
             annotations_table.delete().where(
                 annotations_table.c.key.in_(keys), annotations_table.c.applied_run.is_(None)

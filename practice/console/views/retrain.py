@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
 from urllib.parse import parse_qsl, urlencode
@@ -234,24 +235,25 @@ async def annotate_view(request: Request) -> HTTPResponse:
                 intent = found[0].intent if found else None
             if action == "relabel" and not intent:
                 return see_other(_back(request, error="Pick the intent to relabel with."))
-            done = await run_db(store.annotate, ctx.engine, keys, action, username, intents, intent)
-            recorded += done
-            if done:
-                # One entry per message group: which message, and its intent before and after.
-                await run_db(
-                    audit.record,
-                    ctx.engine,
-                    username,
-                    "nlu_annotate",
-                    None,
-                    annotation_detail(action, found[0] if found else None, done, intent),
-                )
+            lead_message = found[0] if found else None
+            # The decisions and their audit entry (one per message group: which message, its
+            # intent before and after) are written in one transaction: both or neither.
+            recorded += await run_db(
+                audit.audited,
+                ctx.engine,
+                username,
+                "nlu_annotate",
+                None,
+                partial(store.annotate, keys=keys, action=action, username=username, intents=intents, intent=intent),
+                partial(annotation_detail, action, lead_message, intent=intent),
+                changed=bool,
+            )
     except store.AnnotationError as error:
         return see_other(_back(request, error=str(error)))
     return see_other(_back(request, done=recorded, what=action))
 
 
-def annotation_detail(action: str, lead: store.InboxMessage | None, count: int, intent: str | None) -> str:
+def annotation_detail(action: str, lead: store.InboxMessage | None, count: int, intent: str | None = None) -> str:
     """The audit text of one decision: the message, how many it covered, old -> new intent."""
     text = lead.text if lead else "?"
     text = text if len(text) <= 160 else text[:160] + "…"
@@ -282,17 +284,21 @@ async def undo_view(request: Request) -> HTTPResponse:
     """Forget not-yet-applied decisions: the messages go back to the inbox."""
     ctx = console(request)
     keys = [k for k in (_form_list(request, "key") + [_form(request, "one")]) if _KEY.match(k)]
-    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True) if a.key in set(keys[:MAX_KEYS])]
-    removed = await run_db(store.undo, ctx.engine, keys[:MAX_KEYS]) if keys else 0
-    for item in undone[:removed]:
+    chosen = set(keys[:MAX_KEYS])
+    undone = [a for a in await run_db(store.pending_annotations, ctx.engine, True) if a.key in chosen]
+    removed = 0
+    for item in undone:
         text = item.text if len(item.text) <= 160 else item.text[:160] + "…"
-        await run_db(
-            audit.record,
+        # Each decision forgotten and its audit entry in one transaction: both or neither.
+        removed += await run_db(
+            audit.audited,
             ctx.engine,
             request.ctx.session.account.username,
             "nlu_undo",
             None,
-            f'undid "{text}": {ACTION_LABELS.get(item.action, item.action)} as '
+            partial(store.undo, keys=[item.key]),
+            changed=bool,
+            detail=f'undid "{text}": {ACTION_LABELS.get(item.action, item.action)} as '
             f"{item.intent or 'none'} (predicted {item.predicted_intent or 'none'})",
         )
     return see_other(f"/inbox/annotated?undone={removed}")

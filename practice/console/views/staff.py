@@ -69,23 +69,21 @@ async def create_account(request: Request) -> HTTPResponse:
     """Create an account: the same rules as `python -m practice.console.accounts create`."""
     ctx = console(request)
     try:
+        username = form_value(request, "username")[:64]
+        password = _new_password(request)
+        role = form_value(request, "role")
+        # The account and its audit entry are written in one transaction: both or neither.
         account = await run_db(
-            accounts.create_account,
+            audit.audited,
             ctx.engine,
-            form_value(request, "username")[:64],
-            _new_password(request),
-            form_value(request, "role"),
+            request.ctx.session.account.username,
+            "account_created",
+            None,
+            lambda connection: accounts.create_account(connection, username, password, role),
+            lambda created: f"{created.username} ({created.role})",
         )
     except accounts.AccountError as error:
         return _back(error=f"Not created: {error}.")
-    await run_db(
-        audit.record,
-        ctx.engine,
-        request.ctx.session.account.username,
-        "account_created",
-        None,
-        f"{account.username} ({account.role})",
-    )
     return _back(done=f"Created the {account.role} account {account.username}.")
 
 
@@ -122,11 +120,18 @@ async def change_account(request: Request) -> HTTPResponse:
             "unlock": lambda: {"unlock": True},
         }
         values = changes[change]()
-        account = await run_db(accounts.update_account, ctx.engine, username, **values)
+        # The change and its audit entry are written in one transaction: both or neither.
+        account = await run_db(
+            audit.audited,
+            ctx.engine,
+            me,
+            f"account_{change}",
+            None,
+            lambda connection: accounts.update_account(connection, username, **values),
+            lambda changed: changed.username + (f" -> {changed.role}" if change == "set-role" else ""),
+        )
     except accounts.AccountError as error:
         return _back(error=f"Not changed: {error}.")
-    detail = account.username + (f" -> {account.role}" if change == "set-role" else "")
-    await run_db(audit.record, ctx.engine, me, f"account_{change}", None, detail)
     return _back(done=f"{account.username} {CHANGES[change]}.")
 
 
@@ -135,8 +140,15 @@ async def unlock(request: Request) -> HTTPResponse:
     ctx = console(request)
     username = form_value(request, "username")[:64]
     try:
-        await run_db(accounts.update_account, ctx.engine, username, unlock=True)
+        await run_db(
+            audit.audited,
+            ctx.engine,
+            request.ctx.session.account.username,
+            "unlocked",
+            None,
+            lambda connection: accounts.update_account(connection, username, unlock=True),
+            username,
+        )
     except accounts.AccountError:
         return see_other("/accounts")
-    await run_db(audit.record, ctx.engine, request.ctx.session.account.username, "unlocked", None, username)
     return _back(done=f"{username} unlocked.")
