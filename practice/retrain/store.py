@@ -420,19 +420,7 @@ def inbox_page(
             for row in rows:
                 if row.normalised in known:
                     continue
-                messages.append(
-                    InboxMessage(
-                        row.key,
-                        row.text,
-                        row.normalised,
-                        row.intent,
-                        row.confidence,
-                        row.count,
-                        row.last_seen,
-                        row.sender_id,
-                        _ranking(row.ranking),
-                    )
-                )
+                messages.append(_inbox_message(row))
             if len(rows) < window:
                 break
     groups = group_near_duplicates(messages[:window])
@@ -487,24 +475,27 @@ def messages_by_keys(engine: Engine, keys: Iterable[str]) -> List[InboxMessage]:
         return _messages_by_keys(connection, keys)
 
 
+def _inbox_message(row: Any) -> InboxMessage:
+    """One `console_inbox` row as the inbox shows it."""
+    return InboxMessage(
+        row.key,
+        row.text,
+        row.normalised,
+        row.intent,
+        row.confidence,
+        row.count,
+        row.last_seen,
+        row.sender_id,
+        _ranking(row.ranking),
+    )
+
+
 def _messages_by_keys(connection: Connection, keys: Iterable[str]) -> List[InboxMessage]:
     keys = list(dict.fromkeys(keys))
     found: List[InboxMessage] = []
     for start in range(0, len(keys), 500):
         for row in connection.execute(sa.select(inbox).where(inbox.c.key.in_(keys[start : start + 500]))):
-            found.append(
-                InboxMessage(
-                    row.key,
-                    row.text,
-                    row.normalised,
-                    row.intent,
-                    row.confidence,
-                    row.count,
-                    row.last_seen,
-                    row.sender_id,
-                    _ranking(row.ranking),
-                )
-            )
+            found.append(_inbox_message(row))
     return found
 
 
