@@ -26,6 +26,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from practice.nlu.body_measures import Underweight
+
 PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yml")
 FRAMES_FILE = Path(__file__).with_name("safety_frames.yml")
 # English first; other languages' files are read when present (safety_patterns_es.yml, ...).
@@ -131,6 +133,7 @@ class SafetyRule:
     intent: str
     patterns: Sequence[Pattern[str]]
     frames: Sequence[SafetyFrame] = ()
+    underweight: Optional[Underweight] = None
 
     def first_evidence(self, passages: Sequence[str], plain: Sequence[str], whole: str) -> Optional[Tuple[str, str]]:
         """(pattern or "frame:a+b", passage) of the first signal in the passages, or None.
@@ -149,7 +152,8 @@ class SafetyRule:
             for frame in live:
                 if frame.matches(passage):
                     return f"frame:{frame.name}", passage
-        return None
+        found = self.underweight.evidence(whole) if self.underweight is not None else None
+        return (found, whole) if found else None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,13 @@ def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]
     return frames
 
 
+def load_underweight(path: Path = FRAMES_FILE) -> Underweight:
+    """The body mass index below which wanting to be thinner is disordered eating, and its cues."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)["underweight"]
+    return Underweight(float(raw["max_bmi"]), [re.compile(r"(?<!\w)" + cue) for cue in raw["cues"]])
+
+
 def load_sentence_support(path: Path = FRAMES_FILE) -> Dict[str, Pattern[str]]:
     """Per safety kind, the words a classifier-only sentence signal must come with."""
     with path.open(encoding="utf-8") as handle:
@@ -217,8 +228,16 @@ def load_safety_rules(path: Optional[Path] = None, frames: bool = True) -> List[
         for entry in raw["rules"]:
             merged.setdefault(entry["intent"], []).extend(re.compile(p, re.IGNORECASE) for p in entry["patterns"])
     found = load_safety_frames() if frames and path is None else {}
+    underweight = load_underweight() if frames and path is None else None
     return [
-        SafetyRule(intent=i, patterns=p, frames=tuple(found.get(i, ()))) for i, p in merged.items() if p or found.get(i)
+        SafetyRule(
+            intent=i,
+            patterns=p,
+            frames=tuple(found.get(i, ())),
+            underweight=underweight if SAFETY_KINDS[i] == "eating_disorder" else None,
+        )
+        for i, p in merged.items()
+        if p or found.get(i)
     ]
 
 

@@ -112,6 +112,11 @@ def test_a_frame_stays_quiet_where_it_should(frames: Dict[str, SafetyFrame], nam
         ("C'est combien ? De toute façon j'ai mis de côté des médicaments pour en finir", ["crisis"]),
         ("no sé si voy a seguir aquí el mes que viene", ["crisis"]),
         ("if I eat 500 calories I have to burn them off, so I run for two hours", ["eating_disorder"]),
+        ("some nights I hope I just don't open my eyes again", ["crisis"]),
+        ("I took a handful of pills hoping I wouldn't wake up", ["crisis"]),
+        ("ojalá mañana no me despierte, ya no puedo más", ["crisis"]),
+        ("j'espère que je ne me réveille pas demain matin", ["crisis"]),
+        ("ce que je rejette ressemble à du marc de café, c'est grave ?", ["red_flag"]),
     ],
 )
 def test_the_layer_finds_what_exact_phrasings_miss(text: str, expected: List[str]) -> None:
@@ -125,6 +130,10 @@ def test_the_layer_finds_what_exact_phrasings_miss(text: str, expected: List[str
         "Les gratins de ma belle-mère vont finir par me tuer, des idées plus légères ?",
         "last thing: who wrote the article?",
         "my house is a mess, I purged everything I own before the move",
+        "hoping I don't wake up late for my exam, what's a good breakfast for the gut?",
+        "I hope I won't wake up with bloating again after dinner",
+        "ojalá no me despierte el ruido de la obra otra vez",
+        "j'espère que je ne me réveille pas trop tard demain",
     ],
 )
 def test_the_layer_leaves_ordinary_messages_alone(text: str) -> None:
