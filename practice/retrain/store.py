@@ -748,20 +748,32 @@ def _led_to(connection: Connection, sender_id: str, before_id: int, stamp: Any) 
 def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
     """The latest answers rated "not helpful", newest first, each with what the visitor asked.
 
-    The ratings are those `sync_inbox` has read so far.
+    The ratings `sync_inbox` collected, and those in the events it has not read yet (the last
+    seconds' tail past its cursor, read by Rasa's id index), so a rating shows at once.
     """
     ensure_schema(engine)
     found: List[UnhelpfulAnswer] = []
     with engine.connect() as connection:
         if not _events_exist(connection):
             return found
-        newest = sa.select(unhelpful.c.event_id).order_by(unhelpful.c.event_id.desc()).limit(limit).subquery()
+        cursor = connection.execute(sa.select(inbox_state.c.value).where(inbox_state.c.name == _CURSOR)).scalar()
+        collected = sa.select(unhelpful.c.event_id).order_by(unhelpful.c.event_id.desc()).limit(limit).subquery()
+        columns = (events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
         rows = connection.execute(
-            sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
-            .where(events.c.id.in_(sa.select(newest.c.event_id)))
-            .order_by(events.c.id.desc())
+            sa.select(*columns).where(events.c.id.in_(sa.select(collected.c.event_id))).order_by(events.c.id.desc())
         ).fetchall()
-        for row in rows:
+        tail = connection.execute(
+            sa.select(*columns)
+            .where(
+                events.c.id > int(cursor or 0),
+                events.c.type_name == "slot",
+                events.c.action_name == FEEDBACK_SLOT,
+            )
+            .order_by(events.c.id.desc())
+            .limit(limit)
+        ).fetchall()
+        newest = {row.id: row for row in [*rows, *tail]}
+        for row in sorted(newest.values(), key=lambda r: r.id, reverse=True)[:limit]:
             try:
                 verdict = json.loads(row.data or "{}").get("value") or {}
             except (ValueError, AttributeError):

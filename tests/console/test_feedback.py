@@ -54,9 +54,12 @@ def test_feedback_is_shown_filtered_and_surfaced_in_the_inbox(empty: Empty) -> N
     [answer] = [i for i in transcript.items if i.kind == "bot" and i.name == "utter_ask_gluten"]
     assert answer.section == "So what can you do?"
 
-    # The inbox's pass over `events` (the inbox page runs it) collects the ratings too.
+    # A rating shows at once, read from the events the inbox has not collected yet ...
+    [fresh] = store.unhelpful_answers(engine)
+    # ... and once the inbox's pass over `events` (the inbox page runs it) collected it.
     assert store.sync_inbox(engine).done
     [unhelpful] = store.unhelpful_answers(engine)
+    assert unhelpful == fresh
     assert unhelpful.sender_id == "not-helpful"
     assert unhelpful.utter_action == "utter_ask_gluten"
     assert unhelpful.visitor_text == "is gluten bad for me"
