@@ -19,11 +19,14 @@ from tests.browser.conftest import (
     visitor_messages,
 )
 
+# Layout is measured with motion reduced: the panel's opening slide would otherwise be
+# caught part-way (a panel 1 px from the top); the animations have their own test.
 PHONE = {
     "viewport": {"width": 360, "height": 640},
     "is_mobile": True,
     "has_touch": True,
     "device_scale_factor": 2,
+    "reduced_motion": "reduce",
 }
 INSIDE = """() => {
   const host = document.getElementById('practice-chat-widget');
