@@ -11,6 +11,7 @@ becomes the intent.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -170,10 +171,21 @@ class SafetySignal:
         return {"kind": self.kind, "intent": self.intent, "pattern": self.pattern}
 
 
+def _frames_config(path: Path) -> Dict[str, Any]:
+    """safety_frames.yml, read once for the frames, the underweight cues and the sentence
+    support words alike, and again only when the file changes (a model reloaded later)."""
+    return _read_yaml(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_yaml(path: Path, _modified_ns: int) -> Dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
 def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]:
     """The frames of `path`, per safety intent, in file order."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    raw = _frames_config(path)
     marker = re.compile(
         r"(?<!\w)(("
         + "|".join(raw["personal_markers"])
@@ -205,15 +217,13 @@ def load_safety_frames(path: Path = FRAMES_FILE) -> Dict[str, List[SafetyFrame]]
 
 def load_underweight(path: Path = FRAMES_FILE) -> Underweight:
     """The body mass index below which wanting to be thinner is disordered eating, and its cues."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)["underweight"]
+    raw = _frames_config(path)["underweight"]
     return Underweight(float(raw["max_bmi"]), [re.compile(r"(?<!\w)" + cue) for cue in raw["cues"]])
 
 
 def load_sentence_support(path: Path = FRAMES_FILE) -> Dict[str, Pattern[str]]:
     """Per safety kind, the words a classifier-only sentence signal must come with."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    raw = _frames_config(path)
     return {kind: re.compile(r"(?<!\w)(" + "|".join(words) + ")") for kind, words in raw["sentence_support"].items()}
 
 

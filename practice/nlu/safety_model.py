@@ -301,11 +301,9 @@ class SafetyClassifier(GraphComponent):
         if self._model is None or not text.strip():
             return []
         threshold = float(self._config["threshold"])
-        return [
-            SafetySignal(kind, INTENT_OF_KIND[kind], f"model:{p:.2f}", prepared(text[:MAX_TEXT_CHARS]))
-            for kind, p in self._model.scores(text).items()
-            if p >= threshold
-        ]
+        found = {kind: p for kind, p in self._model.scores(text).items() if p >= threshold}
+        passage = prepared(text[:MAX_TEXT_CHARS]) if found else ""
+        return [SafetySignal(kind, INTENT_OF_KIND[kind], f"model:{p:.2f}", passage) for kind, p in found.items()]
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Report the model's signals of every visitor message (not of the question copies)."""

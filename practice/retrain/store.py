@@ -269,7 +269,7 @@ def _sync_batch(engine: Engine, batch: int, horizon: float) -> Tuple[int, int, b
         ratings = [
             {"event_id": row.id, "sender_id": row.sender_id}
             for row in settled
-            if row.type_name == "slot" and _rated_unhelpful(row.data)
+            if row.type_name == "slot" and _unhelpful_verdict(row.data) is not None
         ]
         if ratings:
             connection.execute(unhelpful.insert(), ratings)
@@ -700,13 +700,13 @@ def recent_annotations(engine: Engine, limit: int = 200) -> List[Annotation]:
 FEEDBACK_SLOT = "answer_feedback"
 
 
-def _rated_unhelpful(data: str | None) -> bool:
-    """Whether a feedback slot event's value says the answer did not help."""
+def _unhelpful_verdict(data: str | None) -> Dict[str, Any] | None:
+    """A feedback slot event's value when it says the answer did not help, else None."""
     try:
         verdict = json.loads(data or "{}").get("value")
     except (ValueError, AttributeError):
-        return False
-    return isinstance(verdict, dict) and verdict.get("helpful") is False
+        return None
+    return verdict if isinstance(verdict, dict) and verdict.get("helpful") is False else None
 
 
 @dataclass(frozen=True)
@@ -774,11 +774,8 @@ def unhelpful_answers(engine: Engine, limit: int = 20) -> List[UnhelpfulAnswer]:
         ).fetchall()
         newest = {row.id: row for row in [*rows, *tail]}
         for row in sorted(newest.values(), key=lambda r: r.id, reverse=True)[:limit]:
-            try:
-                verdict = json.loads(row.data or "{}").get("value") or {}
-            except (ValueError, AttributeError):
-                continue
-            if not isinstance(verdict, dict) or verdict.get("helpful") is not False:
+            verdict = _unhelpful_verdict(row.data)
+            if verdict is None:
                 continue
             asked = _led_to(connection, row.sender_id, row.id, verdict.get("timestamp"))
             message = _user_message(asked) if asked is not None else None
