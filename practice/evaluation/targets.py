@@ -47,28 +47,21 @@ FLOORS = {
     # fourth set's one run, 2026-12-07: red flag 39/40, crisis 35/40, disordered eating
     # 32/40, no false alarm 78/80, no link 118/120; docs/results/safety-sealed.md.)
     ("safety", "sealed"): {},
-    # Development set: the first blind set (both halves) and the second (1,410), measured
-    # 2026-12-07 after this round's follow-up rule, dairy questions and four more not-covered
-    # subjects (docs/PIPELINES.md); not covered one lower since the safety model learnt from
-    # the fourth safety set and more batches ("brown rice has arsenic" reads as eating).
+    # Development set: the first three blind sets (1,795; the third joined 2026-12-07 after
+    # its one sealed run), measured when it joined, before anything was tuned on it.
     ("understanding", "dev"): {
-        "topic:handled": 214 / 237,
-        "two_part:handled": 109 / 137,
-        "followup:handled": 111 / 151,
-        "not_covered:handled": 133 / 147,
-        "situation:acknowledged": 0.90,
-        "off_topic:handled": 480 / 496,
+        "topic:handled": 273 / 307,
+        "two_part:handled": 143 / 182,
+        "followup:handled": 137 / 196,
+        "not_covered:handled": 167 / 192,
+        "situation:acknowledged": 158 / 175,
+        "off_topic:handled": 586 / 606,
     },
-    # Sealed set: the third blind set, committed before anything was tuned; run once at the
-    # end of the round (2026-12-07) and reported as it is (docs/PIPELINES.md).
-    ("understanding", "sealed"): {
-        "topic:handled": 59 / 70,
-        "two_part:handled": 34 / 45,
-        "followup:handled": 26 / 45,
-        "not_covered:handled": 34 / 45,
-        "situation:acknowledged": 33 / 40,
-        "off_topic:handled": 106 / 110,
-    },
+    # Sealed set: the fourth blind set (398), committed before anything was tuned on it; to
+    # be run once at the end of a round and reported as it is. No floor until that run. (The
+    # third set's one run, 2026-12-07: topics 59/70, two-part 34/45, follow-ups 26/45, not
+    # covered 34/45, situation 33/40, off-topic 106/110; docs/PIPELINES.md.)
+    ("understanding", "sealed"): {},
 }
 
 
