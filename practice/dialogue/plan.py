@@ -90,7 +90,8 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
         "gluten": None,
     },
     "source": {
-        "probiotics": "foods_to_eat",
+        # The probiotics answer names its foods (yogurt, kefir, kimchi ...).
+        "probiotics": "probiotics",
         "fiber_amount": "foods_to_eat",
         "fiber_increase": "foods_to_eat",
         "fiber_ibs": "foods_to_eat",
@@ -128,7 +129,8 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
     "why": {
         "fiber_increase": "fiber_increase",
         "fiber_amount": "causes",
-        "foods_to_avoid": "causes",
+        # The list says why: "processed foods, which tend to be high in fat, sugar ...".
+        "foods_to_avoid": "foods_to_avoid",
         "foods_to_eat": "probiotics",
         "what_is_leaky_gut": "immune_reaction",
         "immune_reaction": "immune_reaction",
@@ -201,6 +203,14 @@ def follow_up_kind(text: str) -> Optional[str]:
     return None
 
 
+_QUESTION = re.compile(r"\?|^\W*(?:and |so |but )?(?:which|what|why|how|where|when|who|any)\b", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """A message that asks something: a question mark, or a question word first."""
+    return _QUESTION.search(text.strip()) is not None
+
+
 def word_count(text: str) -> int:
     """The words of a message, as the follow-up rules count them."""
     return len(re.findall(r"[A-Za-z']+", text))
@@ -250,6 +260,7 @@ class Understanding:
     follow_up: Optional[str] = None  # what an elliptic message asks ("how", "amount" ...)
     ranking: Tuple[str, ...] = ()  # the classifier's top intents, best first (at most 3)
     words: int = 0
+    question: bool = False  # a question mark or a question word first
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""
@@ -396,6 +407,23 @@ def _care_plan(now: Understanding, history: History) -> TurnPlan:
     return plan
 
 
+def _unplaced_follow_up(now: Understanding) -> bool:
+    """A short follow-up the classifier could not place on a topic of its own.
+
+    Fallback and out of scope; "which nuts exactly?" or "why not?" read as a request for
+    the topics or as "yes" when they are questions; the article lacks it, unless the
+    classifier is sure ("how long does healing take?"); any unsure guess but a follow-up
+    intent, which the current topic resolves by itself ("should my kids get tested too?").
+    """
+    if now.intent in (FALLBACK, OUT_OF_SCOPE):
+        return True
+    if now.intent in ("ask_topics", "affirm"):
+        return now.question
+    if now.intent == NOT_COVERED_INTENT:
+        return now.confidence < SURE_CONFIDENCE
+    return now.confidence < UNSURE_CONFIDENCE and follow_up_of_intent(now.intent) is None
+
+
 def plan_turn(now: Understanding, history: History) -> List[str]:
     """The responses for this turn, in order (the policy then listens)."""
     if now.safety or history.care_kinds:
@@ -414,15 +442,14 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         return plan.actions
     if continues_topic(now, history.topic):
         now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
-    if (
-        now.elliptic
-        and history.topic is not None
-        and not now.parts
-        and (now.intent in (FALLBACK, OUT_OF_SCOPE, NOT_COVERED_INTENT) or now.confidence < UNSURE_CONFIDENCE)
-    ):
-        # "which ones?" after the linked conditions: the same topic, or its next step.
-        topic = "after_applying" if history.topic == "apply" else history.topic
-        now = Understanding(intent=f"ask_{topic}", situation=now.situation, language=now.language)
+    if now.elliptic and history.topic is not None and not now.parts and _unplaced_follow_up(now):
+        if set(now.situation) & {"pregnancy", "breastfeeding", "child"}:
+            # "and when you're pregnant?": the acknowledgement, and no adult answer again.
+            now = Understanding(intent=NOT_COVERED_INTENT, situation=now.situation, language=now.language)
+        else:
+            # "which ones?" after the linked conditions: the same topic, or its next step.
+            topic = "after_applying" if history.topic == "apply" else history.topic
+            now = Understanding(intent=f"ask_{topic}", situation=now.situation, language=now.language)
     elif (
         now.elliptic
         and now.follow_up is not None

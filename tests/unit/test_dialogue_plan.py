@@ -83,7 +83,9 @@ def test_a_not_covered_subject_is_named_instead_of_a_neighbouring_answer() -> No
     [
         ("amount", "fiber_increase", "utter_ask_fiber_amount"),
         ("how", "fiber_amount", "utter_ask_fiber_increase"),
-        ("source", "probiotics", "utter_ask_foods_to_eat"),
+        ("source", "probiotics", "utter_ask_probiotics"),
+        ("source", "fiber_amount", "utter_ask_foods_to_eat"),
+        ("why", "foods_to_avoid", "utter_ask_foods_to_avoid"),
         ("why", "what_is_leaky_gut", "utter_ask_immune_reaction"),
         ("concern", "symptoms", "utter_ask_am_i_affected"),
         ("children", "fiber_amount", "utter_not_covered"),
@@ -103,6 +105,37 @@ def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
     history = History(offered=True, topic="linked_conditions")
     now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)
     assert plan_turn(now, history) == ["utter_ask_linked_conditions"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "question", "expected"),
+    [
+        # "which nuts exactly?", "why not?": questions read as "yes" or a request for topics.
+        ("affirm", 0.74, True, ["utter_ask_foods_to_eat"]),
+        ("ask_topics", 0.8, True, ["utter_ask_foods_to_eat"]),
+        # "ok then": a plain acknowledgement stays one.
+        ("affirm", 0.9, False, ["utter_topics"]),
+        # "how long does healing take?": the classifier is sure the article lacks it.
+        ("ask_beyond_article", 0.98, True, ["utter_ask_beyond_article"]),
+        ("ask_beyond_article", 0.5, True, ["utter_ask_foods_to_eat"]),
+        # "should my kids get tested too?": a follow-up intent resolves against the topic.
+        ("ask_followup_children", 0.55, True, ["utter_not_covered"]),
+    ],
+)
+def test_an_elliptic_question_the_classifier_cannot_place_continues_the_topic(
+    intent: str, confidence: float, question: bool, expected: List[str]
+) -> None:
+    history = History(offered=True, topic="foods_to_eat")
+    now = Understanding(intent=intent, confidence=confidence, elliptic=True, question=question)
+    assert plan_turn(now, history) == expected
+
+
+def test_an_elliptic_follow_up_about_a_pregnancy_is_not_given_the_adult_answer_again() -> None:
+    history = History(offered=True, topic="fiber_amount")
+    now = Understanding(
+        intent="ask_beyond_article", confidence=0.49, elliptic=True, question=True, situation=("pregnancy",)
+    )
+    assert plan_turn(now, history) == ["utter_situation_pregnancy", "utter_ask_beyond_article"]
 
 
 @pytest.mark.parametrize(
