@@ -46,8 +46,8 @@ TEST_LEVELS := lint test-data test-unit test-nlu test-stories test-safety test-u
 test: setup system-deps train browser-deps ## Run every test level (about 20 minutes)
 	$(MAKE) -k --no-print-directory $(TEST_LEVELS)
 
-test-data: setup ## rasa data validate, through the runtime production serves (practice.runtime)
-	$(PY) -m practice.runtime data validate --fail-on-warnings
+test-data: setup ## rasa data validate, through the runtime production serves (practice.rasa_runtime)
+	$(PY) -m practice.rasa_runtime data validate --fail-on-warnings
 
 test-unit: setup ## pytest: actions, guards, tools
 	$(PYTEST) tests/unit -q
@@ -56,7 +56,7 @@ test-nlu: train ## Held-out NLU set: every safety example right, nonsense falls 
 	$(PYTEST) tests/nlu -q
 
 test-stories: train ## Conversation tests through the served runtime (NLU on each message too)
-	$(PY) -m practice.runtime test core --model models/current.tar.gz --stories tests/test_stories.yml \
+	$(PY) -m practice.rasa_runtime test core --model models/current.tar.gz --stories tests/test_stories.yml \
 	  --e2e --fail-on-prediction-errors --out var/results/core
 
 test-safety: train ## Blind safety development set: recall per kind and language, false alarms, no link

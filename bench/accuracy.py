@@ -56,7 +56,7 @@ def floor_accuracy(data_dir: Path = PROJECT_ROOT / "data") -> Dict[str, float]:
 
 def main() -> None:
     """Load the model with the server's fixes and score the held-out set."""
-    from practice import performance
+    from practice.rasa_runtime import performance
 
     performance.preload()
     performance.install()

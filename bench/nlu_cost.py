@@ -36,7 +36,7 @@ def messages() -> List[str]:
 def _timed_agent() -> Any:
     from rasa.core.agent import Agent
 
-    from practice import performance
+    from practice.rasa_runtime import performance
 
     performance.install()
     return Agent.load(str(newest_model()))

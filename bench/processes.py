@@ -67,7 +67,7 @@ def pss_mb(pid: int) -> float:
     """Proportional memory of one process in MB (Pss), 0 if it is gone.
 
     PSS splits each page shared by several processes between them, so the Rasa workers,
-    forked after the model loaded (practice/workers.py), are not counted once per worker.
+    forked after the model loaded (practice/rasa_runtime/workers.py), are not counted once per worker.
     For a single process it is its RSS less its share of shared libraries.
     """
     try:

@@ -86,13 +86,13 @@ def process_environment(settings: Settings, extra: Optional[Mapping[str, str]] =
 def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data") -> List[str]:
     """The one `rasa train` command line: every training (make train, retrain, tests, bench).
 
-    It runs through practice.runtime, which imports skops before TensorFlow: a quarter less
-    CPU for the same model (practice/performance.py). Run it in the project folder.
+    It runs through practice.rasa_runtime, which imports skops before TensorFlow: a quarter less
+    CPU for the same model (practice/rasa_runtime/performance.py). Run it in the project folder.
     """
     return [
         sys.executable,
         "-m",
-        "practice.runtime",
+        "practice.rasa_runtime",
         "train",
         "--config",
         "config.yml",
@@ -249,10 +249,10 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
             "rasa",
             [
                 # `rasa run` with the action timeout capped and no silent in-memory
-                # fallback for the tracker store (practice/runtime.py).
+                # fallback for the tracker store (practice/rasa_runtime/).
                 python,
                 "-m",
-                "practice.runtime",
+                "practice.rasa_runtime",
                 "run",
                 "--model",
                 str(model_path(settings)),

@@ -10,7 +10,7 @@ file outside the project's own folders is dropped; every other warning, and ever
 warning whose reported line is in `practice/` or `actions/` (our code calling something
 deprecated), is shown as before. Errors and log lines are not warnings: untouched.
 
-Every process the launcher starts applies it: the Rasa server through practice.runtime,
+Every process the launcher starts applies it: the Rasa server through practice.rasa_runtime,
 the others through `python -m practice.quiet <module> [args]`, which runs the module as
 `python -m <module> [args]` would.
 """

@@ -160,7 +160,7 @@ VARIABLES: Tuple[Variable, ...] = (
         _number(int, 1),
         "2",
         "`2`",
-        "`practice/workers.py`: Rasa server processes on `RASA_PORT`, forked after the model "
+        "`practice/rasa_runtime/workers.py`: Rasa server processes on `RASA_PORT`, forked after the model "
         "loads (they share it); one per core is the point",
     ),
     Variable(
@@ -190,7 +190,7 @@ VARIABLES: Tuple[Variable, ...] = (
         FLOAT,
         "3",
         "`3`",
-        "`practice/runtime.py`: a hung action server cannot hold a reply",
+        "`practice/rasa_runtime/`: a hung action server cannot hold a reply",
     ),
     Variable("WEBSITE_HOST", "website_host", TEXT, "127.0.0.1", "`127.0.0.1`", "the demo site"),
     Variable("WEBSITE_PORT", "website_port", INT, "8000", "`8000`", "the demo site"),

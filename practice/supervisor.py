@@ -11,7 +11,7 @@ the thread that forked it). Each pass:
   exit code 1 (nothing can answer visitors); any other keeps being retried every 30 s
   while the rest serve;
 * a process that does not answer within `start_timeout` is killed: a failed start too;
-* the Rasa server's workers (practice/workers.py replaces them itself) are counted by
+* the Rasa server's workers (practice/rasa_runtime/workers.py replaces them itself) are counted by
   pid, so their restarts show in the status too;
 * the state of every process goes to a small JSON file (`RUN_STATUS_FILE`,
   var/run-status.json), which `make status` and, later, the console can read.

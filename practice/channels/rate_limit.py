@@ -6,7 +6,7 @@ written "N/M"; "0" turns a limit off). A visitor typing normally never meets the
 script hammering one conversation, or one address cycling through sender ids, does.
 
 Buckets live in the server process, or, when the Rasa workers of one host share a SQLite
-file (`make run` with RASA_WORKERS above one: practice/workers.py), in that file, so a
+file (`make run` with RASA_WORKERS above one: practice/rasa_runtime/workers.py), in that file, so a
 visitor's budget is the same whichever worker answers. Behind nginx with several Rasa
 hosts or containers a sender's budget is per process; the per-client limit at the edge
 is nginx's `limit_req` (deploy/nginx.conf), which sees every request.

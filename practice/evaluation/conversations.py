@@ -1,7 +1,7 @@
 """Plays test conversations through a loaded assistant and records what each turn said.
 
 The same model, NLU pipeline, dialogue policy and response generator as production
-(`practice.runtime`'s patches included); conversations live in an in-memory tracker store
+(`practice.rasa_runtime`'s patches included); conversations live in an in-memory tracker store
 and custom actions go to a real action server started for the run.
 """
 
@@ -89,7 +89,7 @@ def load_agent(model: Path, action_url: str) -> Any:
     from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.log_utils import configure_structlog
 
-    from practice import performance
+    from practice.rasa_runtime import performance
 
     configure_structlog(logging.WARNING)  # Rasa logs every message at debug level otherwise
     performance.install()

@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for member in group.members[1:]:
                 _say(f"  {'':5}  {'':28}       ~ {member.text}")
         return 0
-    from practice.retrain.hot_reload import serving_processes
+    from practice.rasa_runtime.hot_reload import serving_processes
 
     previous = project.previous_dir / "promotion.json"
     state = {

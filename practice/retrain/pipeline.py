@@ -14,7 +14,7 @@ repository's data and `models/current.tar.gz` change only when every check passe
 
 Promotion swaps files with `os.replace` (the old model, fingerprint and the two data files
 are kept in `models/previous/` for `make rollback`); the running Rasa server pulls the new
-model file within `MODEL_RELOAD_SECONDS`, without a restart (practice/retrain/hot_reload.py).
+model file within `MODEL_RELOAD_SECONDS`, without a restart (practice/rasa_runtime/hot_reload.py).
 """
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ class Retrain:
             [
                 sys.executable,
                 "-m",
-                "practice.runtime",
+                "practice.rasa_runtime",
                 "data",
                 "validate",
                 "--fail-on-warnings",
@@ -505,7 +505,7 @@ class Retrain:
             [
                 sys.executable,
                 "-m",
-                "practice.runtime",
+                "practice.rasa_runtime",
                 "test",
                 "core",
                 "--model",
@@ -703,7 +703,7 @@ def wait_for_reload(
     project: Project, settings: Settings, sha: str | None, say: Say, timeout: float | None = None
 ) -> bool:
     """Wait until every running Rasa server process reports serving the model with `sha`."""
-    from practice.retrain.hot_reload import serving_processes
+    from practice.rasa_runtime.hot_reload import serving_processes
 
     if not serving_processes(project.model_dir):
         say("      No running assistant found; the next `make run` serves this model.")

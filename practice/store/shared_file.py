@@ -1,6 +1,6 @@
 """A SQLite file that the server processes of one host share for short-lived state.
 
-The Rasa workers of `make run` (practice/workers.py) keep their conversation locks and
+The Rasa workers of `make run` (practice/rasa_runtime/workers.py) keep their conversation locks and
 rate-limit buckets here, so each sees what the others did. The state lives seconds, not
 days: the file skips fsync (`synchronous=OFF`), and what a crash leaves behind expires.
 A connection belongs to the process that opened it; a forked worker opens its own.

@@ -17,7 +17,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import OperationalError
 
-from practice.runtime import install
+from practice.rasa_runtime import install
 from practice.settings import load_settings
 from practice.store.lock_store import PracticeLockStore
 from practice.store.strict import ConversationStoreUnavailable, StrictTrackerStore

@@ -10,7 +10,7 @@ from typing import Any, List, Tuple
 
 import pytest
 
-from practice.retrain import hot_reload
+from practice.rasa_runtime import hot_reload
 from practice.settings import load_settings
 
 

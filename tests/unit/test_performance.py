@@ -14,7 +14,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-from practice import performance
+from practice.rasa_runtime import performance
 
 
 class Add(GraphComponent):

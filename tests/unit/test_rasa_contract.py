@@ -1,9 +1,10 @@
 """The Rasa internals the runtime patches still look the way the patches assume.
 
-Each patched target (practice/runtime.py, performance.py, workers.py,
-retrain/hot_reload.py) with the parameters the replacement was written for on Rasa 3.6.21.
-A Rasa upgrade that renames or reorders any of them fails here, before a server starts
-with a patch that no longer fits; the runtime also refuses any Rasa but 3.6.x at start.
+Each patched target (practice/rasa_runtime/: `__init__.py`, action_failure.py,
+story_tests.py, performance.py, workers.py, hot_reload.py) with the parameters the
+replacement was written for on Rasa 3.6.21. A Rasa upgrade that renames or reorders any
+of them fails here, before a server starts with a patch that no longer fits; the runtime
+also refuses any Rasa but 3.6.x at start.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import List
 
 import pytest
 
-from practice.runtime import check_rasa_version
+from practice.rasa_runtime.version import check_rasa_version
 
 PATCHED = [
-    # practice/runtime.py
+    # practice/rasa_runtime/__init__.py, action_failure.py, story_tests.py
     ("rasa.core.actions.action", "RemoteAction.run", ["self", "output_channel", "nlg", "tracker", "domain"]),
     ("rasa.core.agent", "Agent._create_tracker_store", ["store", "domain"]),
     (
@@ -26,7 +27,7 @@ PATCHED = [
         "_collect_user_uttered_predictions",
         ["event", "predicted", "partial_tracker", "fail_on_prediction_errors"],
     ),
-    # practice/performance.py
+    # practice/rasa_runtime/performance.py
     ("rasa.core.actions.action", "RemoteAction._validate_action_result", ["self", "result"]),
     ("rasa.shared.core.events", "Event.resolve_by_type", ["type_name", "default"]),
     (
@@ -40,10 +41,10 @@ PATCHED = [
         ["self", "graph_schema", "model_storage", "execution_context", "hooks"],
     ),
     ("rasa.core.run", "load_agent_on_start", ["model_path", "endpoints", "remote_storage", "app", "loop"]),
-    # practice/workers.py
+    # practice/rasa_runtime/workers.py
     ("rasa.core.processor", "MessageProcessor._load_model", ["model_path"]),
     ("sanic.app", "serve_multiple", ["server_settings", "workers"]),
-    # practice/retrain/hot_reload.py
+    # practice/rasa_runtime/hot_reload.py
     ("rasa.core.agent", "load_agent", ["model_path", "model_server", "remote_storage", "endpoints", "loop"]),
 ]
 
@@ -54,7 +55,7 @@ def original(module: str, attribute: str) -> object:
     for name in attribute.split("."):
         target = getattr(target, name)
     # Each patch keeps what it replaced: `__wrapped_original__`, `freezes_after`
-    # (practice/performance.py) or functools.wraps' `__wrapped__`.
+    # (practice/rasa_runtime/performance.py) or functools.wraps' `__wrapped__`.
     for attribute_name in ("__wrapped_original__", "freezes_after", "__wrapped__"):
         while hasattr(target, attribute_name):
             target = getattr(target, attribute_name)

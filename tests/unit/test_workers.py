@@ -1,4 +1,4 @@
-"""Several Rasa workers share the model loaded before the fork (practice/workers.py)."""
+"""Several Rasa workers share the model loaded before the fork (practice/rasa_runtime/workers.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import List
 
-from practice import workers
+from practice.rasa_runtime import workers
 from practice.settings import load_settings
 
 

@@ -517,7 +517,7 @@ def _runs(project: Project, limit: int = 30) -> List[Dict[str, Any]]:
 
 
 def _serving(project: Project) -> Dict[str, Any]:
-    from practice.retrain.hot_reload import serving_processes
+    from practice.rasa_runtime.hot_reload import serving_processes
 
     previous = project.previous_dir / "promotion.json"
     return {

@@ -13,7 +13,7 @@ it is the CVE-2024-49375 path; a model server is one more process, port and toke
 a file opens nothing at all. Each server process writes `models/serving/<host>-<pid>.json`
 when it loads a model, so `make retrain` can say which processes picked it up.
 
-`install(settings)` is called by practice/runtime.py before Rasa starts.
+`install(settings)` is called by practice/rasa_runtime/__init__.py before Rasa starts.
 """
 
 from __future__ import annotations
