@@ -158,7 +158,7 @@ soak: train ## 10 minutes at concurrency 8: no errors, memory (PSS) growth <= 5%
 	$(BENCH) soak
 
 # --- Reliability, security, scale-out (docs/RELIABILITY.md) ------------------------------
-.PHONY: test-reliability test-scaleout topology-up topology-down deploy-config retention audit
+.PHONY: test-reliability test-scaleout topology-up topology-down deploy-config db-upgrade retention audit
 
 test-reliability: setup system-deps train ## Faults, DB outage, concurrency, exposure, bad input + fuzz, rate limits, privacy, retention
 	$(PYTEST) tests/reliability -q --junitxml=var/results/reliability.xml
@@ -176,6 +176,9 @@ topology-down: ## Stop the loopback topology
 
 deploy-config: ## Render deploy/nginx.conf from deploy/nginx.conf.template + deploy/edge.yml
 	$(PY) -m practice.topology render-deploy
+
+db-upgrade: setup ## Bring DATABASE_URL's console and inbox tables to the newest migration (docs/CONSOLE.md)
+	$(PY) -m practice.store.migrations upgrade
 
 retention: setup ## Delete conversations idle > RETENTION_DAYS (90); DAYS=n, SENDER=id, DRY_RUN=1
 	$(PY) -m practice.store.retention $(if $(DAYS),--days $(DAYS)) $(if $(SENDER),--sender $(SENDER)) $(if $(DRY_RUN),--dry-run)

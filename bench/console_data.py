@@ -243,9 +243,11 @@ def reset(engine: Engine) -> None:
     """Drop every table the console, the NLU inbox and Rasa made, for a clean seed."""
     from practice.console.db import metadata
     from practice.retrain import store
+    from practice.store import migrations
 
     store.metadata.drop_all(engine)
     metadata.drop_all(engine)
+    migrations.forget(engine)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("VACUUM")

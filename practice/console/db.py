@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from practice.store import migrations
 from practice.store.events import events_table
 
 metadata = sa.MetaData()
 
 # Rasa's own table (practice/store/events.py), so the console can read it (and create it,
-# when the console starts before Rasa ever ran).
+# when the console starts before Rasa ever ran). Every other table here is the project's:
+# a change to one needs a migration (practice/store/migrations, docs/CONSOLE.md).
 events = events_table(metadata)
 
 # One row per conversation (Rasa sender id), derived from `events` by practice.console.summary;
@@ -235,13 +237,20 @@ audit_conversations = sa.Table(
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create Rasa's `events` table if missing, the console's tables and their indexes."""
+    """Bring the project's tables to the newest revision, then the summary to its rules.
+
+    The tables are created and changed only by the migrations (practice/store/migrations);
+    Rasa's `events` table is created here when missing, as Rasa makes it, because the
+    console may start before Rasa ever ran.
+    """
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             # Write-ahead logging lets Rasa write while the console reads (and vice versa).
             connection.exec_driver_sql("PRAGMA journal_mode = WAL")
-    metadata.create_all(engine, checkfirst=True)
-    # create_all skips tables that exist; an index added in a later version still gets made.
+    events.create(engine, checkfirst=True)
+    migrations.upgrade(engine)
+    # An index dropped by hand (or lost in a restore) is made again, as the tables here
+    # declare it: they match the newest revision (tests/console/test_migrations.py).
     existing = sa.inspect(engine)
     for table in metadata.sorted_tables:
         present = {index["name"] for index in existing.get_indexes(table.name)}

@@ -26,11 +26,10 @@ def _audit(engine: Engine, action: str, detail: str) -> None:
     verdict is logged even if the console restarts while the run goes on."""
     import os
 
-    from practice.console import audit, db
+    from practice.console import audit
 
     who = os.environ.get("PRACTICE_RETRAIN_STARTED_BY") or "command-line"
     try:
-        db.metadata.create_all(engine, tables=[db.audit, db.audit_conversations])
         audit.record(engine, who[:64], action, None, detail)
     except sa.exc.SQLAlchemyError as error:  # the log must not fail a finished run
         _say(f"(could not write the audit log: {error})")

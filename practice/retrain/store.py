@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from practice.console.visitor import EXTERNAL_PREFIX, TYPED, origin
 from practice.retrain.text import normalise, similar, text_key
+from practice.store import migrations
 from practice.store.database import Bind, transaction
 from practice.store.events import events_table
 
@@ -44,9 +45,10 @@ inbox = sa.Table(
     # from parse_data.intent_ranking without nlu_fallback: a fallback's `confidence` above
     # is the fallback threshold, not what the model thought.
     sa.Column("ranking", sa.Text),
-    # The inbox's order, so a page reads the least certain rows without sorting them all.
-    sa.Index("ix_console_inbox_order", "confidence", sa.text("count DESC"), "key"),
 )
+# The inbox's order, so a page reads the least certain rows without sorting them all.
+# (`inbox.c["count"]`: `inbox.c.count` is the column collection's own method.)
+sa.Index("ix_console_inbox_order", inbox.c.confidence, inbox.c["count"].desc(), inbox.c.key)
 
 inbox_state = sa.Table(
     "console_inbox_state",
@@ -104,10 +106,11 @@ _migrated: Set[str] = set()
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the inbox and annotation tables when missing (Rasa's `events` is left alone)."""
-    metadata.create_all(engine, tables=[inbox, inbox_state, annotations_table, unhelpful], checkfirst=True)
+    """Once per process and database: the tables to the newest revision (practice/store/
+    migrations; Rasa's `events` is left alone), then the inbox to its rules (`migrate`)."""
     key = str(engine.url)
     if key not in _migrated:
+        migrations.upgrade(engine)
         migrate(engine)
         _migrated.add(key)
 

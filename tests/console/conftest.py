@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from practice.console import db, summary
 from practice.retrain import store as inbox_store
 from practice.settings import PROJECT_ROOT
+from practice.store import migrations
 from practice.store.database import create_engine
 
 POSTGRES_SCRIPT = PROJECT_ROOT / "scripts" / "postgres.sh"
@@ -269,12 +270,13 @@ def postgres_url(database: str = POSTGRES_DATABASE) -> str:
 
 
 def reset_database(database_url: str) -> None:
-    """Drop Rasa's, the console's and the NLU inbox's tables, for a clean start (the inbox's
-    cursor must not outlive the `events` ids it points into)."""
+    """Drop Rasa's, the console's and the NLU inbox's tables and the migrations' version, for
+    a clean start (the inbox's cursor must not outlive the `events` ids it points into)."""
     engine = create_engine(database_url)
     try:
         inbox_store.metadata.drop_all(engine)
         db.metadata.drop_all(engine)
+        migrations.forget(engine)
     finally:
         engine.dispose()
 

@@ -172,14 +172,15 @@ def test_an_empty_database_is_fine(tmp_path: Path) -> None:
 
 
 def test_every_console_table_naming_a_conversation_is_covered(tmp_path: Path) -> None:
-    from practice.console.db import ensure_schema, metadata
+    from practice.console.db import ensure_schema
     from practice.store.database import create_engine
+    from practice.store.migrations.models import project_metadata
 
     url = f"sqlite:///{tmp_path / 'console.db'}"
     engine = create_engine(url)
     ensure_schema(engine)
     engine.dispose()
-    with_senders = {t.name for t in metadata.sorted_tables if "sender_id" in t.c}
+    with_senders = {t.name for t in project_metadata().sorted_tables if "sender_id" in t.c}
     assert {"console_conversations", "console_notes", "console_reviews"} <= with_senders
     covered = {t.name for t in conversation_tables(sa.create_engine(url))}
     assert with_senders | {"events"} == covered

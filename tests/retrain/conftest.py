@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from practice.launcher import process_environment, train_command, training_fingerprint
 from practice.retrain import pipeline, store
 from practice.settings import PROJECT_ROOT, load_settings
+from practice.store import migrations
 
 POSTGRES_SCRIPT = PROJECT_ROOT / "scripts" / "postgres.sh"
 
@@ -207,7 +208,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.engine
         url = postgres_database("practice_retrain_test")
     created = sa.create_engine(url, future=True)
     store.metadata.drop_all(created)
-    store.metadata.create_all(created)
+    migrations.forget(created)
+    store.events.create(created)  # Rasa's, as its tracker store makes it
+    migrations.upgrade(created)
     yield created
     store.metadata.drop_all(created)
     created.dispose()
