@@ -23,7 +23,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     quiet.install()  # library deprecation warnings off the terminal (practice/quiet.py)
     performance.preload()  # before anything imports TensorFlow
     install(get_settings())
-    performance.install()
     from rasa.__main__ import main as rasa_main
 
     if argv is not None:
