@@ -18,7 +18,8 @@ It also makes the server reload `--model FILE` when `make retrain` or `make roll
 replaces that file, without a restart (`hot_reload.py`), runs `RASA_WORKERS` server
 processes that share one loaded model (`workers.py`), keeps each message's full parse in
 the conversation tests (`story_tests.py`), and removes work Rasa repeats on every message
-(`performance.py`). Any Rasa but 3.6.x is refused at start (`version.py`).
+(`performance.py`). Any Rasa but 3.6.x is refused at start (`version.py`), and so is one
+whose patched internals no longer look as the patches assume (`contract.py`).
 
 Everything else is stock `rasa`, arguments included.
 """
@@ -50,7 +51,7 @@ class Patch:
 
 
 # Every patch `install` applies (tests/unit/test_rasa_runtime.py checks that each is
-# applied and that its test exists).
+# applied and that its test exists; tests/unit/test_rasa_contract.py checks its parameters).
 PATCHES: Tuple[Patch, ...] = (
     Patch(
         "rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT",
@@ -150,7 +151,7 @@ PATCHES: Tuple[Patch, ...] = (
 )
 
 # Rasa's private methods that a subclass of ours overrides or calls (not installed: the
-# tracker store is configured in endpoints.yml).
+# tracker store is configured in endpoints.yml); tests/unit/test_rasa_contract.py checks them.
 OVERRIDES: Tuple[Patch, ...] = (
     Patch(
         "rasa.core.tracker_store:SQLTrackerStore._retrieve",

@@ -1,10 +1,10 @@
 """The Rasa internals the runtime patches still look the way the patches assume.
 
-Each patched target (practice/rasa_runtime/: `__init__.py`, action_failure.py,
-story_tests.py, performance.py, workers.py, hot_reload.py) with the parameters the
-replacement was written for on Rasa 3.6.21. A Rasa upgrade that renames or reorders any
-of them fails here, before a server starts with a patch that no longer fits; the runtime
-also refuses any Rasa but 3.6.x at start.
+Every entry of `PATCHES` and `OVERRIDES` (practice/rasa_runtime/__init__.py) names the
+parameters its replacement was written for on Rasa 3.6.21; each is compared here with the
+target as Rasa defines it, in a fresh process before anything is patched. A Rasa upgrade
+that renames or reorders any of them fails here, before a server starts with a patch that
+no longer fits; the runtime makes the same check at start and refuses any Rasa but 3.6.x.
 """
 
 from __future__ import annotations
@@ -12,41 +12,15 @@ from __future__ import annotations
 import importlib
 import inspect
 from importlib.metadata import version
-from typing import List
+from typing import Any, Dict
 
 import pytest
 
+from practice.rasa_runtime import OVERRIDES, PATCHES, Patch
+from practice.rasa_runtime.contract import broken, mismatch
 from practice.rasa_runtime.version import check_rasa_version
 
-PATCHED = [
-    # practice/rasa_runtime/__init__.py, action_failure.py, story_tests.py
-    ("rasa.core.actions.action", "RemoteAction.run", ["self", "output_channel", "nlg", "tracker", "domain"]),
-    ("rasa.core.agent", "Agent._create_tracker_store", ["store", "domain"]),
-    (
-        "rasa.core.test",
-        "_collect_user_uttered_predictions",
-        ["event", "predicted", "partial_tracker", "fail_on_prediction_errors"],
-    ),
-    # practice/rasa_runtime/performance.py
-    ("rasa.core.actions.action", "RemoteAction._validate_action_result", ["self", "result"]),
-    ("rasa.shared.core.events", "Event.resolve_by_type", ["type_name", "default"]),
-    (
-        "rasa.nlu.classifiers.logistic_regression_classifier",
-        "LogisticRegressionClassifier._create_X",
-        ["self", "messages"],
-    ),
-    (
-        "rasa.core.processor",
-        "DaskGraphRunner.__init__",
-        ["self", "graph_schema", "model_storage", "execution_context", "hooks"],
-    ),
-    ("rasa.core.run", "load_agent_on_start", ["model_path", "endpoints", "remote_storage", "app", "loop"]),
-    # practice/rasa_runtime/workers.py
-    ("rasa.core.processor", "MessageProcessor._load_model", ["model_path"]),
-    ("sanic.app", "serve_multiple", ["server_settings", "workers"]),
-    # practice/rasa_runtime/hot_reload.py
-    ("rasa.core.agent", "load_agent", ["model_path", "model_server", "remote_storage", "endpoints", "loop"]),
-]
+EVERY = PATCHES + OVERRIDES
 
 
 def original(module: str, attribute: str) -> object:
@@ -62,12 +36,25 @@ def original(module: str, attribute: str) -> object:
     return target
 
 
-@pytest.mark.parametrize("module, attribute, parameters", PATCHED, ids=[f"{m}.{a}" for m, a, _ in PATCHED])
+@pytest.mark.parametrize("patch", EVERY, ids=[p.target for p in EVERY])
 def test_each_patched_target_has_the_parameters_its_patch_assumes(
-    module: str, attribute: str, parameters: List[str]
+    patch: Patch, fresh_rasa_runtime: Dict[str, Any]
 ) -> None:
-    signature = inspect.signature(original(module, attribute))  # type: ignore[arg-type]
-    assert list(signature.parameters) == parameters
+    assert fresh_rasa_runtime["misfits"][patch.target] is None
+
+
+def test_a_target_that_changed_or_went_away_is_reported() -> None:
+    changed = Patch("rasa.core.agent:load_agent", ("model_path", "loop"), "hot_reload.py", "r", "t")
+    gone = Patch("rasa.core.agent:no_such_function", ("x",), "hot_reload.py", "r", "t")
+    became_a_function = Patch("rasa.core.agent:load_agent", None, "hot_reload.py", "r", "t")
+    leading = Patch("rasa.core.agent:load_agent", ("model_path", "*"), "hot_reload.py", "r", "t")
+    assert broken([changed, gone, became_a_function, leading]) == [
+        "rasa.core.agent:load_agent takes ['model_path', 'model_server', 'remote_storage', 'endpoints', 'loop'];"
+        " its patch (hot_reload.py) assumes ['model_path', 'loop']",
+        "rasa.core.agent:no_such_function is gone (module 'rasa.core.agent' has no attribute 'no_such_function')",
+        "rasa.core.agent:load_agent is now a function, not a value",
+    ]
+    assert mismatch(leading) is None
 
 
 def test_serve_application_still_takes_the_arguments_the_workers_pass() -> None:
