@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from practice.processes import command_line, is_alive, pdeathsig_preexec, port_is_free, port_owner
+from practice.rasa_runtime import rasa_command
 from practice.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 from practice.supervisor import Supervisor
 
@@ -89,10 +90,7 @@ def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data
     It runs through practice.rasa_runtime, which imports skops before TensorFlow: a quarter less
     CPU for the same model (practice/rasa_runtime/performance.py). Run it in the project folder.
     """
-    return [
-        sys.executable,
-        "-m",
-        "practice.rasa_runtime",
+    return rasa_command(
         "train",
         "--config",
         "config.yml",
@@ -104,7 +102,7 @@ def train_command(out_dir: Path | str, model_name: str, data: Path | str = "data
         str(out_dir),
         "--fixed-model-name",
         model_name,
-    ]
+    )
 
 
 def train(
@@ -247,12 +245,9 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
         ),
         Service(
             "rasa",
-            [
-                # `rasa run` with the action timeout capped and no silent in-memory
-                # fallback for the tracker store (practice/rasa_runtime/).
-                python,
-                "-m",
-                "practice.rasa_runtime",
+            # `rasa run` with the action timeout capped and no silent in-memory
+            # fallback for the tracker store (practice/rasa_runtime/).
+            rasa_command(
                 "run",
                 "--model",
                 str(model_path(settings)),
@@ -266,7 +261,7 @@ def services(settings: Settings, env: Mapping[str, str], only: Optional[Iterable
                 str(settings.rasa_port),
                 "--cors",
                 *settings.allowed_origins,
-            ],
+            ),
             f"http://{rasa_host}:{settings.rasa_port}/",
             dict(env),
         ),

@@ -26,10 +26,19 @@ Everything else is stock `rasa`, arguments included.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Tuple
+from typing import List, Tuple
 
 from practice.settings import Settings
+
+# How every process runs `rasa`: serving, training, `data validate`, `test core`.
+ENTRY_POINT = "practice.rasa_runtime"
+
+
+def rasa_command(*arguments: str) -> List[str]:
+    """`rasa ARGUMENTS...` as this project runs it: through the patched runtime."""
+    return [sys.executable, "-m", ENTRY_POINT, *arguments]
 
 
 @dataclass(frozen=True)
