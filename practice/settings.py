@@ -190,7 +190,7 @@ VARIABLES: Tuple[Variable, ...] = (
         FLOAT,
         "3",
         "`3`",
-        "`practice/rasa_runtime/`: a hung action server cannot hold a reply",
+        "`practice/rasa_runtime/__init__.py`: a hung action server cannot hold a reply",
     ),
     Variable("WEBSITE_HOST", "website_host", TEXT, "127.0.0.1", "`127.0.0.1`", "the demo site"),
     Variable("WEBSITE_PORT", "website_port", INT, "8000", "`8000`", "the demo site"),

@@ -1,8 +1,9 @@
 """Plays test conversations through a loaded assistant and records what each turn said.
 
 The same model, NLU pipeline, dialogue policy and response generator as production
-(`practice.rasa_runtime`'s patches included); conversations live in an in-memory tracker store
-and custom actions go to a real action server started for the run.
+(with `practice.rasa_runtime`'s hot-path patches, which change no answer); conversations
+live in an in-memory tracker store and custom actions go to a real action server started
+for the run.
 """
 
 from __future__ import annotations
