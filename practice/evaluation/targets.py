@@ -48,14 +48,15 @@ FLOORS = {
     # 32/40, no false alarm 78/80, no link 118/120; docs/results/safety-sealed.md.)
     ("safety", "sealed"): {},
     # Development set: the first three blind sets (1,795; the third joined 2026-12-07 after
-    # its one sealed run), measured when it joined, before anything was tuned on it.
+    # its one sealed run), measured 2026-12-07 after the blind-written training examples
+    # (data/nlu_blind.yml) and this round's follow-up rules (docs/PIPELINES.md).
     ("understanding", "dev"): {
-        "topic:handled": 273 / 307,
-        "two_part:handled": 143 / 182,
-        "followup:handled": 137 / 196,
-        "not_covered:handled": 167 / 192,
-        "situation:acknowledged": 158 / 175,
-        "off_topic:handled": 586 / 606,
+        "topic:handled": 278 / 307,
+        "two_part:handled": 148 / 182,
+        "followup:handled": 150 / 196,
+        "not_covered:handled": 177 / 192,
+        "situation:acknowledged": 0.90,
+        "off_topic:handled": 0.97,
     },
     # Sealed set: the fourth blind set (398), committed before anything was tuned on it; to
     # be run once at the end of a round and reported as it is. No floor until that run. (The

@@ -18,15 +18,20 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from practice.nlu.safety_guard import SENTENCE_OF_KEY
+from practice.nlu.safety_guard import SENTENCE_OF_KEY, keep_classifier_intent
 
 CONTEXT_FILE = Path(__file__).with_name("visitor_context.yml")
 SITUATION_KEY = "situation"
 NOT_COVERED_KEY = "not_covered"
+NOT_COVERED_INTENT = "ask_beyond_article"
+# Below this, "the article doesn't cover that" beside a situation yields to the next guess.
+SURE_NOT_COVERED = 0.9
+# Intents that are no question of the article's or the coaching's topics.
+_NOT_A_TOPIC = re.compile(r"^ask_(followup_\w+|beyond_article|topics)$")
 ARTICLE_FOODS = (
     "yogurt",
     "kefir",
@@ -158,11 +163,39 @@ class VisitorContext(GraphComponent):
                 continue
             for key, value in read_context(self._rules, message.get(TEXT) or "").items():
                 message.set(key, value, add_to_output=True)
+            if message.get(SITUATION_KEY):
+                answer_beside_situation(message)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Nothing to add to training examples."""
         return training_data
+
+
+def question_beside_situation(intent: Dict[str, Any], ranking: Sequence[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The article question asked beside the visitor's own situation, or None.
+
+    "I'm on omeprazole, which foods should I avoid?": the situation words pull the
+    classifier to "the article doesn't cover that" while its next guess is the question
+    asked. The situation is acknowledged on its own (the visitor is sent to their doctor,
+    OB or pediatrician); the question keeps its general answer. A message the classifier
+    is sure the article lacks keeps that intent.
+    """
+    if intent.get("name") != NOT_COVERED_INTENT or float(intent.get("confidence") or 0.0) >= SURE_NOT_COVERED:
+        return None
+    runner_up = ranking[1] if len(ranking) > 1 else {}
+    name = str(runner_up.get("name") or "")
+    if not name.startswith("ask_") or _NOT_A_TOPIC.match(name):
+        return None
+    return {"name": name, "confidence": runner_up.get("confidence")}
+
+
+def answer_beside_situation(message: Message) -> None:
+    """Replace a not-covered guess by the question asked beside the situation (see above)."""
+    question = question_beside_situation(message.get(INTENT) or {}, message.get(INTENT_RANKING_KEY) or [])
+    if question is not None:
+        keep_classifier_intent(message)
+        message.set(INTENT, question, add_to_output=True)
 
 
 def situation_of(parse_data: Dict[str, Any], kind: str) -> Optional[Dict[str, Any]]:

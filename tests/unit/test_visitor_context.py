@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
-from practice.nlu.visitor_context import ContextRules, load_context_rules, read_context
+from practice.nlu.visitor_context import ContextRules, load_context_rules, question_beside_situation, read_context
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,35 @@ def test_the_visitor_s_situation_is_read(
     assert [s["kind"] for s in situation] == kinds
     if foods is not None:
         assert situation[-1]["foods"] == foods
+
+
+@pytest.mark.parametrize(
+    ("intent", "ranking", "expected"),
+    [
+        # "I'm on omeprazole, which foods should I avoid?": the situation pulled the guess.
+        (
+            {"name": "ask_beyond_article", "confidence": 0.68},
+            [{"name": "ask_beyond_article", "confidence": 0.68}, {"name": "ask_foods_to_avoid", "confidence": 0.2}],
+            "ask_foods_to_avoid",
+        ),
+        # Sure the article lacks it ("can I take L-glutamine while pregnant?").
+        (
+            {"name": "ask_beyond_article", "confidence": 0.97},
+            [{"name": "ask_beyond_article", "confidence": 0.97}, {"name": "ask_probiotics", "confidence": 0.01}],
+            None,
+        ),
+        # The next guess is no article question.
+        (
+            {"name": "ask_beyond_article", "confidence": 0.5},
+            [{"name": "ask_beyond_article", "confidence": 0.5}, {"name": "ask_followup_children", "confidence": 0.3}],
+            None,
+        ),
+        # Any other intent is left as it is.
+        ({"name": "ask_causes", "confidence": 0.5}, [{"name": "ask_causes", "confidence": 0.5}], None),
+    ],
+)
+def test_the_question_beside_a_situation_keeps_its_own_intent(
+    intent: Dict[str, Any], ranking: List[Dict[str, Any]], expected: Optional[str]
+) -> None:
+    question = question_beside_situation(intent, ranking)
+    assert (question or {}).get("name") == expected
