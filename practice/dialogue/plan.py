@@ -74,9 +74,14 @@ FALLBACK_HANDOVER = "utter_fallback_to_application"
 LINK_RESPONSES = frozenset({CLOSING, REQUEST_COACH, "utter_ask_apply", OFFER})
 OFFER_EVERY_ANSWERS = 3
 
+PRICE = "price"  # a follow-up target: the coaching's price, answered by REQUEST_COACH
 # A follow-up asked about the current topic -> the topic that answers it (None: not covered).
 _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
     "amount": {
+        # "how much?" after the coaching: its price, which a person answers.
+        "coaching": PRICE,
+        "apply": PRICE,
+        "after_applying": PRICE,
         "fiber_amount": "fiber_amount",
         "fiber_increase": "fiber_amount",
         "fiber_ibs": "fiber_amount",
@@ -175,8 +180,10 @@ _FOLLOW_UP_SUBJECTS = {"amount": "amounts or doses", "children": "children", "so
 _ELLIPTIC = re.compile(
     r"^(?:and|so|but|ok|okay|then|also|what about|how about|which|what kind|what sort|is that|"
     r"are those|are they|is it|does that|do they|why|how come|like what|such as|any (?:other|more)|"
-    r"more|the other|over how long|for how long|how long|how often)\b"
-    r"|\b(?:that|those|these|them|they|ones|too|either|then|it)\b[^a-z]*$",
+    r"more|the other|over how long|for how long|how long|how often|now what|what now|what next)\b"
+    r"|\b(?:that|those|these|them|they|ones|too|either|then|it)\b[^a-z]*$"
+    # "days or weeks?", "before or after eating?": a choice about what was just said.
+    r"|\bor\b[^.?!]{0,40}\?\W*$",
     re.IGNORECASE,
 )
 MAX_ELLIPTIC_WORDS = 8
@@ -349,6 +356,9 @@ def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[st
         target, _subject = resolve_follow_up(follow_up, history.topic)
         if target is None:
             plan.add(NOT_COVERED if _subject else "utter_please_rephrase")
+            return
+        if target == PRICE:
+            plan.add(REQUEST_COACH)
             return
         intent = f"ask_{target}"
     topic = topic_of_intent(intent)

@@ -90,6 +90,7 @@ def test_a_not_covered_subject_is_named_instead_of_a_neighbouring_answer() -> No
         ("concern", "symptoms", "utter_ask_am_i_affected"),
         ("children", "fiber_amount", "utter_not_covered"),
         ("amount", "probiotics", "utter_not_covered"),
+        ("amount", "coaching", "utter_request_coach"),
     ],
 )
 def test_follow_ups_are_answered_against_the_current_topic(follow_up: str, topic: str, expected: str) -> None:
@@ -171,6 +172,9 @@ def test_a_later_message_not_in_english_gets_the_guidance_again(intent: str) -> 
     ("text", "elliptic"),
     [
         ("which ones?", True),
+        ("days or weeks?", True),
+        ("before or after eating?", True),
+        ("now what?", True),
         ("and after that?", True),
         ("skin stuff too?", True),
         ("what is leaky gut", False),
