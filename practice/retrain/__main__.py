@@ -55,10 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     inbox.add_argument("--limit", type=int, default=20)
     args = parser.parse_args(argv)
 
-    from practice.retrain import pipeline, store
+    from practice.retrain import pipeline, promotion, store
+    from practice.retrain.project import Project, known_texts, sha256_of
 
     settings = get_settings()
-    project = pipeline.Project.from_settings(settings, args.project)
+    project = Project.from_settings(settings, args.project)
     engine = create_engine(settings.database_url)
     store.ensure_schema(engine)
     if args.command == "sync":
@@ -66,12 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"Read {synced.events_read} visitor messages; {synced.messages} distinct.")
         return 0
     if args.command in ("retrain", "rollback"):
-        before = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
+        before = (sha256_of(project.current_model) or "")[:12] or "none"
         try:
-            with pipeline.exclusive(project):
+            with promotion.exclusive(project):
                 if args.command == "rollback":
-                    done = pipeline.rollback(project, engine, settings, say=_say)
-                    after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
+                    done = promotion.rollback(project, engine, settings, say=_say)
+                    after = (sha256_of(project.current_model) or "")[:12] or "none"
                     _audit(
                         engine,
                         "rollback_finished",
@@ -81,11 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 store.sync_inbox(engine)
                 run = pipeline.Retrain(project, engine, settings, say=_say)
                 result = run.run(promote=not args.no_promote, force=args.force)
-        except pipeline.Busy as error:
+        except promotion.Busy as error:
             _say(str(error))
             _audit(engine, f"{args.command}_refused", str(error))
             return 2
-        after = (pipeline.sha256_of(project.current_model) or "")[:12] or "none"
+        after = (sha256_of(project.current_model) or "")[:12] or "none"
         if result.nothing_to_do:
             verdict = f"nothing to retrain; model {after} unchanged"
         elif result.promoted:
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if result.passed and (result.promoted or args.no_promote) else 1
     if args.command == "inbox":
         store.sync_inbox(engine)
-        page = store.inbox_page(engine, pipeline.known_texts(project.root), limit=args.limit)
+        page = store.inbox_page(engine, known_texts(project.root), limit=args.limit)
         _say(f"{page.total_groups} groups, {page.total_messages} messages")
         for group in page.groups:
             lead = group.lead
@@ -115,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = project.previous_dir / "promotion.json"
     state = {
         "current_model": str(project.current_model) if project.current_model.exists() else None,
-        "current_sha256": pipeline.sha256_of(project.current_model),
+        "current_sha256": sha256_of(project.current_model),
         "rollback_to_before_run": json.loads(previous.read_text())["run_id"] if previous.exists() else None,
         "pending_annotations": len(store.pending_annotations(engine)),
         "serving_processes": serving_processes(project.model_dir),

@@ -1,7 +1,9 @@
 """Measuring a model on the held-out set: predictions, per-intent scores, the confusion picture.
 
-Rasa and scikit-learn are imported inside the functions: the console imports this package
-and must not pay for TensorFlow on start.
+`compare_models` is the gate's evaluation step: it parses the held-out set, the new
+examples and the inbox with the candidate and the current model, and hands the predictions
+to the gate's rules (practice/retrain/gate.py). Rasa and scikit-learn are imported inside
+the functions: the console imports this package and must not pay for TensorFlow on start.
 """
 
 from __future__ import annotations
@@ -9,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 from unittest import mock
 
-
-@dataclass(frozen=True)
-class Prediction:
-    """What a model said about one text."""
-
-    intent: str
-    confidence: float
+from practice.retrain import gate
+from practice.retrain.checks import safety_intents
+from practice.retrain.project import HOLDOUT_FILE
+from practice.retrain.results import Placement, Prediction
 
 
 def _passthrough(self: Any, messages: List[Any]) -> List[Any]:
@@ -152,3 +151,85 @@ def plot_confusion(
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def compare_models(
+    workspace: Path,
+    candidate_model: Path,
+    current_model: Path,
+    placements: Sequence[Placement],
+    inbox_texts: Sequence[str],
+    run_dir: Path,
+    run_id: str,
+    say: Callable[[str], None],
+) -> Dict[str, Any]:
+    """The candidate against the current model (when there is one) on the workspace's held-out
+    set: the gate's prediction checks, both models' scores, every changed prediction and the
+    new examples' predictions; the confusion pictures go to `run_dir`."""
+    examples = holdout_examples(workspace / HOLDOUT_FILE)
+    texts = [t for t, _ in examples]
+    expected = {t: i for t, i in examples}
+    for placement in placements:
+        if placement.where != "skipped":
+            expected.setdefault(placement.text, placement.intent)
+    everything = list(dict.fromkeys(texts + [p.text for p in placements] + list(inbox_texts)))
+    safety = set(safety_intents())
+    safety_examples = [(t, i) for t, i in examples if i in safety]
+
+    say(f"      parsing {len(everything)} messages with the candidate ...")
+    candidate = predict(load_agent(candidate_model), everything)
+    candidate_alone = predict(
+        load_agent(candidate_model, classifier_only=True),
+        [t for t, _ in safety_examples],
+    )
+    has_current = current_model.exists()
+    if has_current:
+        say(f"      parsing {len(everything)} messages with the current model ...")
+        current = predict(load_agent(current_model), everything)
+        current_alone = predict(
+            load_agent(current_model, classifier_only=True),
+            [t for t, _ in safety_examples],
+        )
+    else:
+        current, current_alone = {}, {}
+
+    candidate_scores = scores(examples, candidate)
+    current_scores = scores(examples, current) if has_current else None
+    plot_confusion(
+        examples,
+        candidate,
+        run_dir / "confusion_candidate.png",
+        f"Candidate {run_id}: held-out set",
+    )
+    if has_current:
+        plot_confusion(
+            examples,
+            current,
+            run_dir / "confusion_current.png",
+            "Current model: held-out set",
+        )
+
+    checks = [
+        gate.holdout_check(examples, candidate_scores, current_scores, HOLDOUT_FILE),
+        gate.safety_examples_check(safety_examples, candidate),
+        gate.classifier_alone_check(safety_examples, candidate_alone, current_alone if has_current else None),
+    ]
+    changed = gate.changed_predictions(everything, current, candidate, expected)
+    return {
+        "checks": checks,
+        "candidate": candidate_scores,
+        "current": current_scores,
+        "changed": changed,
+        "safety_examples": len(safety_examples),
+        "new_examples": [
+            {
+                "text": p.text,
+                "intent": p.intent,
+                "where": p.where,
+                "current": asdict(current[p.text]) if p.text in current else None,
+                "candidate": asdict(candidate[p.text]),
+            }
+            for p in placements
+            if p.where != "skipped"
+        ],
+    }

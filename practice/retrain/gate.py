@@ -1,6 +1,6 @@
 """The retraining gate's rules: pure functions over predictions, no model, no training.
 
-`Retrain._evaluate` (practice/retrain/pipeline.py) parses the held-out set, the new
+`evaluate.compare_models` (practice/retrain/evaluate.py) parses the held-out set, the new
 examples and the inbox with the candidate and the current model, then asks these rules
 whether the candidate may go live. Each rule returns one `Check`: its name, whether it
 passed and a line a member of staff can read.
@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from practice.retrain.evaluate import Prediction
-from practice.retrain.results import Check
+from practice.retrain.results import Check, Prediction
 
 HOLDOUT = "held-out accuracy does not drop"
 SAFETY_EXAMPLES = "every held-out safety example right"

@@ -1,4 +1,5 @@
-"""What a retrain run decides: where each annotation goes, each gate check, the run's result.
+"""What a retrain run decides: where each annotation goes, what the models said, each gate
+check, the run's result.
 
 Its own module so that the pipeline that produces these and the report that writes them
 both depend on it, not on each other.
@@ -9,6 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a model said about one text."""
+
+    intent: str
+    confidence: float
 
 
 @dataclass

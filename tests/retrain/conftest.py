@@ -21,7 +21,8 @@ import pytest
 import sqlalchemy as sa
 
 from practice.launcher import process_environment, train_command, training_fingerprint
-from practice.retrain import pipeline, store
+from practice.retrain import store
+from practice.retrain.project import Project, make_workspace
 from practice.settings import PROJECT_ROOT, load_settings
 from practice.store import migrations
 
@@ -30,17 +31,7 @@ POSTGRES_SCRIPT = PROJECT_ROOT / "scripts" / "postgres.sh"
 
 def copy_project(destination: Path) -> Path:
     """Copy what training and the gate read (data, domain, config, tests' data) to `destination`."""
-    destination.mkdir(parents=True)
-    for name in pipeline.COPIED:
-        source = PROJECT_ROOT / name
-        target = destination / name
-        if source.is_dir():
-            shutil.copytree(source, target)
-        elif source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    for name in pipeline.LINKED:
-        (destination / name).symlink_to(PROJECT_ROOT / name, target_is_directory=True)
+    make_workspace(Project(PROJECT_ROOT, PROJECT_ROOT / "models", PROJECT_ROOT / "var" / "retrain"), destination)
     return destination
 
 

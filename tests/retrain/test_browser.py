@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from practice.launcher import Stack
 from practice.retrain import store
-from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, sha256_of
+from practice.retrain.project import HOLDOUT_FILE, NLU_FILE, sha256_of
 from practice.settings import PROJECT_ROOT, load_settings
 from tests.conftest import debian_chromium, stack_environment
 

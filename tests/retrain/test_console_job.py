@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from practice.console.views.retrain import Job, load_job, save_job
-from practice.retrain.pipeline import Project, exclusive
+from practice.retrain.project import Project
+from practice.retrain.promotion import exclusive
 
 
 def project_in(tmp_path: Path) -> Project:

@@ -21,7 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from practice.console import audit
-from practice.retrain.pipeline import Project, exclusive, sha256_of
+from practice.retrain.project import Project, sha256_of
+from practice.retrain.promotion import exclusive
 from practice.settings import PROJECT_ROOT
 from tests.conftest import debian_chromium, free_port
 

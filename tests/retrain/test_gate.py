@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 from practice.retrain import store
-from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, Project, exclusive, sha256_of
+from practice.retrain.project import HOLDOUT_FILE, NLU_FILE, Project, sha256_of
+from practice.retrain.promotion import exclusive
 from practice.retrain.text import text_key
 
 from .conftest import Workspace, seed_user_messages

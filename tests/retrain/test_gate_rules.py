@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Dict
 
 from practice.retrain import gate
-from practice.retrain.evaluate import Prediction
+from practice.retrain.results import Prediction
 
 SAFETY = [("there is blood in my stool", "report_red_flag_symptoms"), ("i want to die", "express_self_harm")]
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from practice.retrain import store
-from practice.retrain.pipeline import plan_placements, safety_conflicts
+from practice.retrain.checks import safety_conflicts
+from practice.retrain.project import plan_placements
 from practice.retrain.text import normalise, text_key
 
 from .conftest import seed_user_messages

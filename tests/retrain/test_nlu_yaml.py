@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import subprocess
-import sys
 from pathlib import Path
 from typing import List
 
@@ -12,8 +11,10 @@ import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 from practice.launcher import process_environment
+from practice.retrain.checks import validate_command
 from practice.retrain.nlu_yaml import add_examples, add_examples_to_file, read_examples
-from practice.retrain.pipeline import HOLDOUT_FILE, NLU_FILE, Placement, apply_placements
+from practice.retrain.project import HOLDOUT_FILE, NLU_FILE, apply_placements
+from practice.retrain.results import Placement
 from practice.retrain.text import clean_example, normalise, similar
 from practice.settings import PROJECT_ROOT, load_settings
 
@@ -155,7 +156,7 @@ def test_applied_placements_pass_rasa_data_validate(tmp_path: Path) -> None:
         Placement(3, "could my eczema come from my gut", "ask_linked_conditions", "holdout"),
         Placement(4, "brand new intent example", "ask_kombucha", "skipped", "already there"),
     ]
-    from practice.retrain.pipeline import known_texts
+    from practice.retrain.project import known_texts
 
     apply_placements(project, placements, known_texts(project))
     assert added_lines(before[NLU_FILE].decode(), (project / NLU_FILE).read_text()) == [
@@ -170,20 +171,7 @@ def test_applied_placements_pass_rasa_data_validate(tmp_path: Path) -> None:
         (m.get("text"), m.get("intent")) for m in held_out.intent_examples
     }
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rasa",
-            "data",
-            "validate",
-            "--fail-on-warnings",
-            "--domain",
-            "domain.yml",
-            "--data",
-            "data",
-            "--config",
-            "config.yml",
-        ],
+        validate_command(),
         cwd=project,
         env=process_environment(load_settings({})),
         capture_output=True,

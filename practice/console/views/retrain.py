@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse, file
 from practice.console import audit
 from practice.console.web import console, render, run_db, see_other
 from practice.retrain import store
-from practice.retrain.pipeline import HOLDOUT_FILE, Project, known_texts, sha256_of
+from practice.retrain.project import HOLDOUT_FILE, Project, known_texts, sha256_of
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -416,7 +416,7 @@ def job_outcome(job: Job, project: Project) -> Tuple[str, str | None]:
 
 def _busy(project: Project) -> bool:
     """True when a retrain or rollback (from here or a terminal) holds the project's lock."""
-    from practice.retrain.pipeline import Busy, exclusive
+    from practice.retrain.promotion import Busy, exclusive
 
     try:
         with exclusive(project):
