@@ -33,13 +33,12 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from practice.nlu.safety_guard import keep_classifier_intent
 from practice.nlu.vocabulary_guard import spellings
 
 MODEL_FILE = "domain_gate.json"
 OUT_OF_SCOPE = "out_of_scope"
 DOMAIN_SCORE = "domain_score"
-# The classifier's own intent, kept for the logs when the gate replaces it.
-CLASSIFIER_INTENT = "classifier_intent"
 # Never overridden here; the SafetyGuard after the fallback forces them from patterns too.
 # The article's core words: a message naming one of them is never off topic.
 _CORE_DOMAIN = re.compile(
@@ -582,7 +581,7 @@ class DomainGate(GraphComponent):
             # so FallbackClassifier's ambiguity check sees out_of_scope ahead; its own pick
             # is kept as it was for the logs.
             ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(CLASSIFIER_INTENT, dict(intent), add_to_output=True)
+            keep_classifier_intent(message)
             message.set(INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": confidence}, add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,

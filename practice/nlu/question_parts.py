@@ -32,6 +32,7 @@ from practice.nlu.safety_guard import (
     SAFETY_KEY,
     SAFETY_KINDS,
     SENTENCE_OF_KEY,
+    keep_classifier_intent,
     load_sentence_support,
     normalise,
     strip_accents,
@@ -124,6 +125,18 @@ def split_sentences(text: str) -> List[str]:
     return sentences[:MAX_SENTENCES] if len(sentences) > 1 else [text]
 
 
+def _own_reading(message: Message) -> Message:
+    """A stand-in for the message as the classifier alone left it, before the safety readers.
+
+    QuestionMerger applies its rules (the sentence reading, an unsure safety guess giving
+    way) to it as to the message itself; its intent becomes the message's
+    `classifier_intent` whenever something replaced the intent, so the retraining gate reads
+    the classifier's own judgement from the same parse as the served intent.
+    """
+    own = message.get(CLASSIFIER_INTENT_KEY) or message.get(INTENT) or {}
+    return Message(data={INTENT: dict(own), INTENT_RANKING_KEY: list(message.get(INTENT_RANKING_KEY) or [])})
+
+
 class _Stateless(GraphComponent):
     def __init__(self, config: Dict[Text, Any] | None = None) -> None:
         self._config = {**self.get_default_config(), **(config or {})}
@@ -183,10 +196,12 @@ class QuestionMerger(_Stateless):
     def process(self, messages: List[Message]) -> List[Message]:
         """The original messages, with `parts` where they asked several things."""
         originals = [m for m in messages if m.get(PART_OF_KEY) is None and m.get(SENTENCE_OF_KEY) is None]
+        own_readings = [_own_reading(m) for m in originals]
         for message in messages:
             sentence_owner = message.get(SENTENCE_OF_KEY)
             if sentence_owner is not None and sentence_owner < len(originals):
                 self._add_sentence_signal(originals[sentence_owner], message)
+                self._add_sentence_signal(own_readings[sentence_owner], message)
                 continue
             owner = message.get(PART_OF_KEY)
             if owner is None or owner >= len(originals):
@@ -198,8 +213,13 @@ class QuestionMerger(_Stateless):
                     part[key] = message.get(key)
             parts = originals[owner].get(PARTS_KEY) or []
             originals[owner].set(PARTS_KEY, parts + [part], add_to_output=True)
-        for original in originals:
+        for original, own in zip(originals, own_readings, strict=True):
             self._demote_unsure_safety_guess(original)
+            self._demote_unsure_safety_guess(own)
+            if original.get(CLASSIFIER_INTENT_KEY) is not None:
+                kept = own.get(INTENT) or {}
+                guess = {"name": kept.get("name"), "confidence": kept.get("confidence")}
+                original.set(CLASSIFIER_INTENT_KEY, guess, add_to_output=True)
         return originals
 
     def _demote_unsure_safety_guess(self, message: Message) -> None:
@@ -221,7 +241,7 @@ class QuestionMerger(_Stateless):
             if ranking and (ranking[0].get("confidence") or 0) >= self._config["fallback_threshold"]
             else fallback
         )
-        message.set(CLASSIFIER_INTENT_KEY, intent.get("name"), add_to_output=True)
+        keep_classifier_intent(message)
         message.set(INTENT, dict(following), add_to_output=True)
 
     def _add_sentence_signal(self, original: Message, sentence: Message) -> None:
@@ -243,5 +263,5 @@ class QuestionMerger(_Stateless):
         original.set(SAFETY_KEY, signals, add_to_output=True)
         first = signals[0]["intent"]
         if (original.get(INTENT) or {}).get("name") != first:
-            original.set(CLASSIFIER_INTENT_KEY, (original.get(INTENT) or {}).get("name"), add_to_output=True)
+            keep_classifier_intent(original)
             original.set(INTENT, {"name": first, "confidence": 1.0}, add_to_output=True)

@@ -293,6 +293,21 @@ def match_safety_intent(rules: Sequence[SafetyRule], text: str) -> Optional[Dict
     return {"intent": signals[0].intent, "pattern": signals[0].pattern}
 
 
+def keep_classifier_intent(message: Message) -> None:
+    """Keep the message's intent as the classifier's own guess, unless one is kept already.
+
+    Called by each component just before it replaces the intent (the out-of-scope gate, the
+    safety readers, the sentence reading), so `classifier_intent` is always
+    `{name, confidence}`; QuestionMerger, last, settles it to what the pipeline would have
+    served without the safety readers (practice/nlu/question_parts.py). The logs and the
+    retraining gate read the classifier's judgement from the same parse as the final intent.
+    """
+    if message.get(CLASSIFIER_INTENT_KEY) is None:
+        intent = message.get(INTENT) or {}
+        kept = {"name": intent.get("name"), "confidence": intent.get("confidence")}
+        message.set(CLASSIFIER_INTENT_KEY, kept, add_to_output=True)
+
+
 def record_signals(message: Message, signals: Sequence[SafetySignal]) -> None:
     """Add `signals` to those the message already reports and force the most urgent intent.
 
@@ -306,11 +321,9 @@ def record_signals(message: Message, signals: Sequence[SafetySignal]) -> None:
     reported += [s.as_dict() for s in signals if s.kind not in known]
     reported.sort(key=lambda s: KIND_ORDER.index(s["kind"]))
     top = reported[0]["intent"]
-    guessed = message.get(INTENT) or {}
     ranking = message.get(INTENT_RANKING_KEY) or []
     message.set(SAFETY_KEY, reported, add_to_output=True)
-    if message.get(CLASSIFIER_INTENT_KEY) is None:
-        message.set(CLASSIFIER_INTENT_KEY, guessed.get("name"), add_to_output=True)
+    keep_classifier_intent(message)
     message.set(INTENT, {"name": top, "confidence": 1.0}, add_to_output=True)
     message.set(
         INTENT_RANKING_KEY,

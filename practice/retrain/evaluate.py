@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import ExitStack
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
-from unittest import mock
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from practice.retrain import gate
 from practice.retrain.checks import safety_intents
@@ -22,47 +20,53 @@ from practice.retrain.project import HOLDOUT_FILE
 from practice.retrain.results import Placement, Prediction
 
 
-def _passthrough(self: Any, messages: List[Any]) -> List[Any]:
-    return messages
+@dataclass(frozen=True)
+class Predictions:
+    """What a model said about each text: the served intent and the classifier's own guess."""
+
+    served: Dict[str, Prediction]
+    classifier: Dict[str, Prediction]
 
 
-def load_agent(model_path: Path, classifier_only: bool = False) -> Any:
-    """A Rasa agent for the model; `classifier_only` leaves out the safety layer's readers.
-
-    Safety patterns decide most safety messages at run time, which would hide a classifier
-    taught to call red flags small talk: the gate measures that second line on its own.
-    """
+def load_agent(model_path: Path) -> Any:
+    """A Rasa agent for the model, quiet about the texts it parses."""
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
-
-    from practice.nlu.safety_guard import SafetyGuard
-    from practice.nlu.safety_model import SafetyClassifier
 
     # Rasa logs every parsed text at debug level: keep visitor text out of the run's output.
     configure_structlog(logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.WARNING)
-
-    # Graph nodes bind the component's method when the model loads, so patching the classes
-    # for the duration of the load is enough and touches no other agent. Both safety readers
-    # (the patterns and frames, and the safety model) are left out.
-    with ExitStack() as patches:
-        if classifier_only:
-            for reader in (SafetyGuard, SafetyClassifier):
-                patches.enter_context(mock.patch.object(reader, "process", _passthrough))
-        return Agent.load(str(model_path))
+    return Agent.load(str(model_path))
 
 
-def predict(agent: Any, texts: Iterable[str]) -> Dict[str, Prediction]:
-    """Each distinct text parsed once by the agent."""
+def _prediction(intent: Mapping[str, Any]) -> Prediction:
+    return Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0))
+
+
+def classifier_guess(parsed: Mapping[str, Any]) -> Prediction:
+    """The intent the classifier alone gave a parsed message, without the safety readers.
+
+    The safety patterns decide most safety messages at run time, which would hide a
+    classifier taught to call red flags small talk: the gate measures that second line on
+    its own. The pipeline keeps it as `classifier_intent` whenever the out-of-scope gate or
+    the safety layer replaced the intent (`keep_classifier_intent` in
+    practice/nlu/safety_guard.py, finished by QuestionMerger); otherwise the served intent is
+    the classifier's own.
+    """
+    return _prediction(parsed.get("classifier_intent") or parsed.get("intent") or {})
+
+
+def predict(agent: Any, texts: Iterable[str]) -> Predictions:
+    """Each distinct text parsed once by the agent: its served intent and the classifier's."""
     unique = list(dict.fromkeys(texts))
 
-    async def parse_all() -> Dict[str, Prediction]:
+    async def parse_all() -> Predictions:
         """Parse the texts one after another (the agent is not re-entrant)."""
-        parsed: Dict[str, Prediction] = {}
+        parsed = Predictions({}, {})
         for text in unique:
             result = await agent.parse_message(text)
-            intent = result.get("intent") or {}
-            parsed[text] = Prediction(str(intent.get("name")), float(intent.get("confidence") or 0.0))
+            parsed.served[text] = _prediction(result.get("intent") or {})
+            parsed.classifier[text] = classifier_guess(result)
         return parsed
 
     return asyncio.run(parse_all())
@@ -178,43 +182,34 @@ def compare_models(
 
     say(f"      parsing {len(everything)} messages with the candidate ...")
     candidate = predict(load_agent(candidate_model), everything)
-    candidate_alone = predict(
-        load_agent(candidate_model, classifier_only=True),
-        [t for t, _ in safety_examples],
-    )
     has_current = current_model.exists()
+    current = Predictions({}, {})
     if has_current:
         say(f"      parsing {len(everything)} messages with the current model ...")
         current = predict(load_agent(current_model), everything)
-        current_alone = predict(
-            load_agent(current_model, classifier_only=True),
-            [t for t, _ in safety_examples],
-        )
-    else:
-        current, current_alone = {}, {}
 
-    candidate_scores = scores(examples, candidate)
-    current_scores = scores(examples, current) if has_current else None
+    candidate_scores = scores(examples, candidate.served)
+    current_scores = scores(examples, current.served) if has_current else None
     plot_confusion(
         examples,
-        candidate,
+        candidate.served,
         run_dir / "confusion_candidate.png",
         f"Candidate {run_id}: held-out set",
     )
     if has_current:
         plot_confusion(
             examples,
-            current,
+            current.served,
             run_dir / "confusion_current.png",
             "Current model: held-out set",
         )
 
     checks = [
         gate.holdout_check(examples, candidate_scores, current_scores, HOLDOUT_FILE),
-        gate.safety_examples_check(safety_examples, candidate),
-        gate.classifier_alone_check(safety_examples, candidate_alone, current_alone if has_current else None),
+        gate.safety_examples_check(safety_examples, candidate.served),
+        gate.classifier_alone_check(safety_examples, candidate.classifier, current.classifier if has_current else None),
     ]
-    changed = gate.changed_predictions(everything, current, candidate, expected)
+    changed = gate.changed_predictions(everything, current.served, candidate.served, expected)
     return {
         "checks": checks,
         "candidate": candidate_scores,
@@ -226,8 +221,8 @@ def compare_models(
                 "text": p.text,
                 "intent": p.intent,
                 "where": p.where,
-                "current": asdict(current[p.text]) if p.text in current else None,
-                "candidate": asdict(candidate[p.text]),
+                "current": asdict(current.served[p.text]) if p.text in current.served else None,
+                "candidate": asdict(candidate.served[p.text]),
             }
             for p in placements
             if p.where != "skipped"

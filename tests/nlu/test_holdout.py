@@ -164,12 +164,38 @@ def test_follow_up_accuracy_out_of_context(predictions: Dict[str, Tuple[str, flo
     assert accuracy >= FOLLOW_UP_FLOOR, "\n".join(wrong)
 
 
-def test_the_gates_classifier_only_agent_runs_neither_safety_reader() -> None:
-    """The retraining gate measures the intent classifier behind the safety layer on its own."""
+def test_the_gate_reads_the_classifier_behind_the_safety_layer_from_the_served_parse() -> None:
+    """The retraining gate measures the intent classifier behind the safety layer on its own:
+    for every held-out safety example, the classifier's guess the served parse keeps is right
+    exactly when the pipeline without the safety readers (patterns, frames, safety model)
+    is right, and a crisis the patterns read is still served as one."""
+    from unittest import mock
+
+    from practice.nlu.safety_guard import SafetyGuard
+    from practice.nlu.safety_model import SafetyClassifier
     from practice.retrain import evaluate
 
-    text = "lately i keep thinking everyone would be better off if i wasn't around"
-    served = asyncio.run(evaluate.load_agent(newest_model()).parse_message(text))
-    alone = asyncio.run(evaluate.load_agent(newest_model(), classifier_only=True).parse_message(text))
-    assert served.get("safety"), "the served layer reads a crisis here"
+    model = newest_model()
+    served = evaluate.load_agent(model)
+    # The pipeline without both safety readers, as the gate measured it before the parse
+    # kept the classifier's guess: the readers' graph nodes bind `process` when the model loads.
+    with (
+        mock.patch.object(SafetyGuard, "process", lambda self, messages: messages),
+        mock.patch.object(SafetyClassifier, "process", lambda self, messages: messages),
+    ):
+        without_readers = Agent.load(str(model))
+
+    async def both(text: str) -> Tuple[Dict, Dict]:
+        return await served.parse_message(text), await without_readers.parse_message(text)
+
+    crisis = "lately i keep thinking everyone would be better off if i wasn't around"
+    parsed, alone = asyncio.run(both(crisis))
+    assert parsed.get("safety"), "the served layer reads a crisis here"
     assert not alone.get("safety"), alone.get("safety")
+    differ = []
+    for text, expected in SAFETY_EXAMPLES:
+        parsed, alone = asyncio.run(both(text))
+        guess = evaluate.classifier_guess(parsed)
+        if (guess.intent == expected) != (alone["intent"]["name"] == expected):
+            differ.append(f"  {expected}: kept {guess.intent}, without readers {alone['intent']['name']}: {text!r}")
+    assert not differ, "\n".join(differ)

@@ -19,7 +19,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 import practice.nlu
 from practice.nlu import domain_gate
 from practice.nlu.domain_gate import (
-    CLASSIFIER_INTENT,
     DOMAIN_SCORE,
     MODEL_FILE,
     DomainGate,
@@ -28,6 +27,7 @@ from practice.nlu.domain_gate import (
     content_words,
     words,
 )
+from practice.nlu.safety_guard import CLASSIFIER_INTENT_KEY
 
 DOMAIN = [
     ("what is leaky gut", "ask_what_is_leaky_gut"),
@@ -121,7 +121,7 @@ def test_off_topic_becomes_out_of_scope_with_the_ranking_kept(storage: LocalMode
     assert names == ["out_of_scope", "ask_what_is_leaky_gut", "ask_symptoms"]
     assert 0.0 <= message.get(DOMAIN_SCORE) < 0.5
     assert DOMAIN_SCORE in message.as_dict(only_output_properties=True)
-    assert message.get(CLASSIFIER_INTENT) == {"name": "ask_what_is_leaky_gut", "confidence": 0.9}
+    assert message.get(CLASSIFIER_INTENT_KEY) == {"name": "ask_what_is_leaky_gut", "confidence": 0.9}
     confidences = [r["confidence"] for r in message.get(INTENT_RANKING_KEY)]
     assert confidences == sorted(confidences, reverse=True)
 

@@ -126,7 +126,7 @@ def test_signals_merge_with_the_rules_and_the_most_urgent_leads() -> None:
     assert [s["kind"] for s in message.get(SAFETY_KEY)] == ["crisis", "red_flag"]
     assert message.get(SAFETY_KEY)[1]["pattern"] == "blood"
     assert message.get(INTENT) == {"name": "express_self_harm", "confidence": 1.0}
-    assert message.get(CLASSIFIER_INTENT_KEY) == "ask_apply"
+    assert message.get(CLASSIFIER_INTENT_KEY) == {"name": "ask_apply", "confidence": 0.8}
     ranking = [r["name"] for r in message.get(INTENT_RANKING_KEY)]
     assert ranking == ["express_self_harm", "report_red_flag_symptoms", "ask_apply", "greet"]
 
