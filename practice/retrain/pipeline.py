@@ -68,7 +68,7 @@ class Retrain:
         self.workspace = self.run_dir / "workspace"
         self.candidate = self.run_dir / "candidate.tar.gz"
         self.env = process_environment(settings)
-        self.steps = 6
+        self.steps = 7
         self.step = 0
         self.evaluation: Dict[str, Any] | None = None
 
