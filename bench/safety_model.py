@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from practice.evaluation.scoring import load_cases
 from practice.evaluation.targets import set_path
+from practice.nlu.safety_guard import load_sentence_support
 from practice.nlu.safety_model import (
     KINDS,
     TRAINING_BATCH,
@@ -34,6 +35,8 @@ from practice.nlu.safety_model import (
     examples_of_case,
     load_examples,
     negatives_from,
+    prepared,
+    with_words_of_their_kind,
 )
 from practice.settings import PROJECT_ROOT
 
@@ -49,13 +52,14 @@ class Candidate:
     analyzers: Tuple[str, ...]
     C: float
     by_passage: bool = False
+    words_option: bool = False  # also measured with a word of its kind required
 
 
 CANDIDATES = (
     Candidate("words 1-2, whole message", ("word",), 30.0),
     Candidate("characters 2-5, whole message", ("char_wb",), 30.0),
     Candidate("words + characters, C 3, whole message", ("word", "char_wb"), 3.0),
-    Candidate("words + characters, C 30, whole message", ("word", "char_wb"), 30.0),
+    Candidate("words + characters, C 30, whole message", ("word", "char_wb"), 30.0, words_option=True),
     Candidate("words + characters, C 30, best passage", ("word", "char_wb"), 30.0, True),
 )
 THRESHOLDS = (0.7, 0.8, 0.9, 0.95)
@@ -166,14 +170,21 @@ def evaluate(args: argparse.Namespace) -> str:
         + f" | {base_fa}/{negative_count} | {base_third}/{sum(third)} | – | – |"
     )
     everything = list(examples)
+    support = load_sentence_support()
     for candidate in CANDIDATES:
         scores = cross_validated_scores(candidate, batches, negatives, safety_cases, texts)
         model = SafetyModel.train(everything, negatives, analyzers=candidate.analyzers, C=candidate.C)
         started = time.perf_counter()
         ordinary_scores = [model.scores(t, candidate.by_passage) for t in ordinary]
         per_message_ms = (time.perf_counter() - started) * 1000 / len(ordinary)
-        for threshold in THRESHOLDS:
+        options = (False, True) if candidate.words_option else (False,)
+        for threshold, words in [(t, w) for t in THRESHOLDS for w in options]:
             found = [{k for k, p in s.items() if p >= threshold} for s in scores]
+            if words:
+                found = [
+                    set(with_words_of_their_kind(dict.fromkeys(f, 1.0), prepared(t), support))
+                    for f, t in zip(found, texts, strict=True)
+                ]
             cells = []
             for k in KINDS:
                 alone = sum(k in f and k in t for f, t in zip(found, truth, strict=True))
@@ -181,9 +192,15 @@ def evaluate(args: argparse.Namespace) -> str:
                 cells.append(f"{both}/{positives[k]} ({alone})")
             fa = sum(bool(f | s) for f, s, t in zip(found, layer, truth, strict=True) if not t)
             fa_third = sum(bool(f | s) for f, s, x in zip(found, layer, third, strict=True) if x)
-            fa_ordinary = sum(any(p >= threshold for p in s.values()) for s in ordinary_scores)
+            fa_ordinary = sum(
+                bool(with_words_of_their_kind({k: p for k, p in s.items() if p >= threshold}, prepared(t), support))
+                if words
+                else any(p >= threshold for p in s.values())
+                for s, t in zip(ordinary_scores, ordinary, strict=True)
+            )
+            name = candidate.name + (", with a word of its kind" if words else "")
             lines.append(
-                f"| {candidate.name} | {threshold} | "
+                f"| {name} | {threshold} | "
                 + " | ".join(cells)
                 + f" | {fa}/{negative_count} | {fa_third}/{sum(third)} | {fa_ordinary}/{len(ordinary)} "
                 f"| {per_message_ms:.2f} |"

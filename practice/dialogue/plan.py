@@ -67,7 +67,8 @@ CLOSING_CARE = "utter_closing_care"
 REQUEST_COACH = "utter_request_coach"
 REQUEST_COACH_CARE = "utter_request_coach_care"
 NOT_COVERED = "utter_not_covered"
-LANGUAGE_NOTICE = "utter_language_notice"
+LANGUAGE_NOTICE = "utter_language_notice"  # with the crisis line, in the visitor's language
+LANGUAGE_NOTICE_CARE = "utter_language_notice_care"  # after the guidance: the notice alone
 FALLBACK_ACTION = "action_two_strike_fallback"
 FALLBACK_HANDOVER = "utter_fallback_to_application"
 # Responses that carry the application link themselves: no separate offer in their turn.
@@ -393,7 +394,7 @@ def _care_plan(now: Understanding, history: History) -> TurnPlan:
         # guidance comes again, in the visitor's language, then the English-only notice.
         if not kinds:
             plan.add(f"utter_{SAFETY_INTENT_OF_KIND[history.care_kinds[0]]}")
-        plan.add(LANGUAGE_NOTICE)
+        plan.add(LANGUAGE_NOTICE_CARE)
         return plan
     questions = [p for p in now.questions() if p.intent not in KIND_OF_SAFETY_INTENT]
     if questions and all(p.intent in CLOSING_INTENTS for p in questions):

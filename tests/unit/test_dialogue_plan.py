@@ -158,14 +158,14 @@ def test_a_child_is_never_given_the_adult_fiber_amount() -> None:
 def test_a_message_not_in_english_gets_the_notice_and_no_link() -> None:
     assert said("ask_causes", language="es") == ["utter_language_notice"]
     spanish_crisis = Understanding(intent="express_self_harm", safety=("crisis",), language="es")
-    assert plan_turn(spanish_crisis, History()) == ["utter_express_self_harm", "utter_language_notice"]
+    assert plan_turn(spanish_crisis, History()) == ["utter_express_self_harm", "utter_language_notice_care"]
 
 
 @pytest.mark.parametrize("intent", ["ask_probiotics", "ask_followup_what", "nlu_fallback", "thank"])
 def test_a_later_message_not_in_english_gets_the_guidance_again(intent: str) -> None:
     care = History(care_kinds=("eating_disorder",))
     now = Understanding(intent=intent, language="fr")
-    assert plan_turn(now, care) == ["utter_mention_disordered_eating", "utter_language_notice"]
+    assert plan_turn(now, care) == ["utter_mention_disordered_eating", "utter_language_notice_care"]
 
 
 @pytest.mark.parametrize(
