@@ -73,13 +73,22 @@ _QUESTION_START = (
     r"(?:what|what's|whats|how|why|when|where|which|who|is|are|can|could|should|do|does|did|"
     r"will|would|any|tell me|also|and|then)"
 )
+# Words a question may open with before its question word ("so what triggers it", "hey are
+# u a bot", "honestly is it legit").
+_OPENERS = r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
-    rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+)\s+"
+    rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+|btw)\s+"
     rf"(?={_QUESTION_START}\b)"
-    rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*",
+    rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*"
+    # "is it legit, and if so how do I ...", "can you test it, and if not how do I know":
+    # the condition opens the next question.
+    rf"|(?:,\s*(?:and |but )?|\s+(?:and|but)\s+)(?=if (?:so|not|it is|it's|its|that's|thats)\b)",
     re.IGNORECASE,
 )
+# Numbered questions ("two questions: 1) ... 2) ..."): split where the numbers start, when
+# the message numbers at least two.
+_NUMBERED = re.compile(r"(?:^|(?<=[\s:?.!]))[1-5][.)]\s+")
 _WORD = re.compile(r"[A-Za-z']+")
 
 
@@ -87,7 +96,9 @@ def split_questions(text: str) -> List[str]:
     """The questions of a message in order; one item when it asks one thing."""
     pieces: List[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
-        pieces.extend(p.strip(" ,") for p in _JOIN.split(sentence) if p and p.strip(" ,"))
+        numbered = len(_NUMBERED.findall(sentence)) >= 2
+        for item in _NUMBERED.split(sentence) if numbered else [sentence]:
+            pieces.extend(p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,"))
     questions = [p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")]
     if len(questions) < 2:
         return [text]
@@ -113,7 +124,8 @@ def _asks(piece: str) -> bool:
     lowered = piece.lower().split(": ", 1)[-1]
     return (
         lowered.endswith("?")
-        or re.match(rf"{_QUESTION_START}\b", lowered) is not None
+        or re.match(rf"{_OPENERS}{_QUESTION_START}\b", lowered) is not None
+        or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
         or (re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None)
         or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
     )

@@ -24,6 +24,19 @@ from practice.nlu.question_parts import mask_figures_of_speech, split_questions
             "I'm 70 and wondering if age matters. And who wrote the article?",
             ["I'm 70 and wondering if age matters.", "And who wrote the article?"],
         ),
+        # a question may open with "so", "hey", "honestly" before its question word
+        ("so what happens in leaky gut and what triggers it", ["so what happens in leaky gut", "what triggers it"]),
+        ("hey are u a bot lol. also whats leaky gut", ["hey are u a bot lol.", "also whats leaky gut"]),
+        # a condition opens the next question
+        (
+            "can you test for it, and if not how do i know it's working",
+            ["can you test for it", "if not how do i know it's working"],
+        ),
+        # numbered questions
+        (
+            "Two questions: 1) do doctors recognize it 2) what are the symptoms",
+            ["Two questions: do doctors recognize it", "what are the symptoms"],
+        ),
     ],
 )
 def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
@@ -36,6 +49,8 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         "what is leaky gut",
         "salt n vinegar crisps ok?",  # "n" joins two questions only before a question word
         "bread and butter and jam, is that bad?",
+        "What foods should my daughter (she's 9) eat more of for a healthy gut?",  # not a numbered list
+        "how do i know if its SIBO and not leaky gut?",  # "if" without a comma asks the same question
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
