@@ -39,9 +39,10 @@ def set_path(name: str, half: str) -> Path:
 # these; docs/SAFETY.md and docs/PIPELINES.md give the measured numbers.
 FLOORS = {
     # Development set: the first four blind sets (1,308, all read for error analysis, and
-    # training data of the safety model). Measured 2026-12-07 when the fourth joined
-    # (docs/SAFETY.md): every kind 100%, no false alarm 612/626, no link 682/682.
-    ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 612 / 626},
+    # training data of the safety model). Measured 2026-12-07 after this round's frames and
+    # training batches (docs/SAFETY.md): every kind 100%, no false alarm 618/626, no link
+    # 682/682; the false-alarm floor is two cases below, as for understanding.
+    ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 616 / 626},
     # Sealed set: the fifth blind set, committed before anything was tuned on it; to be run
     # once at the end of the next round and reported as it is. No floor until that run. (The
     # fourth set's one run, 2026-12-07: red flag 39/40, crisis 35/40, disordered eating
@@ -49,14 +50,17 @@ FLOORS = {
     ("safety", "sealed"): {},
     # Development set: the first three blind sets (1,795; the third joined 2026-12-07 after
     # its one sealed run), measured 2026-12-07 after the blind-written training examples
-    # (data/nlu_blind.yml) and this round's follow-up rules (docs/PIPELINES.md).
+    # (data/nlu_blind.yml), this round's follow-up rules and question splitting
+    # (docs/PIPELINES.md): topic 278, two-part 153, follow-ups 150, not covered 177,
+    # situation 159, off-topic 589. Each floor is two cases below: a retrained candidate
+    # that moves one borderline case either way is not refused for it.
     ("understanding", "dev"): {
-        "topic:handled": 278 / 307,
-        "two_part:handled": 148 / 182,
-        "followup:handled": 150 / 196,
-        "not_covered:handled": 177 / 192,
-        "situation:acknowledged": 0.90,
-        "off_topic:handled": 0.97,
+        "topic:handled": 276 / 307,
+        "two_part:handled": 151 / 182,
+        "followup:handled": 148 / 196,
+        "not_covered:handled": 175 / 192,
+        "situation:acknowledged": 157 / 175,
+        "off_topic:handled": 587 / 606,
     },
     # Sealed set: the fourth blind set (398), committed before anything was tuned on it; to
     # be run once at the end of a round and reported as it is. No floor until that run. (The
