@@ -75,6 +75,7 @@ FALLBACK_HANDOVER = "utter_fallback_to_application"
 LINK_RESPONSES = frozenset({CLOSING, REQUEST_COACH, "utter_ask_apply", OFFER})
 OFFER_EVERY_ANSWERS = 3
 
+PREMISE = "utter_premise"  # "Rather than a quick yes or no, here is what the article says:"
 PRICE = "price"  # a follow-up target: the coaching's price, answered by REQUEST_COACH
 # A follow-up asked about the current topic -> the topic that answers it (None: not covered).
 _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
@@ -214,6 +215,24 @@ def follow_up_kind(text: str) -> Optional[str]:
 _QUESTION = re.compile(r"\?|^\W*(?:and |so |but )?(?:which|what|why|how|where|when|who|any)\b", re.IGNORECASE)
 
 
+# A leading or negated question ("fiber doesn't matter, right?", "it isn't linked to anything
+# serious, is it?"): a tag at the end, or a negated verb or "surely" first.
+_LEADING = re.compile(
+    r"(?:,|\s)\s*(?:right|correct|true|yeah|yes|no|isn'?t (?:it|that|there|she)|is (?:it|that|there|she)|"
+    r"aren'?t (?:they|there|you)|are (?:they|there|you)|doesn'?t (?:it|that|she)|does (?:it|that|she)|"
+    r"don'?t (?:they|i|you|we)|do (?:they|i|you|we)|won'?t (?:it|they|i)|will (?:it|they|i)|"
+    r"can'?t (?:it|they|you|i)|can (?:it|they|you|i)|wasn'?t (?:it|that)|was (?:it|that)|"
+    r"shouldn'?t (?:i|it|they)|should (?:i|it|they)|or not)\s*[?!.]*\s*$"
+    r"|^\W*(?:so\s+)?(?:isn'?t|doesn'?t|don'?t|aren'?t|can'?t|won'?t|shouldn'?t|surely)\b",
+    re.IGNORECASE,
+)
+
+
+def is_leading(text: str) -> bool:
+    """A leading or negated question, whose premise the answer should settle, not echo."""
+    return _LEADING.search(text.strip()) is not None
+
+
 def is_question(text: str) -> bool:
     """A message that asks something: a question mark, or a question word first."""
     return _QUESTION.search(text.strip()) is not None
@@ -269,6 +288,7 @@ class Understanding:
     ranking: Tuple[str, ...] = ()  # the classifier's top intents, best first (at most 3)
     words: int = 0
     question: bool = False  # a question mark or a question word first
+    leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""
@@ -488,6 +508,13 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
             if history.misses_before >= 1:
                 plan.add(OFFER)
             return plan.actions
+    if now.leading:
+        # Before the first article answer, so "Not widely yet." is not read as agreeing.
+        first = next(
+            (i for i, a in enumerate(plan.actions) if topic_of_intent(a[len("utter_") :]) in ARTICLE_TOPICS), None
+        )
+        if first is not None:
+            plan.actions.insert(first, PREMISE)
     if LINK_RESPONSES & set(plan.actions):
         return plan.actions
     asked_coaching = any(p.intent in ("ask_coaching", "ask_after_applying") for p in now.questions())

@@ -22,6 +22,7 @@ from practice.dialogue.plan import (
     Understanding,
     follow_up_kind,
     is_elliptic,
+    is_leading,
     is_question,
     plan_turn,
     topic_of_intent,
@@ -58,6 +59,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         ranking=tuple(r.get("name") or "" for r in (parse_data.get("intent_ranking") or [])[:3]),
         words=word_count(parse_data.get("text") or ""),
         question=is_question(parse_data.get("text") or ""),
+        leading=is_leading(parse_data.get("text") or ""),
     )
 
 

@@ -6,7 +6,15 @@ from typing import List, Optional, Sequence, Tuple
 
 import pytest
 
-from practice.dialogue.plan import History, Part, Understanding, continues_topic, is_elliptic, plan_turn
+from practice.dialogue.plan import (
+    History,
+    Part,
+    Understanding,
+    continues_topic,
+    is_elliptic,
+    is_leading,
+    plan_turn,
+)
 
 OFFER = "utter_offer_coaching"
 
@@ -249,3 +257,25 @@ def test_a_message_that_says_what_it_asks_is_not_read_as_the_topic(
 ) -> None:
     now = Understanding(intent=intent, confidence=confidence, ranking=ranking, words=words)
     assert not continues_topic(now, topic)
+
+
+@pytest.mark.parametrize(
+    ("text", "leading"),
+    [
+        ("fiber doesn't really matter much for the gut, right?", True),
+        ("it isn't linked to anything serious, is it?", True),
+        ("probiotics are useless, aren't they", True),
+        ("surely sugar is fine", True),
+        ("is there a test?", False),
+        ("how much fiber do I need", False),
+    ],
+)
+def test_leading_and_negated_questions_are_recognised(text: str, leading: bool) -> None:
+    assert is_leading(text) is leading
+
+
+def test_a_leading_question_gets_the_article_not_a_bare_yes_or_no() -> None:
+    now = Understanding(intent="ask_medical_recognition", leading=True)
+    assert plan_turn(now, History(offered=True)) == ["utter_premise", "utter_ask_medical_recognition"]
+    closing = Understanding(intent="thank", leading=True)
+    assert plan_turn(closing, History(offered=True)) == ["utter_closing"]
