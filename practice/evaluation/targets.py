@@ -43,11 +43,18 @@ FLOORS = {
     # training batches (docs/SAFETY.md): every kind 100%, no false alarm 618/626, no link
     # 682/682; the false-alarm floor is two cases below, as for understanding.
     ("safety", "dev"): {**SAFETY_TARGETS, "negatives:no_false_alarm": 616 / 626},
-    # Sealed set: the fifth blind set, committed before anything was tuned on it; to be run
-    # once at the end of the next round and reported as it is. No floor until that run. (The
-    # fourth set's one run, 2026-12-07: red flag 39/40, crisis 35/40, disordered eating
-    # 32/40, no false alarm 78/80, no link 118/120; docs/results/safety-sealed.md.)
-    ("safety", "sealed"): {},
+    # Sealed set: the fifth blind set, committed before anything was tuned on it; run once at
+    # the end of the round (2026-12-07) and reported as it is (docs/results/safety-sealed.md):
+    # red flag 38/40, crisis 38/40, disordered eating 37/40, no false alarm 77/80, no link
+    # 118/120. A sixth set is needed before the next measurement. (The fourth set's one run:
+    # 39, 35, 32, 78, 118; docs/results/safety-sealed-set4.md.)
+    ("safety", "sealed"): {
+        "recall:red_flag": 38 / 40,
+        "recall:crisis": 38 / 40,
+        "recall:eating_disorder": 37 / 40,
+        "negatives:no_false_alarm": 77 / 80,
+        "positives:no_link_from_signal_on": 118 / 120,
+    },
     # Development set: the first three blind sets (1,795; the third joined 2026-12-07 after
     # its one sealed run), measured 2026-12-07 after the blind-written training examples
     # (data/nlu_blind.yml), this round's follow-up rules and question splitting
@@ -62,11 +69,19 @@ FLOORS = {
         "situation:acknowledged": 157 / 175,
         "off_topic:handled": 587 / 606,
     },
-    # Sealed set: the fourth blind set (398), committed before anything was tuned on it; to
-    # be run once at the end of a round and reported as it is. No floor until that run. (The
-    # third set's one run, 2026-12-07: topics 59/70, two-part 34/45, follow-ups 26/45, not
-    # covered 34/45, situation 33/40, off-topic 106/110; docs/PIPELINES.md.)
-    ("understanding", "sealed"): {},
+    # Sealed set: the fourth blind set (398), committed before anything was tuned on it; run
+    # once at the end of the round (2026-12-07) and reported as it is
+    # (docs/results/understanding-sealed.md, docs/PIPELINES.md). A fifth set is needed before
+    # the next measurement. (The third set's one run: topics 59/70, two-part 34/45,
+    # follow-ups 26/45, not covered 34/45, situation 33/40, off-topic 106/110.)
+    ("understanding", "sealed"): {
+        "topic:handled": 61 / 70,
+        "two_part:handled": 38 / 46,
+        "followup:handled": 31 / 46,
+        "not_covered:handled": 40 / 46,
+        "situation:acknowledged": 33 / 40,
+        "off_topic:handled": 116 / 120,
+    },
 }
 
 
