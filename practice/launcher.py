@@ -397,6 +397,17 @@ class _StopRequest:
         signal.signal(signal.SIGINT, self)
         signal.signal(signal.SIGTERM, self)
 
+    @staticmethod
+    def ignore_from_now_on() -> None:
+        """Everything is stopped: a late SIGINT or SIGTERM can only interrupt Python's exit.
+
+        While the interpreter shuts down it puts back the default handlers it replaced, so a
+        second signal from an impatient operator or supervisor in that window killed the
+        launcher (exit code -15 after "Stopped."). Ignored signals are left as they are.
+        """
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
 
 def _print_ready(settings: Settings, supervisor: Supervisor, started: float) -> None:
     public = "localhost" if settings.rasa_host in ("0.0.0.0", "") else settings.rasa_host
@@ -560,7 +571,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return health(settings, args.service)
     if args.command == "serve":
         return serve(settings, args.service)
-    return run(settings, stop)
+    try:
+        return run(settings, stop)
+    finally:
+        stop.ignore_from_now_on()  # stopped: what is left is Python's exit
 
 
 if __name__ == "__main__":
