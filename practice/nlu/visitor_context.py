@@ -22,6 +22,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from practice.dialogue.plan import topic_of_intent
 from practice.nlu.safety_guard import SENTENCE_OF_KEY, keep_classifier_intent
 
 CONTEXT_FILE = Path(__file__).with_name("visitor_context.yml")
@@ -30,8 +31,6 @@ NOT_COVERED_KEY = "not_covered"
 NOT_COVERED_INTENT = "ask_beyond_article"
 # Below this, "the article doesn't cover that" beside a situation yields to the next guess.
 SURE_NOT_COVERED = 0.9
-# Intents that are no question of the article's or the coaching's topics.
-_NOT_A_TOPIC = re.compile(r"^ask_(followup_\w+|beyond_article|topics)$")
 ARTICLE_FOODS = (
     "yogurt",
     "kefir",
@@ -185,7 +184,7 @@ def question_beside_situation(intent: Dict[str, Any], ranking: Sequence[Dict[str
         return None
     runner_up = ranking[1] if len(ranking) > 1 else {}
     name = str(runner_up.get("name") or "")
-    if not name.startswith("ask_") or _NOT_A_TOPIC.match(name):
+    if topic_of_intent(name) is None:
         return None
     return {"name": name, "confidence": runner_up.get("confidence")}
 
