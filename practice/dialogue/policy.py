@@ -57,6 +57,11 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         elliptic=is_elliptic(parse_data.get("text") or ""),
         follow_up=follow_up_kind(parse_data.get("text") or ""),
         ranking=tuple(r.get("name") or "" for r in (parse_data.get("intent_ranking") or [])[:3]),
+        scores=tuple(
+            (r["name"], float(r.get("confidence") or 0.0))
+            for r in parse_data.get("intent_ranking") or []
+            if r.get("name")
+        ),
         words=word_count(parse_data.get("text") or ""),
         question=is_question(parse_data.get("text") or ""),
         leading=is_leading(parse_data.get("text") or ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import List, Optional, Sequence, Tuple
 
 import pytest
@@ -14,6 +15,7 @@ from practice.dialogue.plan import (
     is_elliptic,
     is_leading,
     plan_turn,
+    stays_on_topic,
 )
 
 OFFER = "utter_offer_coaching"
@@ -279,3 +281,46 @@ def test_a_leading_question_gets_the_article_not_a_bare_yes_or_no() -> None:
     assert plan_turn(now, History(offered=True)) == ["utter_premise", "utter_ask_medical_recognition"]
     closing = Understanding(intent="thank", leading=True)
     assert plan_turn(closing, History(offered=True)) == ["utter_closing"]
+
+
+def test_a_short_follow_up_keeps_the_topic_unless_another_reading_is_far_better() -> None:
+    # "what would I even write in it?" after the journal: read as not covered at 0.41.
+    scores = (("ask_beyond_article", 0.41), ("ask_what_is_leaky_gut", 0.2), ("ask_journal", 0.12))
+    now = Understanding(intent="ask_beyond_article", confidence=0.41, scores=scores, words=7)
+    assert stays_on_topic(now, "journal")
+    assert plan_turn(now, History(offered=True, topic="journal")) == ["utter_ask_journal"]
+    # "ok, and what causes it?" after the symptoms: the classifier is sure of another topic.
+    sure = Understanding(
+        intent="ask_causes", confidence=0.9, scores=(("ask_causes", 0.9), ("ask_symptoms", 0.05)), words=5
+    )
+    assert not stays_on_topic(sure, "symptoms")
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        # Too long to lean on the previous answer.
+        Understanding(
+            intent="ask_gluten", confidence=0.4, scores=(("ask_gluten", 0.4), ("ask_journal", 0.3)), words=13
+        ),
+        # A sure goodbye, a safety signal, another language, several questions.
+        Understanding(intent="goodbye", confidence=0.95, scores=(("goodbye", 0.95),), words=2),
+        Understanding(intent="ask_gluten", scores=(("ask_gluten", 0.4),), words=4, safety=("crisis",)),
+        Understanding(intent="ask_gluten", scores=(("ask_gluten", 0.4),), words=4, language="es"),
+        Understanding(intent="ask_gluten", scores=(("ask_gluten", 0.4),), words=4, parts=(Part("ask_gluten"),)),
+    ],
+)
+def test_what_keeps_its_own_reading_after_a_topic(now: Understanding) -> None:
+    assert not stays_on_topic(now, "journal")
+    assert not stays_on_topic(replace(now, scores=(("ask_gluten", 0.1),)), None)
+
+
+def test_a_greeting_with_a_question_gets_both_and_a_bare_greeting_only_the_greeting() -> None:
+    scores = (("greet", 0.56), ("ask_what_is_leaky_gut", 0.41))
+    asked = Understanding(intent="greet", confidence=0.56, scores=scores, question=True, words=4)
+    assert plan_turn(asked, FRESH) == ["utter_greet", "utter_ask_what_is_leaky_gut", OFFER]
+    hello = Understanding(
+        intent="greet", confidence=0.9, scores=(("greet", 0.9), ("ask_symptoms", 0.05)), question=True
+    )
+    assert plan_turn(hello, FRESH) == ["utter_greet"]
+    assert plan_turn(replace(asked, question=False), FRESH) == ["utter_greet"]
