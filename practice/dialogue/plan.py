@@ -233,6 +233,14 @@ def is_leading(text: str) -> bool:
     return _LEADING.search(text.strip()) is not None
 
 
+_IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
+
+
+def mentions_ibs(text: str) -> bool:
+    """The visitor names irritable bowel syndrome."""
+    return _IBS.search(text) is not None
+
+
 def is_question(text: str) -> bool:
     """A message that asks something: a question mark, or a question word first."""
     return _QUESTION.search(text.strip()) is not None
@@ -349,6 +357,7 @@ class History:
     answers_since_offer: int = 0
     topic: Optional[str] = None
     misses_before: int = 0
+    ibs: bool = False  # the visitor named IBS earlier, or in this single question
 
 
 @dataclass
@@ -428,6 +437,9 @@ def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[st
             return
         intent = f"ask_{target}"
     topic = topic_of_intent(intent)
+    if topic == "fiber_increase" and history.ibs:
+        # "I have IBS" ... "so should I be eating more fiber or not?": the article's IBS advice.
+        topic = "fiber_ibs"
     if topic == "fiber_amount" and "child" in situation:
         return  # the article's 25-30 g is for adults: the acknowledgement says so
     if topic is not None:

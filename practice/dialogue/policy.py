@@ -24,6 +24,7 @@ from practice.dialogue.plan import (
     is_elliptic,
     is_leading,
     is_question,
+    mentions_ibs,
     plan_turn,
     topic_of_intent,
     word_count,
@@ -148,6 +149,20 @@ def _answers_since_offer(events: List[Event]) -> int:
     return count
 
 
+def _ibs_named(events: List[Event]) -> bool:
+    """IBS named in an earlier message, or in this one when it asks a single question (in a
+    message of several, "and is fiber ok with IBS?" is its own question)."""
+    start = _turn_start(events)
+    if any(mentions_ibs(e.text or "") for e in events[:start] if isinstance(e, UserUttered)):
+        return True
+    latest = events[start] if start < len(events) else None
+    return (
+        isinstance(latest, UserUttered)
+        and not (latest.parse_data or {}).get("parts")
+        and mentions_ibs(latest.text or "")
+    )
+
+
 def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
     """(the planned responses of the current turn, the actions already run in it)."""
     events = _session_events(tracker)
@@ -163,6 +178,7 @@ def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
         answers_since_offer=_answers_since_offer(events),
         topic=_topic_before(events),
         misses_before=_misses_before(earlier),
+        ibs=_ibs_named(events),
     )
     played = [e.action_name for e in events[start:] if isinstance(e, ActionExecuted) and e.action_name]
     return plan_turn(understanding_of(latest.parse_data or {}), history), played

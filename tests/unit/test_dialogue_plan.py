@@ -324,3 +324,12 @@ def test_a_greeting_with_a_question_gets_both_and_a_bare_greeting_only_the_greet
     )
     assert plan_turn(hello, FRESH) == ["utter_greet"]
     assert plan_turn(replace(asked, question=False), FRESH) == ["utter_greet"]
+
+
+def test_more_fiber_after_the_visitor_named_ibs_gets_the_ibs_advice() -> None:
+    now = Understanding(intent="ask_fiber_increase", confidence=0.8)
+    assert plan_turn(now, History(offered=True, ibs=True)) == ["utter_ask_fiber_ibs"]
+    assert plan_turn(now, History(offered=True)) == ["utter_ask_fiber_increase"]
+    # The amount is still the amount.
+    amount = Understanding(intent="ask_fiber_amount", confidence=0.8)
+    assert plan_turn(amount, History(offered=True, ibs=True)) == ["utter_ask_fiber_amount"]
