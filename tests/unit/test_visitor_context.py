@@ -101,3 +101,25 @@ def test_the_question_beside_a_situation_keeps_its_own_intent(
 ) -> None:
     question = question_beside_situation(intent, ranking)
     assert (question or {}).get("name") == expected
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("still nursing my little one, is kefir ok for me?", "breastfeeding"),
+        ("nursing, and running on no sleep. does that hurt the gut?", "breastfeeding"),
+        ("nursing momma here, what foods help?", "breastfeeding"),
+        ("EBF for 6 months now, can I start probiotics?", "breastfeeding"),
+        ("finished a course of doxycycline last week, what should I eat?", "medication"),
+        ("just done with a round of antibiotics, any foods to help?", "medication"),
+    ],
+)
+def test_nursing_and_a_finished_course_of_antibiotics_are_situations(rules: ContextRules, text: str, kind: str) -> None:
+    assert kind in [s["kind"] for s in read_context(rules, text).get("situation", [])]
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm a nursing student, how much fiber a day?", "my gran is in a nursing home, can she do the coaching?"]
+)
+def test_nursing_as_a_profession_or_a_home_is_no_breastfeeding(rules: ContextRules, text: str) -> None:
+    assert "breastfeeding" not in [s["kind"] for s in read_context(rules, text).get("situation", [])]
