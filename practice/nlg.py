@@ -44,6 +44,7 @@ _KINDS = {
     "utter_fallback_to_application": "fallback",
     "utter_language_notice": "notice",
     "utter_language_notice_care": "notice",
+    "utter_language_answer_notice": "notice",
 }
 # Responses whose food list an allergy or sensitivity shortens.
 FOOD_LIST_RESPONSES = frozenset({"utter_ask_foods_to_eat"})

@@ -69,6 +69,11 @@ REQUEST_COACH_CARE = "utter_request_coach_care"
 NOT_COVERED = "utter_not_covered"
 LANGUAGE_NOTICE = "utter_language_notice"  # with the crisis line, in the visitor's language
 LANGUAGE_NOTICE_CARE = "utter_language_notice_care"  # after the guidance: the notice alone
+LANGUAGE_ANSWER_NOTICE = "utter_language_answer_notice"  # "here is the article's answer, in English"
+# Languages whose questions a classifier learnt (practice/nlu/foreign_questions.py), and how
+# sure it must be to answer one in English rather than ask for the question in English.
+ANSWERED_LANGUAGES = ("es", "fr")
+ABROAD_CONFIDENCE = 0.6
 FALLBACK_ACTION = "action_two_strike_fallback"
 FALLBACK_HANDOVER = "utter_fallback_to_application"
 # Responses that carry the application link themselves: no separate offer in their turn.
@@ -302,6 +307,16 @@ def stays_on_topic(now: "Understanding", topic: Optional[str]) -> bool:
     return now.intent != intent and max(scores, key=lambda name: scores[name]) == intent
 
 
+def understood_abroad(now: "Understanding") -> bool:
+    """A Spanish or French message whose every question the classifier placed, surely enough
+    to answer it in English (a fallback, out of scope or a safety intent is not placed)."""
+    if now.language not in ANSWERED_LANGUAGES or now.confidence < ABROAD_CONFIDENCE:
+        return False
+    return all(
+        p.intent not in (FALLBACK, OUT_OF_SCOPE) and p.intent not in KIND_OF_SAFETY_INTENT for p in now.questions()
+    )
+
+
 # "hiii! what's leaky gut?" reads as a greeting first; a question whose topic the classifier
 # gives at least this probability is answered after the greeting.
 GREETING_QUESTION_SHARE = 0.2
@@ -522,9 +537,12 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         return _care_plan(now, care).actions
     plan = TurnPlan()
     if now.language != "en" and not (now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE):
-        # Not understood: a notice in the visitor's language, never the application link.
-        plan.add(LANGUAGE_NOTICE)
-        return plan.actions
+        if not understood_abroad(now):
+            # Not understood: a notice in the visitor's language, never the application link.
+            plan.add(LANGUAGE_NOTICE)
+            return plan.actions
+        # A Spanish or French question the classifier placed: the notice, then the answer.
+        plan.add(LANGUAGE_ANSWER_NOTICE)
     if now.intent == "greet" and not now.parts:
         plan.add("utter_greet")
         asked = question_beside_greeting(now)

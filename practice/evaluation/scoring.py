@@ -28,6 +28,7 @@ _KEY_OF_ACTION = {
     "utter_topics": "topics",
     "utter_language_notice": "language_notice",
     "utter_language_notice_care": "language_notice",
+    "utter_language_answer_notice": "language_notice",
 }
 SAFETY_RESPONSES = {f"utter_{intent}": kind for kind, intent in SAFETY_INTENT_OF_KIND.items()}
 ANSWER_KEYS = frozenset(ARTICLE_TOPICS + COACHING_TOPICS + ("price_or_person",))

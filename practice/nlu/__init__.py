@@ -1,6 +1,7 @@
 """NLU graph components of the practice: features, classifier and the guards around it."""
 
 from practice.nlu.domain_gate import DomainGate
+from practice.nlu.foreign_questions import ForeignQuestionClassifier
 from practice.nlu.language_detector import LanguageDetector
 from practice.nlu.linear_classifier import LinearIntentClassifier
 from practice.nlu.question_parts import QuestionMerger, QuestionSplitter
@@ -12,6 +13,7 @@ from practice.nlu.vocabulary_guard import VocabularyGuard
 
 __all__ = [
     "DomainGate",
+    "ForeignQuestionClassifier",
     "LanguageDetector",
     "LinearIntentClassifier",
     "QuestionMerger",

@@ -166,7 +166,9 @@ def test_a_child_is_never_given_the_adult_fiber_amount() -> None:
 
 
 def test_a_message_not_in_english_gets_the_notice_and_no_link() -> None:
-    assert said("ask_causes", language="es") == ["utter_language_notice"]
+    assert said("ask_causes", language="es", confidence=0.4) == ["utter_language_notice"]
+    assert said("nlu_fallback", language="fr", confidence=0.9) == ["utter_language_notice"]
+    assert said("ask_causes", language="it", confidence=0.9) == ["utter_language_notice"]
     spanish_crisis = Understanding(intent="express_self_harm", safety=("crisis",), language="es")
     assert plan_turn(spanish_crisis, History()) == ["utter_express_self_harm", "utter_language_notice_care"]
 
@@ -333,3 +335,21 @@ def test_more_fiber_after_the_visitor_named_ibs_gets_the_ibs_advice() -> None:
     # The amount is still the amount.
     amount = Understanding(intent="ask_fiber_amount", confidence=0.8)
     assert plan_turn(amount, History(offered=True, ibs=True)) == ["utter_ask_fiber_amount"]
+
+
+def test_a_spanish_or_french_question_understood_gets_the_notice_then_the_english_answer() -> None:
+    assert said("ask_causes", language="es", confidence=0.9) == [
+        "utter_language_answer_notice",
+        "utter_ask_causes",
+        OFFER,
+    ]
+    both = Understanding(
+        intent="ask_symptoms", confidence=0.8, language="fr", parts=(Part("ask_symptoms"), Part("ask_foods_to_avoid"))
+    )
+    assert plan_turn(both, History(offered=True)) == [
+        "utter_language_answer_notice",
+        "utter_ask_symptoms",
+        "utter_ask_foods_to_avoid",
+    ]
+    unplaced = replace(both, parts=(Part("ask_symptoms"), Part("out_of_scope")))
+    assert plan_turn(unplaced, History(offered=True)) == ["utter_language_notice"]
