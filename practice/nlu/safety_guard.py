@@ -15,9 +15,9 @@ import functools
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Pattern, Sequence, Text, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Pattern, Sequence, Text, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,6 +28,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from practice.nlu.body_measures import Underweight
+from practice.nlu.pattern_screen import ScreenedPatterns, ScreenText
 
 PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yml")
 FRAMES_FILE = Path(__file__).with_name("safety_frames.yml")
@@ -123,38 +124,86 @@ def _within_window(spans: Sequence[Sequence[Tuple[int, int]]], window: int) -> b
     )
 
 
+class Reading:
+    """One message as the rules read it: its passages, as written and without accents, and
+    what is worth searching in them, worked out once for every rule."""
+
+    def __init__(self, text: str) -> None:
+        """Normalise `text` (its first MAX_TEXT_CHARS characters) and cut it into passages."""
+        normalised = normalise(text[:MAX_TEXT_CHARS])
+        found = sentences(normalised)
+        candidates = found + pairs(found)
+        self.plain = list(dict.fromkeys(strip_accents(p) for p in candidates))
+        self.every = list(dict.fromkeys(candidates + self.plain))
+        self.whole = strip_accents(normalised)
+        # Every passage is a piece of the sentences joined by single spaces, as written or
+        # without accents (accents come off character by character); with one sentence the
+        # joined text is that sentence, and searching it first would only search it twice.
+        joined = " ".join(found)
+        self.joined = tuple(dict.fromkeys((joined, strip_accents(joined)))) if len(found) > 1 else ()
+        # What the required words are looked for in: every passage and the whole message.
+        self.screen_text = ScreenText((joined, strip_accents(joined), self.whole))
+        self._mentions: Dict[int, bool] = {}
+
+    def concepts_in_whole(self, concepts: ScreenedPatterns) -> FrozenSet[int]:
+        """The indices of the frames' concepts that occur in the whole message without
+        accents; each searched once per message however many frames and rules share it."""
+        return frozenset(i for i in concepts.possible(self.screen_text) if self._mentions_(concepts.patterns[i]))
+
+    def _mentions_(self, concept: Pattern[str]) -> bool:
+        found = self._mentions.get(id(concept))
+        if found is None:
+            found = self._mentions[id(concept)] = concept.search(self.whole) is not None
+        return found
+
+
 @dataclass(frozen=True)
 class SafetyRule:
     """One safety intent, the patterns that force it and the frames that find it.
 
     Searched one pattern at a time: joined into one alternation they lose the regex engine's
-    literal-prefix shortcuts and ran ten times slower (bench/nlu_cost.py).
+    literal-prefix shortcuts and ran ten times slower (bench/nlu_cost.py). Each message
+    first rules out the patterns it cannot match (`screened`, practice/nlu/pattern_screen.py).
     """
 
     intent: str
     patterns: Sequence[Pattern[str]]
     frames: Sequence[SafetyFrame] = ()
     underweight: Optional[Underweight] = None
+    screened: ScreenedPatterns = field(init=False, repr=False, compare=False)
+    concepts: ScreenedPatterns = field(init=False, repr=False, compare=False)
+    frame_concepts: Sequence[FrozenSet[int]] = field(init=False, repr=False, compare=False)
 
-    def first_evidence(self, passages: Sequence[str], plain: Sequence[str], whole: str) -> Optional[Tuple[str, str]]:
+    def __post_init__(self) -> None:
+        """Read the screens of the patterns and of the frames' concepts once per loaded rule."""
+        concepts = list({id(c): c for frame in self.frames for _, c in frame.concepts}.values())
+        index = {id(c): i for i, c in enumerate(concepts)}
+        object.__setattr__(self, "screened", ScreenedPatterns(self.patterns))
+        object.__setattr__(self, "concepts", ScreenedPatterns(concepts))
+        needs = tuple(frozenset(index[id(c)] for _, c in frame.concepts) for frame in self.frames)
+        object.__setattr__(self, "frame_concepts", needs)
+
+    def first_evidence(self, reading: Reading) -> Optional[Tuple[str, str]]:
         """(pattern or "frame:a+b", passage) of the first signal in the passages, or None.
 
-        Patterns are tried on every passage as written and without accents; frames only on
-        the passages without accents, and only frames whose concepts all occur somewhere in
-        the whole message (`whole`, without accents): most messages rule out every frame
-        in one pass over the text.
+        Patterns are tried on every passage as written and without accents (those the
+        screens leave, in order); frames only on the passages without accents, and only
+        frames whose concepts all occur somewhere in the whole message: most messages rule
+        out every frame in one pass over the text.
         """
-        for passage in passages:
-            for pattern in self.patterns:
+        patterns = self.screened.candidates(reading.screen_text, reading.joined)
+        for passage in reading.every:
+            for pattern in patterns:
                 if pattern.search(passage):
                     return pattern.pattern, passage
-        live = [frame for frame in self.frames if frame.could_match(whole)]
-        for passage in plain if live else ():
+        occurring = reading.concepts_in_whole(self.concepts) if self.frames else frozenset()
+        live = [frame for frame, needs in zip(self.frames, self.frame_concepts, strict=True) if needs <= occurring]
+        for passage in reading.plain if live else ():
             for frame in live:
                 if frame.matches(passage):
                     return f"frame:{frame.name}", passage
-        found = self.underweight.evidence(whole) if self.underweight is not None else None
-        return (found, whole) if found else None
+        found = self.underweight.evidence(reading.whole) if self.underweight is not None else None
+        return (found, reading.whole) if found else None
 
 
 @dataclass(frozen=True)
@@ -259,27 +308,34 @@ def normalise(text: str) -> str:
 
 def strip_accents(text: str) -> str:
     """The text without combining accents ("está" -> "esta"), as visitors often type it."""
+    if text.isascii():  # nothing to decompose, nothing combining
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def sentences(text: str) -> List[str]:
+    """Each sentence or clause of a (normalised) text."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def pairs(found: Sequence[str]) -> List[str]:
+    """Each pair of neighbouring sentences, joined by a space (a signal split over two)."""
+    return [f"{a} {b}" for a, b in zip(found, found[1:], strict=False)]
+
+
 def passages(text: str) -> List[str]:
-    """Each sentence or clause, then each pair of neighbours (a signal split over two)."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-    pairs = [f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)]
-    return sentences + pairs
+    """Each sentence or clause, then each pair of neighbours."""
+    found = sentences(text)
+    return found + pairs(found)
 
 
 def find_signals(rules: Sequence[SafetyRule], text: str) -> List[SafetySignal]:
     """Every safety kind in `text`, highest priority first, each with its first evidence."""
-    normalised = normalise(text[:MAX_TEXT_CHARS])
-    candidates = passages(normalised)
-    plain = list(dict.fromkeys(strip_accents(p) for p in candidates))
-    every = list(dict.fromkeys(candidates + plain))
-    whole = strip_accents(normalised)
+    reading = Reading(text)
     found: List[SafetySignal] = []
     for rule in rules:
-        evidence = rule.first_evidence(every, plain, whole)
+        evidence = rule.first_evidence(reading)
         if evidence is not None:
             found.append(SafetySignal(SAFETY_KINDS[rule.intent], rule.intent, *evidence))
     return sorted(found, key=lambda s: KIND_ORDER.index(s.kind))

@@ -1,23 +1,48 @@
-"""The cheaper safety model reads every message exactly as sklearn's path did.
+"""The cheaper safety layer reads every message exactly as the plain one did.
 
-`SafetyModel.scores` computes TF-IDF and the three logistic regressions directly; on every
-text the project has (the safety model's training examples, the visitor turns of both blind
-sets' development halves, every NLU training example, and those texts run together and in
-odd characters) it must equal sklearn's transform and predict_proba (`scores_reference`)
-within 1e-9.
+Two shortcuts, each checked against the straightforward computation on every text the
+project has: the safety model's training examples, the visitor turns of both blind sets'
+development halves, every NLU training example, and those texts run together and in odd
+characters.
+- `SafetyModel.scores` computes TF-IDF and the three logistic regressions directly; it must
+  equal sklearn's transform and predict_proba (`scores_reference`) within 1e-9.
+- `find_signals` searches only the patterns a message's required words and joined text
+  leave (practice/nlu/pattern_screen.py) and each frame concept once per message; its
+  signals (kind, intent, evidence pattern and passage) must equal those of every pattern
+  on every passage and every frame's own concept search (`reference_signals` below, the
+  matching as it was before the screens).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import re
+import sys
+import unicodedata
 from pathlib import Path
-from typing import List
+from typing import List, Optional, Sequence, Tuple
 
 import pytest
 import yaml
 
 from practice.evaluation.targets import set_path
-from practice.nlu.safety_guard import MAX_TEXT_CHARS, normalise, passages
+from practice.nlu.pattern_screen import Screen, ScreenText, case_blind
+from practice.nlu.safety_guard import (
+    KIND_ORDER,
+    MAX_TEXT_CHARS,
+    SAFETY_KINDS,
+    Reading,
+    SafetyRule,
+    SafetySignal,
+    find_signals,
+    load_safety_rules,
+    normalise,
+    passages,
+    sentences,
+    strip_accents,
+)
 from practice.nlu.safety_model import EXAMPLES_FILE, SafetyModel, load_examples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +89,9 @@ def texts() -> List[str]:
     return found + joined + ODD + [t.upper() for t in ODD] + ["", " ", ".", "but", "x" * (MAX_TEXT_CHARS + 50)]
 
 
+# --- the safety model --------------------------------------------------------------------
+
+
 @pytest.fixture(scope="module")
 def model() -> SafetyModel:
     """A model of the served size: every training example, C as configured."""
@@ -99,3 +127,137 @@ def test_a_saved_model_reads_as_directly(model: SafetyModel) -> None:
     sample = ["i want to end it all", "¿Qué es el intestino permeable?", "", "blood. in my stool"]
     for text, slow in zip(sample, again.scores_reference(sample), strict=True):
         assert again.scores(text) == pytest.approx(slow, abs=1e-9, rel=0)
+
+
+# --- the patterns and frames -------------------------------------------------------------
+
+
+def _first_evidence(
+    rule: SafetyRule, every: Sequence[str], plain: Sequence[str], whole: str
+) -> Optional[Tuple[str, str]]:
+    for passage in every:
+        for pattern in rule.patterns:
+            if pattern.search(passage):
+                return pattern.pattern, passage
+    live = [frame for frame in rule.frames if frame.could_match(whole)]
+    for passage in plain if live else ():
+        for frame in live:
+            if frame.matches(passage):
+                return f"frame:{frame.name}", passage
+    found = rule.underweight.evidence(whole) if rule.underweight is not None else None
+    return (found, whole) if found else None
+
+
+def reference_signals(rules: Sequence[SafetyRule], text: str) -> List[SafetySignal]:
+    """find_signals as it was: every pattern on every passage, each frame's concepts
+    searched by the frame itself, accents taken off every passage anew."""
+    normalised = normalise(text[:MAX_TEXT_CHARS])
+    candidates = passages(normalised)
+    plain = list(dict.fromkeys(_strip_accents(p) for p in candidates))
+    every = list(dict.fromkeys(candidates + plain))
+    whole = _strip_accents(normalised)
+    found = []
+    for rule in rules:
+        evidence = _first_evidence(rule, every, plain, whole)
+        if evidence is not None:
+            found.append(SafetySignal(SAFETY_KINDS[rule.intent], rule.intent, *evidence))
+    return sorted(found, key=lambda s: KIND_ORDER.index(s.kind))
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@pytest.fixture(scope="module")
+def rules() -> List[SafetyRule]:
+    """The served rules: every language's patterns, the frames and the underweight cues."""
+    return load_safety_rules()
+
+
+_FORKED: List[Sequence[SafetyRule]] = []
+
+
+def _differences(texts: Sequence[str]) -> Tuple[List[str], int]:
+    """The texts whose screened signals differ from the plain ones, and how many have any."""
+    rules = _FORKED[-1]
+    differing, signalled = [], 0
+    for text in texts:
+        expected = reference_signals(rules, text)
+        if find_signals(rules, text) != expected:
+            differing.append(text)
+        signalled += bool(expected)
+    return differing, signalled
+
+
+def test_the_screened_signals_are_the_plain_ones(rules: List[SafetyRule], texts: List[str]) -> None:
+    # The plain matching takes ~45 s of CPU over these texts: spread over the machine's cores
+    # (forked workers share the compiled rules).
+    _FORKED.append(rules)
+    workers = min(4, os.cpu_count() or 1)
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_differences, [texts[i::workers] for i in range(workers)])
+    else:
+        parts = [_differences(texts)]
+    differing = [text for found, _ in parts for text in found]
+    assert differing == []
+    # Not a comparison of nothing with nothing: thousands of texts carry signals.
+    assert sum(signalled for _, signalled in parts) > 2000
+
+
+def test_accents_come_off_as_before(texts: List[str]) -> None:
+    for text in texts + ["".join(map(chr, range(0x80, 0x3000)))]:
+        assert strip_accents(text) == _strip_accents(text)
+
+
+def test_every_passage_is_a_piece_of_the_joined_text(texts: List[str]) -> None:
+    """What both screens rest on: each passage, as written or without accents, lies between
+    spaces (or an end) in the sentences joined by single spaces, and in the screens' text."""
+    for text in texts:
+        reading = Reading(text)
+        joined = " ".join(sentences(normalise(text[:MAX_TEXT_CHARS])))
+        padded = [f" {joined} ", f" {strip_accents(joined)} "]
+        for passage in reading.every:
+            assert any(f" {passage} " in j for j in padded), (text, passage)
+            assert case_blind(passage) in reading.screen_text.text, (text, passage)
+
+
+def test_case_blind_characters_are_those_ignorecase_equates(rules: List[SafetyRule]) -> None:
+    """Every character a required word holds, against every character there is: when
+    re.IGNORECASE matches them, case_blind makes them the same."""
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    held = {
+        c for rule in rules for s in (*rule.screened.screens, *rule.concepts.screens) for w in s.words or () for c in w
+    }
+    for character in held:
+        equal = re.findall(re.escape(character), everything, re.IGNORECASE)
+        assert {case_blind(other) for other in equal} == {case_blind(character)}, character
+
+
+@pytest.mark.parametrize(
+    "pattern, words, joinable",
+    [
+        (r"\b(severe|sharp) (stomach|belly) pain\b", {" pain"}, True),
+        (r"\b(severe|sharp) (stomach|belly)\b", {"stomach", "belly"}, True),
+        (r"(?<!\w)blood(?!\w)", {"blood"}, True),
+        (r"^(?!.*on purpose).*\bthrow(ing)? up", {"throw"}, False),
+        (r"vomit(?! on purpose)", {"vomit"}, False),
+        (r"(?<!not )blood", {"blood"}, False),
+        (r"(?=.*\bpills\b)\bsaved\b", {"pills"}, True),
+        (r"(pee|urine)s? (is )?dark", {"dark"}, True),
+        (r"\w+ is bad$", {" is bad"}, False),
+        (r"(?<![.,])\d+ ?kg", {"kg"}, True),
+        (r"(ab|c)?[de]+", None, True),
+        (r"(?<!\S)\d+", None, True),
+        (r"(?<!\s)\d+", None, False),
+    ],
+)
+def test_a_patterns_screen(pattern: str, words: Optional[set], joinable: bool) -> None:
+    screen = Screen.of(re.compile(pattern, re.IGNORECASE))
+    assert (set(screen.words) if screen.words is not None else None, screen.joinable) == (words, joinable)
+
+
+def test_an_ordinary_question_leaves_few_patterns_to_search(rules: List[SafetyRule]) -> None:
+    searched = ScreenText(["how much fiber should i eat a day, and is kefir ok?"])
+    left = sum(len(rule.screened.possible(searched)) for rule in rules)
+    assert left < sum(len(rule.patterns) for rule in rules) / 10
