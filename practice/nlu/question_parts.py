@@ -15,7 +15,7 @@ A message with one sentence passes through untouched.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -73,6 +73,10 @@ _QUESTION_START = (
     r"(?:what|what's|whats|how|why|when|where|which|who|is|are|can|could|should|do|does|did|"
     r"will|would|any|tell me|also|and|then)"
 )
+_QUESTION_START_ES_FR = (
+    r"(?:qu[eé]|qu.est-ce|c[oó]mo|cu[aá]l(?:es)?|cu[aá]nt[oa]s?|d[oó]nde|por qu[eé]|quel(?:le)?s?|comment|combien|"
+    r"pourquoi|est-ce|o[uù] (?:trouver|acheter))"
+)
 # Words a question may open with before its question word ("so what triggers it", "hey are
 # u a bot", "honestly is it legit").
 _OPENERS = r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
@@ -83,7 +87,9 @@ _JOIN = re.compile(
     rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*"
     # "is it legit, and if so how do I ...", "can you test it, and if not how do I know":
     # the condition opens the next question.
-    rf"|(?:,\s*(?:and |but )?|\s+(?:and|but)\s+)(?=if (?:so|not|it is|it's|its|that's|thats)\b)",
+    rf"|(?:,\s*(?:and |but )?|\s+(?:and|but)\s+)(?=if (?:so|not|it is|it's|its|that's|thats)\b)"
+    # Spanish and French: "¿qué causa ... y qué alimentos debo evitar?", "... et comment ...".
+    rf"|,?\s+(?:y|et)\s+(?={_QUESTION_START_ES_FR}\b)",
     re.IGNORECASE,
 )
 # Numbered questions ("two questions: 1) ... 2) ..."): split where the numbers start, when
@@ -94,22 +100,28 @@ _WORD = re.compile(r"[A-Za-z']+")
 
 def split_questions(text: str) -> List[str]:
     """The questions of a message in order; one item when it asks one thing."""
-    pieces: List[str] = []
+    # Each piece, and whether a sentence ends with it.
+    pieces: List[Tuple[str, bool]] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         numbered = len(_NUMBERED.findall(sentence)) >= 2
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
-            pieces.extend(p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,"))
-    questions = [p for p in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")]
+            parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
+            pieces.extend((part, index == len(parts) - 1) for index, part in enumerate(parts))
+    questions = [(p, end) for p, end in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")]
     if len(questions) < 2:
         return [text]
-    # Statements before a question are its context ("I have IBS. Is fiber ok for me?"):
-    # they go with the question that follows them; only pieces that ask count as parts.
+    # Statements before a question are its context ("I have IBS. Is fiber ok for me?", "I
+    # have IBS btw, does that change anything"): they go with the question that follows.
+    # A sentence of statements after a question says more about that question ("Do I have
+    # it?? I've got eczema and sore joints. Also what causes it"): it goes with it.
     asked: List[str] = []
     context: List[str] = []
-    for piece in questions:
+    for piece, ends_sentence in questions:
         if _asks(piece):
             asked.append(" ".join(context + [piece]))
             context = []
+        elif asked and ends_sentence and not context:
+            asked[-1] = f"{asked[-1]} {piece}"
         else:
             context.append(piece)
     if len(asked) < 2:
@@ -120,10 +132,12 @@ def split_questions(text: str) -> List[str]:
 
 
 def _asks(piece: str) -> bool:
-    # "Quick q's: what is leaky gut" asks what follows the colon.
-    lowered = piece.lower().split(": ", 1)[-1]
+    # "Quick q's: what is leaky gut" and "I'm 68 - does age matter" ask what follows.
+    lowered = re.split(r": | [-\u2013\u2014] ", piece.lower(), maxsplit=1)[-1]
     return (
-        lowered.endswith("?")
+        lowered.startswith("\u00bf")
+        or re.match(rf"{_QUESTION_START_ES_FR}\b", lowered) is not None
+        or lowered.endswith("?")
         or re.match(rf"{_OPENERS}{_QUESTION_START}\b", lowered) is not None
         or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
         or (re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None)

@@ -32,6 +32,19 @@ from practice.nlu.question_parts import mask_figures_of_speech, split_questions
             "can you test for it, and if not how do i know it's working",
             ["can you test for it", "if not how do i know it's working"],
         ),
+        # a statement after a question says more about it
+        (
+            "is it in my head?? I get rashes and sore knees. also how do i test for it",
+            ["is it in my head?? I get rashes and sore knees.", "also how do i test for it"],
+        ),
+        # a question after a dash or a colon
+        ("I'm 55 - does age matter, and what should I eat?", ["I'm 55 - does age matter", "what should I eat?"]),
+        # Spanish and French questions joined by "y" / "et"
+        ("¿Qué es y cómo se cura?", ["¿Qué es", "cómo se cura?"]),
+        (
+            "Quels aliments éviter et combien de fibres par jour ?",
+            ["Quels aliments éviter", "combien de fibres par jour ?"],
+        ),
         # numbered questions
         (
             "Two questions: 1) do doctors recognize it 2) what are the symptoms",
@@ -51,6 +64,7 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         "bread and butter and jam, is that bad?",
         "What foods should my daughter (she's 9) eat more of for a healthy gut?",  # not a numbered list
         "how do i know if its SIBO and not leaky gut?",  # "if" without a comma asks the same question
+        "Je pense que c'est le gluten et que ça gonfle, c'est possible ?",  # "et que" joins no question
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
