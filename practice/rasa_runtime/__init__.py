@@ -173,8 +173,8 @@ OVERRIDES: Tuple[Patch, ...] = (
         "rasa.core.tracker_store:SQLTrackerStore._event_query",
         ("self", "session", "sender_id", "fetch_events_from_all_sessions"),
         "practice/store/tracker_store.py",
-        "called by the `_retrieve` above: Rasa's own query for a conversation's events",
-        "tests/unit/test_performance.py::test_rows_and_trackers_are_those_rasa_writes_and_reads",
+        "the `_retrieve` above runs Rasa's query for a conversation's events, built once",
+        "tests/unit/test_performance.py::test_the_prebuilt_query_selects_the_rows_rasas_query_selects",
     ),
     Patch(
         "rasa.core.tracker_store:SQLTrackerStore._additional_events",

@@ -298,6 +298,40 @@ async def test_rows_and_trackers_are_those_rasa_writes_and_reads(sql_store: Any,
     ).current_state()
 
 
+@pytest.mark.parametrize("all_sessions", [False, True])
+async def test_the_prebuilt_query_selects_the_rows_rasas_query_selects(sql_store: Any, all_sessions: bool) -> None:
+    from rasa.shared.core.events import SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    # Two senders; the first with two sessions, the second with none started.
+    first = DialogueStateTracker("visitor-dddddddddddddddd", [])
+    for event in (
+        ActionExecuted("action_session_start"),
+        SessionStarted(timestamp=100.0),
+        UserUttered("hello", timestamp=101.0),
+        ActionExecuted("action_session_start", timestamp=200.0),
+        SessionStarted(timestamp=200.0),
+        ActionExecuted("action_listen", timestamp=200.0),
+        UserUttered("symptoms?", timestamp=201.0),
+    ):
+        first.update(event)
+    second = DialogueStateTracker("visitor-eeeeeeeeeeeeeeee", [])
+    second.update(UserUttered("fibre?"))
+    for tracker in (first, second):
+        await sql_store.save(tracker)
+
+    query = sql_store._all_sessions_query if all_sessions else sql_store._latest_session_query
+    for tracker in (first, second):
+        with sql_store.session_scope() as session:
+            rasas = sql_store._event_query(session, tracker.sender_id, all_sessions)
+            expected = [row.data for row in rasas]
+            ours = [data for (data,) in session.execute(query, {"sender_id": tracker.sender_id})]
+        assert ours == expected
+    with sql_store.session_scope() as session:
+        latest = list(session.execute(sql_store._latest_session_query, {"sender_id": first.sender_id}))
+    assert len(latest) == 5  # from the second session's start (timestamp 200.0) on
+
+
 def message_with_features(sparse_rows: List[List[float]], dense: List[float] | None = None) -> Any:
     """A message with sentence-level sparse (and optionally dense) text features."""
     import numpy as np
