@@ -163,14 +163,39 @@ def _ibs_named(events: List[Event]) -> bool:
     )
 
 
+# Set on a tracker by `turn_actions`: (its turn's key, the planned responses).
+_TURN_PLAN = "_practice_turn_plan"
+
+
 def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
-    """(the planned responses of the current turn, the actions already run in it)."""
+    """(the planned responses of the current turn, the actions already run in it).
+
+    The plan depends only on the events up to the turn's message, so it is made once per
+    turn and kept on the tracker: Rasa asks the policy once per action (three or four
+    times a turn), and planning reads every earlier message of the session.
+    """
     events = _session_events(tracker)
     start = _turn_start(events)
     if start == len(events):
         return [], []
     latest = events[start]
     assert isinstance(latest, UserUttered)
+    played = [e.action_name for e in events[start:] if isinstance(e, ActionExecuted) and e.action_name]
+    # The turn: its message (the object itself), where it stands in the session and where
+    # the session starts. Events are only ever appended to a tracker, so the events before
+    # the message are the same while all three are.
+    key = (latest, start, len(tracker.events) - len(events))
+    kept = tracker.__dict__.get(_TURN_PLAN)
+    if kept is not None and kept[0][0] is latest and kept[0][1:] == key[1:]:
+        return list(kept[1]), played
+    planned = _plan(events, start)
+    tracker.__dict__[_TURN_PLAN] = (key, tuple(planned))
+    return planned, played
+
+
+def _plan(events: List[Event], start: int) -> List[str]:
+    """The planned responses of the turn whose message is `events[start]`."""
+    latest = events[start]
     earlier = _earlier_messages(events)
     history = History(
         care_kinds=_care_kinds(earlier),
@@ -180,8 +205,7 @@ def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
         misses_before=_misses_before(earlier),
         ibs=_ibs_named(events),
     )
-    played = [e.action_name for e in events[start:] if isinstance(e, ActionExecuted) and e.action_name]
-    return plan_turn(understanding_of(latest.parse_data or {}), history), played
+    return plan_turn(understanding_of(latest.parse_data or {}), history)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT], is_trainable=True)
