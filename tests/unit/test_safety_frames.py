@@ -138,6 +138,9 @@ def test_each_frame_finds_its_signal(frames: Dict[str, SafetyFrame], name: str, 
         ("swallow_trouble+swallow", "I have trouble swallowing pills, are there powder probiotics?"),
         # an animal's symptoms are no visitor's red flag
         ("vomit+purge_meal", "my dog vomited after eating, is kefir ok for dogs?"),
+        # the visitor's work with blood and vomit is no report of them
+        ("blood+vomit", "paramedic here, cleaned blood and vomit out of the ambulance all night, what's a good snack?"),
+        ("blood+vomit", "soy enfermera de guardia, sangre y vómito todo el día, ¿qué desayuno?"),
         # a fasting blood test is no fast
         ("fasting+weight_goal", "my doctor ordered a fasting blood test, should I worry about my weight?"),
         ("faint", "I spent the day passing out flyers for the bakery"),
@@ -160,6 +163,7 @@ def test_a_frame_stays_quiet_where_it_should(frames: Dict[str, SafetyFrame], nam
         ("ojalá mañana no me despierte, ya no puedo más", ["crisis"]),
         ("j'espère que je ne me réveille pas demain matin", ["crisis"]),
         ("ce que je rejette ressemble à du marc de café, c'est grave ?", ["red_flag"]),
+        ("I'm a nurse and since this morning I've been vomiting blood", ["red_flag"]),
     ],
 )
 def test_the_layer_finds_what_exact_phrasings_miss(text: str, expected: List[str]) -> None:
