@@ -84,32 +84,34 @@ def _turn_start(events: List[Event]) -> int:
     return len(events)
 
 
-def _earlier_messages(events: List[Event]) -> List[Understanding]:
+def _earlier_parses(events: List[Event]) -> List[Dict[str, Any]]:
+    """The parses of the session's messages before the turn's own.
+
+    The history reads only their safety kinds, intents and parts, not the whole
+    `understanding_of` (which reads each message's text again).
+    """
     start = _turn_start(events)
-    return [understanding_of(e.parse_data or {}) for e in events[:start] if isinstance(e, UserUttered)]
+    return [e.parse_data or {} for e in events[:start] if isinstance(e, UserUttered)]
 
 
-def _care_kinds(earlier: List[Understanding]) -> Tuple[str, ...]:
+def _care_kinds(earlier: List[Dict[str, Any]]) -> Tuple[str, ...]:
     kinds: List[str] = []
-    for message in earlier:
-        kinds.extend(k for k in message.safety if k not in kinds)
+    for parse_data in earlier:
+        kinds.extend(k for k in safety_kinds(parse_data) if k not in kinds)
     return tuple(kinds)
 
 
 def care_kinds_of(tracker: DialogueStateTracker) -> Tuple[str, ...]:
     """Every safety kind the visitor's messages of this session carried, the latest included."""
-    events = _session_events(tracker)
-    kinds: List[str] = []
-    for event in events:
-        if isinstance(event, UserUttered):
-            kinds.extend(k for k in safety_kinds(event.parse_data or {}) if k not in kinds)
-    return tuple(kinds)
+    return _care_kinds([e.parse_data or {} for e in _session_events(tracker) if isinstance(e, UserUttered)])
 
 
-def _misses_before(earlier: List[Understanding]) -> int:
+def _misses_before(earlier: List[Dict[str, Any]]) -> int:
     misses = 0
-    for message in reversed(earlier):
-        if message.intent != FALLBACK or message.parts:
+    for parse_data in reversed(earlier):
+        # `understanding_of`: a fallback with no parts (questions or a not-covered subject).
+        intent = (parse_data.get("intent") or {}).get("name") or FALLBACK
+        if intent != FALLBACK or parse_data.get("parts") or parse_data.get("not_covered"):
             break
         misses += 1
     return misses
@@ -196,7 +198,7 @@ def turn_actions(tracker: DialogueStateTracker) -> Tuple[List[str], List[str]]:
 def _plan(events: List[Event], start: int) -> List[str]:
     """The planned responses of the turn whose message is `events[start]`."""
     latest = events[start]
-    earlier = _earlier_messages(events)
+    earlier = _earlier_parses(events)
     history = History(
         care_kinds=_care_kinds(earlier),
         offered=_offered_before(events),

@@ -1,4 +1,5 @@
-"""The policy plans a turn once and keeps the plan only while the turn lasts."""
+"""The policy plans a turn once, keeps the plan only while the turn lasts, and reads the
+earlier messages' parses as `understanding_of` reads them."""
 
 from __future__ import annotations
 
@@ -126,3 +127,50 @@ def test_trackers_do_not_share_a_kept_plan(plans: List[int]) -> None:
     two.update(same)  # the very same event object, after a safety message
     assert policy.turn_actions(one)[0] != policy.turn_actions(two)[0]
     assert len(plans) == 2
+
+
+EARLIER = [
+    parse("nlu_fallback", "blah"),
+    parse("nlu_fallback", "coffee?", not_covered="coffee"),
+    parse("nlu_fallback", "fiber? and coffee?", parts=[{"intent": "ask_fiber_amount"}]),
+    parse("nlu_fallback", "x", parts=[]),
+    {"text": "no intent at all"},
+    {},
+    parse("ask_symptoms", "symptoms?"),
+    parse("report_red_flag_symptoms", "blood"),
+    parse("ask_symptoms", "i want to die", safety=[{"kind": "self_harm"}, {"kind": "red_flag"}, {}]),
+    parse("ask_symptoms", "blood again", safety=[{"kind": "red_flag"}]),
+]
+
+
+@pytest.mark.parametrize("end", range(len(EARLIER) + 1))
+def test_the_history_reads_earlier_parses_as_understanding_of_does(end: int) -> None:
+    earlier = EARLIER[:end]
+    understood = [policy.understanding_of(p) for p in earlier]
+    misses = 0
+    for message in reversed(understood):
+        if message.intent != policy.FALLBACK or message.parts:
+            break
+        misses += 1
+    kinds: List[str] = []
+    for message in understood:
+        kinds.extend(k for k in message.safety if k not in kinds)
+    assert policy._misses_before(earlier) == misses
+    assert policy._care_kinds(earlier) == tuple(kinds)
+
+
+def test_the_earlier_parses_count_misses_and_kinds() -> None:
+    assert [policy._misses_before(EARLIER[:end]) for end in range(len(EARLIER) + 1)] == [
+        0,
+        1,
+        0,
+        0,
+        1,
+        2,
+        3,
+        0,
+        0,
+        0,
+        0,
+    ]
+    assert policy._care_kinds(EARLIER) == ("red_flag", "self_harm")
