@@ -166,6 +166,21 @@ def test_event_types_resolve_to_the_classes_rasa_finds(installed: None) -> None:
         Event.resolve_by_type("no_such_event")
 
 
+def test_the_empty_domain_check_answers_as_rasas(installed: None) -> None:
+    from rasa.shared.core.domain import Domain
+
+    original = Domain.is_empty.__wrapped_original__
+    domains = [
+        Domain.empty(),
+        Domain.from_yaml("version: '3.1'\nintents: []\n"),
+        Domain.from_yaml("version: '3.1'\nintents: [greet]\nresponses:\n  utter_greet:\n  - text: hi\n"),
+        Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml")),
+    ]
+    answers = [(d.is_empty(), original(d)) for d in domains]
+    assert answers == [(True, True), (True, True), (False, False), (False, False)]
+    assert Domain.empty().is_empty()  # asked again: the kept dictionary still compares equal
+
+
 async def test_sqlite_conversations_use_a_pooled_write_ahead_log(tmp_path: Path) -> None:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
