@@ -50,3 +50,32 @@ def test_a_job_that_ended_unwatched_gets_its_outcome_from_its_log(tmp_path: Path
 
 def test_no_record_is_no_job(tmp_path: Path) -> None:
     assert load_job(project_in(tmp_path)) is None
+
+
+def test_a_job_is_never_finished_without_its_outcome(tmp_path: Path) -> None:
+    """The page shows "finished" only once the verdict is there to show with it."""
+    import asyncio
+
+    from practice.console.views import retrain
+
+    project = project_in(tmp_path)
+    project.runs_dir.mkdir(parents=True)
+    log = project.runs_dir / "console-3-retrain.log"
+    log.write_text("Nothing to retrain: no approved annotations.\n", "utf-8")
+    job = Job("retrain", "staff1", time.time(), log, None)
+    seen_while_deciding = []
+    original = retrain.job_outcome
+
+    def outcome_seen(job_now: Job, project_now: Project) -> tuple:
+        seen_while_deciding.append(job_now.running)
+        return original(job_now, project_now)
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    retrain.job_outcome = outcome_seen
+    try:
+        asyncio.run(retrain._watch(None, job, process, project, None))
+    finally:
+        retrain.job_outcome = original
+    assert seen_while_deciding == [True]
+    assert not job.running and job.outcome.startswith("nothing to retrain")
+    assert load_job(project).outcome == job.outcome

@@ -434,8 +434,10 @@ async def _watch(app: Any, job: Job, process: Any, project: Project, engine: Any
     try:
         job.exit_code = await asyncio.to_thread(process.wait)
     finally:
-        job.finished_at = time.time()
+        # The outcome first: a page rendered in between shows the job running, never finished
+        # with an empty verdict.
         job.outcome, job.run_id = await run_db(job_outcome, job, project)
+        job.finished_at = time.time()
         await run_db(save_job, job, project)
 
 
