@@ -272,7 +272,7 @@ def continues_topic(now: "Understanding", topic: Optional[str]) -> bool:
     """
     if topic is None or now.parts or not 0 < now.words <= MAX_ELLIPTIC_WORDS:
         return False
-    if f"ask_{topic}" not in now.ranking[:3] or now.intent == f"ask_{topic}":
+    if f"ask_{topic}" not in now.ranking or now.intent == f"ask_{topic}":
         return False
     unplaced = now.intent in (FALLBACK, OUT_OF_SCOPE, "ask_topics")
     return unplaced or (topic_of_intent(now.intent) is not None and now.confidence < UNSURE_CONFIDENCE)
@@ -352,11 +352,15 @@ class Understanding:
     confidence: float = 1.0
     elliptic: bool = False
     follow_up: Optional[str] = None  # what an elliptic message asks ("how", "amount" ...)
-    ranking: Tuple[str, ...] = ()  # the classifier's top intents, best first (at most 3)
-    scores: Tuple[Tuple[str, float], ...] = ()  # every intent the classifier ranked, with its probability
+    scores: Tuple[Tuple[str, float], ...] = ()  # every intent the classifier ranked, best first, with its probability
     words: int = 0
     question: bool = False  # a question mark or a question word first
     leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
+
+    @property
+    def ranking(self) -> Tuple[str, ...]:
+        """The classifier's three best intents, best first."""
+        return tuple(name for name, _ in self.scores[:3])
 
     def questions(self) -> Tuple[Part, ...]:
         """The parts in the order asked, or the message as one part."""

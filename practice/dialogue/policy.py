@@ -57,7 +57,6 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         confidence=float(intent_data.get("confidence") or 0.0),
         elliptic=is_elliptic(parse_data.get("text") or ""),
         follow_up=follow_up_kind(parse_data.get("text") or ""),
-        ranking=tuple(r.get("name") or "" for r in (parse_data.get("intent_ranking") or [])[:3]),
         scores=tuple(
             (r["name"], float(r.get("confidence") or 0.0))
             for r in parse_data.get("intent_ranking") or []

@@ -39,7 +39,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from practice.nlu.language_detector import LANGUAGE
-from practice.nlu.safety_guard import PART_OF_KEY, SENTENCE_OF_KEY, normalise, strip_accents
+from practice.nlu.safety_guard import PART_OF_KEY, SENTENCE_OF_KEY
+from practice.nlu.safety_model import prepared
 
 QUESTIONS_FILE = Path(__file__).with_name("questions_es_fr.yml")
 VOCABULARY_FILE = "vocabulary.json"
@@ -47,9 +48,8 @@ WEIGHTS_FILE = "weights.npz"
 RANKING_LENGTH = 10
 
 
-def prepared(text: str) -> str:
-    """What the classifier reads: lower case, straight quotes, no accents."""
-    return strip_accents(normalise(text))
+def _vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32)
 
 
 def examples_of(training_data: TrainingData) -> List[Tuple[str, str]]:
@@ -70,7 +70,7 @@ class ForeignQuestionModel:
     @classmethod
     def train(cls, examples: Sequence[Tuple[str, str]], C: float) -> "ForeignQuestionModel":
         """Fit on (text, intent) pairs."""
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32)
+        vectorizer = _vectorizer()
         features = vectorizer.fit_transform([prepared(text) for text, _ in examples])
         classifier = LogisticRegression(C=C, solver="liblinear", random_state=0)
         classifier.fit(features, [intent for _, intent in examples])
@@ -103,7 +103,7 @@ class ForeignQuestionModel:
         """The model `save` wrote."""
         saved = json.loads((directory / VOCABULARY_FILE).read_text())
         with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as weights:
-            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32)
+            vectorizer = _vectorizer()
             vectorizer.vocabulary_ = saved["vocabulary"]
             vectorizer.idf_ = weights["idf"]
             return cls(vectorizer, saved["intents"], weights["coef"], weights["intercept"])

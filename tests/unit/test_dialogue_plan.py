@@ -24,6 +24,11 @@ OFFER = "utter_offer_coaching"
 FRESH = History()
 
 
+def ranked(names: Tuple[str, ...]) -> Tuple[Tuple[str, float], ...]:
+    """The classifier's ranking of `names`, best first (the probabilities do not matter here)."""
+    return tuple((name, 0.0) for name in names)
+
+
 def said(intent: str, history: History = FRESH, **kwargs: object) -> List[str]:
     return plan_turn(Understanding(intent=intent, **kwargs), history)  # type: ignore[arg-type]
 
@@ -229,7 +234,7 @@ def test_a_short_message_the_classifier_cannot_place_continues_the_topic(
     intent: str, confidence: float, ranking: Tuple[str, ...], words: int
 ) -> None:
     topic = ranking[1][len("ask_") :]
-    now = Understanding(intent=intent, confidence=confidence, ranking=ranking, words=words)
+    now = Understanding(intent=intent, confidence=confidence, scores=ranked(ranking), words=words)
     assert continues_topic(now, topic)
     assert plan_turn(now, History(offered=True, topic=topic)) == [f"utter_ask_{topic}"]
 
@@ -259,7 +264,7 @@ def test_a_short_message_the_classifier_cannot_place_continues_the_topic(
 def test_a_message_that_says_what_it_asks_is_not_read_as_the_topic(
     intent: str, confidence: float, ranking: Tuple[str, ...], words: int, topic: Optional[str]
 ) -> None:
-    now = Understanding(intent=intent, confidence=confidence, ranking=ranking, words=words)
+    now = Understanding(intent=intent, confidence=confidence, scores=ranked(ranking), words=words)
     assert not continues_topic(now, topic)
 
 

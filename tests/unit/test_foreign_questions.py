@@ -69,7 +69,7 @@ def test_two_intents_rank_as_sklearn_ranks_them() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from practice.nlu.foreign_questions import prepared
+    from practice.nlu.safety_model import prepared
 
     pairs = EXAMPLES[:6]
     model = ForeignQuestionModel.train(pairs, C=100.0)
