@@ -531,6 +531,13 @@ def _unplaced_follow_up(now: Understanding) -> bool:
     return now.confidence < UNSURE_CONFIDENCE and follow_up_of_intent(now.intent) is None
 
 
+def _acknowledge_situation(plan: TurnPlan, situation: Sequence[str]) -> None:
+    """One acknowledgement per situation the visitor named, in a fixed order."""
+    for kind in ("pregnancy", "breastfeeding", "child", "allergy", "condition", "medication"):
+        if kind in situation:
+            plan.add(f"utter_situation_{kind}")
+
+
 def plan_turn(now: Understanding, history: History) -> List[str]:
     """The responses for this turn, in order (the policy then listens)."""
     if now.safety or history.care_kinds:
@@ -542,8 +549,10 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     plan = TurnPlan()
     if now.language != "en" and not (now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE):
         if not understood_abroad(now):
-            # Not understood: a notice in the visitor's language, never the application link.
+            # Not understood: a notice in the visitor's language, never the application link;
+            # a pregnancy, a child or an allergy it names still gets its "ask your doctor".
             plan.add(LANGUAGE_NOTICE)
+            _acknowledge_situation(plan, now.situation)
             return plan.actions
         # A Spanish or French question the classifier placed: the notice, then the answer.
         plan.add(LANGUAGE_ANSWER_NOTICE)
@@ -577,9 +586,7 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     ):
         # "and how do I fix that?" after the causes: not the causes again, what it asks of them.
         now = replace(now, intent=f"ask_followup_{now.follow_up}")
-    for kind in ("pregnancy", "breastfeeding", "child", "allergy", "condition", "medication"):
-        if kind in now.situation:
-            plan.add(f"utter_situation_{kind}")
+    _acknowledge_situation(plan, now.situation)
     for part in now.questions():
         _answer(plan, part, history, now.situation)
         # A later question of the same message follows up on the earlier ones.

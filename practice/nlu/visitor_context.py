@@ -49,7 +49,7 @@ ARTICLE_FOODS = (
     "brown rice",
     "quinoa",
 )
-_SPLIT_FOODS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|\bplus\b)\s*")
+_SPLIT_FOODS = re.compile(r"\s*(?:,|&|/|\band\b|\bor\b|\bplus\b|\by\b|\bet\b|\bo\b|\bou\b)\s*")
 
 
 @dataclass(frozen=True)

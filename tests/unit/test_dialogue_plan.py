@@ -358,3 +358,9 @@ def test_a_spanish_or_french_question_understood_gets_the_notice_then_the_englis
     ]
     unplaced = replace(both, parts=(Part("ask_symptoms"), Part("out_of_scope")))
     assert plan_turn(unplaced, History(offered=True)) == ["utter_language_notice"]
+
+
+def test_a_message_not_understood_abroad_still_acknowledges_a_pregnancy_or_a_child() -> None:
+    # "embarazada de 4 meses, ¿qué puedo hacer ...?": the notice, then "ask your OB"; no link.
+    now = Understanding(intent="ask_what_to_do", confidence=0.3, language="es", situation=("pregnancy",))
+    assert plan_turn(now, History()) == ["utter_language_notice", "utter_situation_pregnancy"]

@@ -123,3 +123,60 @@ def test_nursing_and_a_finished_course_of_antibiotics_are_situations(rules: Cont
 )
 def test_nursing_as_a_profession_or_a_home_is_no_breastfeeding(rules: ContextRules, text: str) -> None:
     assert "breastfeeding" not in [s["kind"] for s in read_context(rules, text).get("situation", [])]
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("3rd trimester now, is kefir fine?", "pregnancy"),
+        ("ttc since spring, what should I eat?", "pregnancy"),
+        ("i'm 28 weeks and bloated, why?", "pregnancy"),
+        ("estoy embarazada, ¿qué como?", "pregnancy"),
+        ("je suis enceinte, quels aliments ?", "pregnancy"),
+        ("exclusively pumping for my twins, how much fiber?", "breastfeeding"),
+        ("j'allaite encore, le kéfir ça va ?", "breastfeeding"),
+        ("my teenage daughter lives on crisps, what should she eat?", "child"),
+        ("toddler won't eat veg, tips?", "child"),
+        ("mi hija tiene dolor de barriga", "child"),
+        ("ma fille a mal au ventre", "child"),
+        ("diagnosed with anxiety last year, does my gut matter?", "condition"),
+        ("crohn's warrior here, what helps?", "condition"),
+        ("type 2 diabetic.", "condition"),
+        ("tengo diabetes, ¿qué alimentos?", "condition"),
+        ("sertraline makes me bloated, what can i eat", "medication"),
+        ("im on ozempic, is fiber ok", "medication"),
+        ("my thyroid tablets upset my stomach", "medication"),
+    ],
+)
+def test_situations_said_in_other_words_and_languages(rules: ContextRules, text: str, kind: str) -> None:
+    assert kind in [s["kind"] for s in read_context(rules, text).get("situation", [])]
+
+
+@pytest.mark.parametrize(
+    "text, left_out",
+    [
+        ("oats really upset my stomach, other fiber ideas?", ["oats"]),
+        ("walnuts don't agree with me, what else?", ["walnuts"]),
+        ("cabbage gives me awful cramps, probiotic foods?", ["kimchi", "sauerkraut"]),
+        ("i break out in hives from berries and oranges. fruit ideas?", ["berries", "oranges"]),
+        ("soy alérgico a las nueces y a las fresas. ¿qué como?", ["walnuts", "berries"]),
+        ("je suis allergique aux noix de cajou, que manger ?", ["cashews"]),
+        ("dairy sensitive, what probiotic foods are there?", ["yogurt", "kefir"]),
+    ],
+)
+def test_a_sensitivity_in_other_words_leaves_its_foods_out(rules: ContextRules, text: str, left_out: List[str]) -> None:
+    allergy = [s for s in read_context(rules, text).get("situation", []) if s["kind"] == "allergy"]
+    assert allergy and set(left_out) <= set(allergy[0]["leave_out"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gluten makes me feel rough but I've never been diagnosed with celiac",
+        "I'm 25 weeks into marathon training, what should I eat?",
+        "I'm super sensitive to criticism lol, anyway what is leaky gut",
+    ],
+)
+def test_no_condition_or_pregnancy_read_into_these(rules: ContextRules, text: str) -> None:
+    kinds = [s["kind"] for s in read_context(rules, text).get("situation", [])]
+    assert "condition" not in kinds and "pregnancy" not in kinds
