@@ -79,10 +79,11 @@ _QUESTION_START_ES_FR = (
 )
 # Words a question may open with before its question word ("so what triggers it", "hey are
 # u a bot", "honestly is it legit").
-_OPENERS = r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
+_OPENERS = r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|plus|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
     rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+|btw)\s+"
+    rf"(?:(?:roughly|honestly|realistically|approximately|generally|basically|actually|secondly|lastly|finally)\s+)?"
     rf"(?={_QUESTION_START}\b)"
     rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*"
     # "is it legit, and if so how do I ...", "can you test it, and if not how do I know":
@@ -134,13 +135,19 @@ def split_questions(text: str) -> List[str]:
 def _asks(piece: str) -> bool:
     # "Quick q's: what is leaky gut" and "I'm 68 - does age matter" ask what follows.
     lowered = re.split(r": | [-\u2013\u2014] ", piece.lower(), maxsplit=1)[-1]
+    lowered = _NUMBERED.sub("", lowered, count=1)
     return (
         lowered.startswith("\u00bf")
         or re.match(rf"{_QUESTION_START_ES_FR}\b", lowered) is not None
         or lowered.endswith("?")
         or re.match(rf"{_OPENERS}{_QUESTION_START}\b", lowered) is not None
         or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
-        or (re.match(r"(?:i (?:want|would like|need) to know|tell me|explain)\b", lowered) is not None)
+        or re.match(
+            r"(?:(?:and |also |plus )?i(?:'d| would)? (?:also )?(?:want|like|need|'d like|would like) to "
+            r"(?:know|understand|ask)|tell me|explain)\b",
+            lowered,
+        )
+        is not None
         or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
     )
 
@@ -170,7 +177,7 @@ class _Stateless(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The classifier's confidence a sentence needs to count as a safety signal."""
-        return {"safety_confidence": 0.9, "fallback_threshold": 0.35}
+        return {"safety_confidence": 0.9, "fallback_threshold": 0.35, "second_guess_confidence": 0.3}
 
     @classmethod
     def create(
@@ -232,12 +239,12 @@ class QuestionMerger(_Stateless):
             owner = message.get(PART_OF_KEY)
             if owner is None or owner >= len(originals):
                 continue
-            intent = (message.get(INTENT) or {}).get("name")
+            parts = originals[owner].get(PARTS_KEY) or []
+            intent = self._distinct_intent(message, [p["intent"] for p in parts])
             part: Dict[str, Any] = {"text": message.get(TEXT), "intent": intent}
             for key in ("not_covered", "safety"):
                 if message.get(key):
                     part[key] = message.get(key)
-            parts = originals[owner].get(PARTS_KEY) or []
             originals[owner].set(PARTS_KEY, parts + [part], add_to_output=True)
         for original, own in zip(originals, own_readings, strict=True):
             self._demote_unsure_safety_guess(original)
@@ -247,6 +254,28 @@ class QuestionMerger(_Stateless):
                 guess = {"name": kept.get("name"), "confidence": kept.get("confidence")}
                 original.set(CLASSIFIER_INTENT_KEY, guess, add_to_output=True)
         return originals
+
+    def _distinct_intent(self, question: Message, earlier: List[Any]) -> Any:
+        """The question's intent, or its next guess when an earlier question has that intent.
+
+        "does age weaken the gut lining, and what can people my age do about it?": both
+        questions read as the ageing question, the second one's next guess is what it asks.
+        A visitor who asks twice asks two things; the next guess stands in when it is an
+        article or coaching question the classifier gives at least `second_guess_confidence`.
+        """
+        intent = (question.get(INTENT) or {}).get("name")
+        if intent not in earlier:
+            return intent
+        for guess in (question.get(INTENT_RANKING_KEY) or [])[1:2]:
+            name = str(guess.get("name") or "")
+            if (
+                name.startswith("ask_")
+                and not name.startswith("ask_followup")
+                and name not in earlier
+                and (guess.get("confidence") or 0.0) >= self._config["second_guess_confidence"]
+            ):
+                return name
+        return intent
 
     def _demote_unsure_safety_guess(self, message: Message) -> None:
         """A safety intent the classifier alone guessed, unsure, gives way to its next guess.

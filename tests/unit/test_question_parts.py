@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
 
-from practice.nlu.question_parts import mask_figures_of_speech, split_questions
+from practice.nlu.question_parts import QuestionMerger, mask_figures_of_speech, split_questions
+from practice.nlu.safety_guard import PART_OF_KEY
 
 
 @pytest.mark.parametrize(
@@ -73,3 +76,52 @@ def test_one_question_stays_whole(text: str) -> None:
 
 def test_figures_of_speech_are_masked_for_the_safety_reading() -> None:
     assert mask_figures_of_speech("this deadline is killing me") == "this deadline something"
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        # a question, then a second one said as a wish to know
+        ("Is it real? I'd also like to know the price.", ["Is it real?", "I'd also like to know the price."]),
+        # a word between the join and the question
+        (
+            "what happens after I apply, and roughly what does it cost?",
+            ["what happens after I apply", "what does it cost?"],
+        ),
+        # "plus" opening the second question
+        ("is it linked to PCOS? plus how do I apply", ["is it linked to PCOS?", "plus how do I apply"]),
+        # numbered questions in sentences of their own
+        ("1) symptoms? 2) do you think I have it", ["1) symptoms?", "2) do you think I have it"]),
+    ],
+)
+def test_more_ways_of_asking_a_second_question(text: str, parts: List[str]) -> None:
+    assert split_questions(text) == parts
+
+
+def _question(intent: str, ranking: List[Dict[str, Any]]) -> Message:
+    question = Message({TEXT: "a question", PART_OF_KEY: 0})
+    question.set(INTENT, {"name": intent, "confidence": ranking[0]["confidence"]})
+    question.set(INTENT_RANKING_KEY, ranking)
+    return question
+
+
+@pytest.mark.parametrize(
+    "second_ranking, expected",
+    [
+        # The next guess stands in for a repeated reading ...
+        ([{"name": "ask_ageing", "confidence": 0.5}, {"name": "ask_what_to_do", "confidence": 0.4}], "ask_what_to_do"),
+        # ... not when it is weak, a follow-up or not a question of the article.
+        ([{"name": "ask_ageing", "confidence": 0.8}, {"name": "ask_what_to_do", "confidence": 0.1}], "ask_ageing"),
+        ([{"name": "ask_ageing", "confidence": 0.5}, {"name": "ask_followup_how", "confidence": 0.4}], "ask_ageing"),
+        ([{"name": "ask_ageing", "confidence": 0.5}, {"name": "greet", "confidence": 0.4}], "ask_ageing"),
+    ],
+)
+def test_two_questions_read_alike_take_the_second_ones_next_guess(
+    second_ranking: List[Dict[str, Any]], expected: str
+) -> None:
+    message = Message({TEXT: "does age matter, and what can people my age do?"})
+    message.set(INTENT, {"name": "ask_ageing", "confidence": 0.9})
+    first = _question("ask_ageing", [{"name": "ask_ageing", "confidence": 0.9}])
+    second = _question(second_ranking[0]["name"], second_ranking)
+    [merged] = QuestionMerger().process([message, first, second])
+    assert [p["intent"] for p in merged.get("parts")] == ["ask_ageing", expected]
