@@ -180,3 +180,18 @@ def test_a_sensitivity_in_other_words_leaves_its_foods_out(rules: ContextRules, 
 def test_no_condition_or_pregnancy_read_into_these(rules: ContextRules, text: str) -> None:
     kinds = [s["kind"] for s in read_context(rules, text).get("situation", [])]
     assert "condition" not in kinds and "pregnancy" not in kinds
+
+
+@pytest.mark.parametrize(
+    "text, about_it",
+    [
+        ("is sauerkraut safe while pregnant?", True),
+        ("are probiotics ok during pregnancy", True),
+        ("is kefir fine when breastfeeding?", True),
+        ("does pregnancy make the gut leakier?", True),
+        ("I'm pregnant, which foods help the gut?", False),
+        ("what foods are good when you feel bloated", False),
+    ],
+)
+def test_a_question_about_the_pregnancy_itself_is_not_covered(rules: ContextRules, text: str, about_it: bool) -> None:
+    assert (read_context(rules, text).get("not_covered") == "pregnancy and breastfeeding") is about_it
