@@ -79,13 +79,17 @@ _QUESTION_START_ES_FR = (
 )
 # Words a question may open with before its question word ("so what triggers it", "hey are
 # u a bot", "honestly is it legit").
-_OPENERS = r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|plus|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
+_OPENERS = (
+    r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|plus|\+|&|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
+)
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
     rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+|btw)\s+"
     rf"(?:(?:roughly|honestly|realistically|approximately|generally|basically|actually|secondly|lastly|finally)\s+)?"
     rf"(?={_QUESTION_START}\b)"
-    rf"|,\s*(?=(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)|\s*;\s*"
+    rf"|,\s*(?=(?:(?:from|for|in|at|by|with) )?"
+    rf"(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)"
+    rf"|\s*;\s*"
     # "is it legit, and if so how do I ...", "can you test it, and if not how do I know":
     # the condition opens the next question.
     rf"|(?:,\s*(?:and |but )?|\s+(?:and|but)\s+)(?=if (?:so|not|it is|it's|its|that's|thats)\b)"
@@ -140,7 +144,8 @@ def _asks(piece: str) -> bool:
         lowered.startswith("\u00bf")
         or re.match(rf"{_QUESTION_START_ES_FR}\b", lowered) is not None
         or lowered.endswith("?")
-        or re.match(rf"{_OPENERS}{_QUESTION_START}\b", lowered) is not None
+        or re.search(r"\b(?:y/n|yes or no|true or false|or not)\W*$", lowered) is not None
+        or re.match(rf"{_OPENERS}(?:(?:from|for|in|at|by|with) )?{_QUESTION_START}\b", lowered) is not None
         or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
         or re.match(
             r"(?:(?:and |also |plus )?i(?:'d| would)? (?:also )?(?:want|like|need|'d like|would like) to "

@@ -92,6 +92,14 @@ def test_figures_of_speech_are_masked_for_the_safety_reading() -> None:
         ("is it linked to PCOS? plus how do I apply", ["is it linked to PCOS?", "plus how do I apply"]),
         # numbered questions in sentences of their own
         ("1) symptoms? 2) do you think I have it", ["1) symptoms?", "2) do you think I have it"]),
+        # "+" opening the second, a yes-or-no question without a question mark
+        ("apply how? + what happens after", ["apply how?", "+ what happens after"]),
+        ("gluten bad y/n. also should i eat probiotics", ["gluten bad y/n.", "also should i eat probiotics"]),
+        # a question word after a preposition
+        (
+            "fibre: how much, from what foods, and how do i stop the gas",
+            ["fibre: how much", "from what foods", "how do i stop the gas"],
+        ),
     ],
 )
 def test_more_ways_of_asking_a_second_question(text: str, parts: List[str]) -> None:
