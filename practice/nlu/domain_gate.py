@@ -33,7 +33,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from practice.nlu.safety_guard import keep_classifier_intent
+from practice.nlu.safety_guard import PART_OF_KEY, SENTENCE_OF_KEY, keep_classifier_intent
 from practice.nlu.vocabulary_guard import spellings
 
 MODEL_FILE = "domain_gate.json"
@@ -555,11 +555,23 @@ class DomainGate(GraphComponent):
             return messages
         threshold = float(self._config["threshold"])
         acts = set(self._config["keep_intents"])
-        for message in messages:
-            score = self._model.score(message.get(TEXT) or "")
+        scores = [self._model.score(message.get(TEXT) or "") for message in messages]
+        # The visitor's messages, in order: a question's PART_OF_KEY is its message's index here.
+        originals = [
+            score
+            for message, score in zip(messages, scores, strict=True)
+            if message.get(PART_OF_KEY) is None and message.get(SENTENCE_OF_KEY) is None
+        ]
+        for message, score in zip(messages, scores, strict=True):
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
             if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in SAFETY_INTENTS:
+                continue
+            # One question of a message that is about the domain ("which foods should I eat
+            # more of, and which should I keep out of the trolley?") leans on the rest of the
+            # message for its domain words: the message's evidence counts for it.
+            owner = message.get(PART_OF_KEY)
+            if owner is not None and owner < len(originals) and (originals[owner] or 0.0) >= threshold:
                 continue
             # A message that names the domain's core ("leaky gut", "digestion", "fiber") is
             # about it, however everyday the rest of its words are.

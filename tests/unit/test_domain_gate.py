@@ -27,7 +27,7 @@ from practice.nlu.domain_gate import (
     content_words,
     words,
 )
-from practice.nlu.safety_guard import CLASSIFIER_INTENT_KEY
+from practice.nlu.safety_guard import CLASSIFIER_INTENT_KEY, PART_OF_KEY
 
 DOMAIN = [
     ("what is leaky gut", "ask_what_is_leaky_gut"),
@@ -225,3 +225,19 @@ def test_bad_settings_are_refused(storage: LocalModelStorage, config: Dict[str, 
     """Settings outside their range fail with a clear message."""
     with pytest.raises(InvalidConfigException):
         gate(storage, **config)
+
+
+def test_a_question_of_a_message_about_the_domain_is_judged_with_its_message(storage: LocalModelStorage) -> None:
+    """ "which foods help the gut, and which should I keep out of my bank mortgage": the second
+    question alone carries no domain word; its message does. Alone, it is still gated."""
+    component = trained(storage)
+    whole = classified("which probiotics help the gut, and what about my bank mortgage rate", "ask_probiotics")
+    question = classified("what about my bank mortgage rate", "ask_foods_to_avoid", 0.6)
+    question.set(PART_OF_KEY, 0)
+    _, judged = component.process([whole, question])
+    assert judged.get(INTENT)["name"] == "ask_foods_to_avoid"
+    off_topic_whole = classified("my bank card and my bank mortgage rate", "ask_coaching")
+    off_topic_question = classified("what about my bank mortgage rate", "ask_foods_to_avoid", 0.6)
+    off_topic_question.set(PART_OF_KEY, 0)
+    _, gated = component.process([off_topic_whole, off_topic_question])
+    assert gated.get(INTENT)["name"] == "out_of_scope"
