@@ -33,6 +33,10 @@ def rules() -> ContextRules:
         ("does manuka honey heal the gut lining", "honey"),
         ("can i take imodium when it gets bad", "anti-diarrhea medicines"),
         ("is AG1 worth the money for gut health", "greens powders"),
+        ("and what about vaping?", "vaping"),
+        ("which meds exactly?", "which medications or infections"),
+        ("how many hours of sleep do I need", "how many hours of sleep"),
+        ("how many grams of fiber in an apple?", "the fiber in specific foods"),
     ],
 )
 def test_a_subject_the_article_does_not_cover_is_named(rules: ContextRules, text: str, subject: str) -> None:
