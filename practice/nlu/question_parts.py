@@ -88,7 +88,7 @@ _JOIN = re.compile(
     rf"(?:(?:roughly|honestly|realistically|approximately|generally|basically|actually|secondly|lastly|finally)\s+)?"
     rf"(?={_QUESTION_START}\b)"
     rf"|,\s*(?=(?:(?:from|for|in|at|by|with) )?"
-    rf"(?:what|how|why|where|which|when|is|are|can|could|does|do|should|will)\b)"
+    rf"(?:what|what's|whats|how|how's|hows|why|where|which|when|is|are|can|could|does|do|should|will)\b)"
     rf"|\s*;\s*"
     # "is it legit, and if so how do I ...", "can you test it, and if not how do I know":
     # the condition opens the next question.
@@ -145,6 +145,8 @@ def _asks(piece: str) -> bool:
         or re.match(rf"{_QUESTION_START_ES_FR}\b", lowered) is not None
         or lowered.endswith("?")
         or re.search(r"\b(?:y/n|yes or no|true or false|or not)\W*$", lowered) is not None
+        # "symptoms pls", "apply link pls": a subject asked for in a word or two.
+        or re.fullmatch(r"\W*(?:\w+\W+){1,2}(?:pls|plz|please)\W*", lowered) is not None
         or re.match(rf"{_OPENERS}(?:(?:from|for|in|at|by|with) )?{_QUESTION_START}\b", lowered) is not None
         or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
         or re.match(

@@ -133,3 +133,23 @@ def test_two_questions_read_alike_take_the_second_ones_next_guess(
     second = _question(second_ranking[0]["name"], second_ranking)
     [merged] = QuestionMerger().process([message, first, second])
     assert [p["intent"] for p in merged.get("parts")] == ["ask_ageing", expected]
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        (
+            "prebiotics vs probiotics, whats the difference. also how much fiber",
+            ["prebiotics vs probiotics whats the difference.", "also how much fiber"],
+        ),
+        ("symptoms pls. and how much is coaching", ["symptoms pls.", "and how much is coaching"]),
+    ],
+)
+def test_a_question_after_a_comma_or_a_subject_asked_for_with_please(text: str, parts: List[str]) -> None:
+    assert split_questions(text) == parts
+
+
+def test_a_longer_request_with_please_stays_with_its_question() -> None:
+    assert split_questions("sign me up for coaching pls, where do i go") == [
+        "sign me up for coaching pls, where do i go"
+    ]
