@@ -37,6 +37,8 @@ def rules() -> ContextRules:
         ("which meds exactly?", "which medications or infections"),
         ("how many hours of sleep do I need", "how many hours of sleep"),
         ("how many grams of fiber in an apple?", "the fiber in specific foods"),
+        ("is the lactulose mannitol test worth it", "stool and gut-lining tests"),
+        ("are those at-home microbiome stool tests accurate?", "stool and gut-lining tests"),
     ],
 )
 def test_a_subject_the_article_does_not_cover_is_named(rules: ContextRules, text: str, subject: str) -> None:
@@ -51,6 +53,8 @@ def test_a_subject_the_article_does_not_cover_is_named(rules: ContextRules, text
         "can leaky gut cause acne or eczema",
         "what foods should I avoid",
         "is there a blood test for it",
+        "is there a blood test or stool test that can confirm it",
+        "could a lab measure it, like bloodwork or a stool sample",
         "thanks honey, that helps",
     ],
 )
