@@ -238,6 +238,16 @@ def is_leading(text: str) -> bool:
     return _LEADING.search(text.strip()) is not None
 
 
+# A question that points back at what the one before it named ("... and does it make the gut
+# leaky?", "where can I get one done?", "would that fix it?").
+_REFERS_BACK = re.compile(r"\b(?:it|that|this|they|them|those|these|one)\b", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """The question names its subject only by a pronoun."""
+    return _REFERS_BACK.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

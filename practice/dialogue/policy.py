@@ -26,6 +26,7 @@ from practice.dialogue.plan import (
     is_question,
     mentions_ibs,
     plan_turn,
+    refers_back,
     topic_of_intent,
     word_count,
 )
@@ -40,12 +41,26 @@ def safety_kinds(parse_data: Dict[str, Any]) -> Tuple[str, ...]:
     return tuple(kinds)
 
 
+def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
+    """The questions of a message as parts; one that points back at a subject the article
+    does not cover is about that subject too ("what is the AIP diet, and should I try it?")."""
+    parts: List[Part] = []
+    subject: Any = None
+    for question in questions:
+        not_covered = question.get("not_covered")
+        if not_covered is None and subject is not None and refers_back(question.get("text") or ""):
+            not_covered = subject
+        subject = not_covered or subject
+        parts.append(Part(question.get("intent") or FALLBACK, not_covered))
+    return tuple(parts)
+
+
 def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     """The planner's view of one parsed message (the keys the NLU components add)."""
     parse_data = parse_data or {}
     intent_data = parse_data.get("intent") or {}
     intent = intent_data.get("name") or FALLBACK
-    parts = tuple(Part(p.get("intent") or FALLBACK, p.get("not_covered")) for p in parse_data.get("parts") or [])
+    parts = parts_of(parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):
         parts = (Part(intent, parse_data["not_covered"]),)
     return Understanding(

@@ -364,3 +364,26 @@ def test_a_message_not_understood_abroad_still_acknowledges_a_pregnancy_or_a_chi
     # "embarazada de 4 meses, ¿qué puedo hacer ...?": the notice, then "ask your OB"; no link.
     now = Understanding(intent="ask_what_to_do", confidence=0.3, language="es", situation=("pregnancy",))
     assert plan_turn(now, History()) == ["utter_language_notice", "utter_situation_pregnancy"]
+
+
+def test_a_question_pointing_back_at_a_subject_not_covered_is_about_it_too() -> None:
+    from practice.dialogue.policy import parts_of
+
+    parts = parts_of(
+        [
+            {"text": "what is the AIP diet", "intent": "ask_beyond_article", "not_covered": "the autoimmune protocol"},
+            {"text": "and should I try it for leaky gut?", "intent": "ask_what_to_do"},
+        ]
+    )
+    assert [p.not_covered for p in parts] == ["the autoimmune protocol", "the autoimmune protocol"]
+    assert plan_turn(Understanding(intent="ask_what_to_do", parts=parts), History(offered=True)) == [
+        "utter_not_covered"
+    ]
+    # A question of its own keeps its own answer.
+    separate = parts_of(
+        [
+            {"text": "is coffee ok", "intent": "ask_foods_to_avoid", "not_covered": "coffee"},
+            {"text": "and what foods should I eat more of", "intent": "ask_foods_to_eat"},
+        ]
+    )
+    assert [p.not_covered for p in separate] == ["coffee", None]
