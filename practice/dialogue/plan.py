@@ -320,9 +320,13 @@ def stays_on_topic(now: "Understanding", topic: Optional[str]) -> bool:
 def understood_abroad(now: "Understanding") -> bool:
     """A Spanish or French message whose every question the classifier placed, surely enough
     to answer it in English (a fallback, out of scope or a safety intent is not placed)."""
-    if now.language not in ANSWERED_LANGUAGES or now.confidence < ABROAD_CONFIDENCE:
+    if now.language not in ANSWERED_LANGUAGES:
         return False
-    return all(
+    # Two questions split the message's probability between them: each sure on its own will do.
+    sure = now.confidence >= ABROAD_CONFIDENCE or (
+        bool(now.parts) and all(p.confidence >= ABROAD_CONFIDENCE for p in now.parts)
+    )
+    return sure and all(
         p.intent not in (FALLBACK, OUT_OF_SCOPE) and p.intent not in KIND_OF_SAFETY_INTENT for p in now.questions()
     )
 
@@ -348,6 +352,7 @@ class Part:
 
     intent: str
     not_covered: Optional[str] = None
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)

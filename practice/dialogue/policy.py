@@ -51,7 +51,7 @@ def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
         if not_covered is None and subject is not None and refers_back(question.get("text") or ""):
             not_covered = subject
         subject = not_covered or subject
-        parts.append(Part(question.get("intent") or FALLBACK, not_covered))
+        parts.append(Part(question.get("intent") or FALLBACK, not_covered, float(question.get("confidence") or 0.0)))
     return tuple(parts)
 
 

@@ -248,7 +248,8 @@ class QuestionMerger(_Stateless):
                 continue
             parts = originals[owner].get(PARTS_KEY) or []
             intent = self._distinct_intent(message, [p["intent"] for p in parts])
-            part: Dict[str, Any] = {"text": message.get(TEXT), "intent": intent}
+            confidence = (message.get(INTENT) or {}).get("confidence")
+            part: Dict[str, Any] = {"text": message.get(TEXT), "intent": intent, "confidence": confidence}
             for key in ("not_covered", "safety"):
                 if message.get(key):
                     part[key] = message.get(key)

@@ -387,3 +387,19 @@ def test_a_question_pointing_back_at_a_subject_not_covered_is_about_it_too() -> 
         ]
     )
     assert [p.not_covered for p in separate] == ["coffee", None]
+
+
+def test_two_spanish_questions_each_placed_surely_are_answered() -> None:
+    # "¿Qué causa el intestino permeable y qué alimentos debo evitar?": the message's
+    # probability is split between its questions; each is sure on its own.
+    parts = (Part("ask_causes", confidence=0.8), Part("ask_foods_to_avoid", confidence=0.7))
+    now = Understanding(intent="ask_causes", confidence=0.45, language="es", parts=parts)
+    assert plan_turn(now, History(offered=True)) == [
+        "utter_language_answer_notice",
+        "utter_ask_causes",
+        "utter_ask_foods_to_avoid",
+    ]
+    unsure = Understanding(
+        intent="ask_causes", confidence=0.45, language="es", parts=(parts[0], Part("ask_gluten", confidence=0.3))
+    )
+    assert plan_turn(unsure, History(offered=True)) == ["utter_language_notice"]
