@@ -38,6 +38,7 @@ def rules() -> ContextRules:
         ("how many hours of sleep do I need", "how many hours of sleep"),
         ("how many grams of fiber in an apple?", "the fiber in specific foods"),
         ("is the lactulose mannitol test worth it", "stool and gut-lining tests"),
+        ("should I try the GAPS diet", "the GAPS diet"),
         ("are those at-home microbiome stool tests accurate?", "stool and gut-lining tests"),
     ],
 )
@@ -54,6 +55,7 @@ def test_a_subject_the_article_does_not_cover_is_named(rules: ContextRules, text
         "what foods should I avoid",
         "is there a blood test for it",
         "is there a blood test or stool test that can confirm it",
+        "what makes those gaps appear in the lining",
         "could a lab measure it, like bloodwork or a stool sample",
         "thanks honey, that helps",
     ],
