@@ -248,6 +248,19 @@ def refers_back(text: str) -> bool:
     return _REFERS_BACK.search(text) is not None
 
 
+# "and how much fiber is that supposed to add up to?": the amount, not how to get there.
+_FIBER_AMOUNT = re.compile(
+    r"^(?!.*\b(?:increase|increasing|build|building|slowly|gradual\w*|without|ramp|bloat\w*|gas)\b)"
+    r".*\bhow (?:much|many)\b.*\b(?:fib(?:er|re)s?|grams?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_fiber_amount(text: str) -> bool:
+    """The message asks how much fiber, not how to eat more of it."""
+    return _FIBER_AMOUNT.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 
@@ -371,6 +384,7 @@ class Understanding:
     words: int = 0
     question: bool = False  # a question mark or a question word first
     leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
+    fiber_amount: bool = False  # "how much fiber ...?" without a word of increasing it
 
     @property
     def ranking(self) -> Tuple[str, ...]:
@@ -443,8 +457,8 @@ def resolve_follow_up(follow_up: str, topic: Optional[str]) -> Tuple[Optional[st
     )
 
 
-def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[str]) -> None:
-    """Append the response(s) answering one question."""
+def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[str], fiber_amount: bool = False) -> None:
+    """Append the response(s) answering one question (`fiber_amount`: it asks how much fiber)."""
     intent = part.intent
     if part.not_covered and intent not in ("ask_apply", "ask_coaching", "request_coach"):
         plan.add(NOT_COVERED)
@@ -471,6 +485,8 @@ def _answer(plan: TurnPlan, part: Part, history: History, situation: Sequence[st
             return
         intent = f"ask_{target}"
     topic = topic_of_intent(intent)
+    if topic == "fiber_increase" and fiber_amount:
+        topic = "fiber_amount"
     if topic == "fiber_increase" and history.ibs:
         # "I have IBS" ... "so should I be eating more fiber or not?": the article's IBS advice.
         topic = "fiber_ibs"
@@ -603,7 +619,7 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         now = replace(now, intent=f"ask_followup_{now.follow_up}")
     _acknowledge_situation(plan, now.situation)
     for part in now.questions():
-        _answer(plan, part, history, now.situation)
+        _answer(plan, part, history, now.situation, fiber_amount=now.fiber_amount and not now.parts)
         # A later question of the same message follows up on the earlier ones.
         answered = [a for a in plan.actions if a.startswith("utter_ask_")]
         if answered and topic_of_intent(answered[-1][len("utter_") :]) is not None:

@@ -20,6 +20,7 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
+    asks_fiber_amount,
     follow_up_kind,
     is_elliptic,
     is_leading,
@@ -80,6 +81,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         words=word_count(parse_data.get("text") or ""),
         question=is_question(parse_data.get("text") or ""),
         leading=is_leading(parse_data.get("text") or ""),
+        fiber_amount=asks_fiber_amount(parse_data.get("text") or ""),
     )
 
 

@@ -403,3 +403,21 @@ def test_two_spanish_questions_each_placed_surely_are_answered() -> None:
         intent="ask_causes", confidence=0.45, language="es", parts=(parts[0], Part("ask_gluten", confidence=0.3))
     )
     assert plan_turn(unsure, History(offered=True)) == ["utter_language_notice"]
+
+
+@pytest.mark.parametrize(
+    "text, amount",
+    [
+        ("and how much fiber is that supposed to add up to?", True),
+        ("how many grams of fibre a day", True),
+        ("how much fiber should I add each week without bloating", False),
+        ("how do I increase fiber", False),
+    ],
+)
+def test_how_much_fiber_asks_the_amount_not_how_to_get_there(text: str, amount: bool) -> None:
+    from practice.dialogue.plan import asks_fiber_amount
+
+    assert asks_fiber_amount(text) is amount
+    now = Understanding(intent="ask_fiber_increase", fiber_amount=asks_fiber_amount(text))
+    expected = "utter_ask_fiber_amount" if amount else "utter_ask_fiber_increase"
+    assert plan_turn(now, History(offered=True))[0] == expected
