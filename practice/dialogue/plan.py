@@ -385,6 +385,7 @@ class Understanding:
     question: bool = False  # a question mark or a question word first
     leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
     fiber_amount: bool = False  # "how much fiber ...?" without a word of increasing it
+    safety_doubt: bool = False  # the safety model reads a kind as likely, not surely: no offer
 
     @property
     def ranking(self) -> Tuple[str, ...]:
@@ -630,7 +631,7 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         else:
             # Ask to rephrase; on the second miss in a row the action hands over, with the offer.
             plan.add(FALLBACK_ACTION)
-            if history.misses_before >= 1:
+            if history.misses_before >= 1 and not now.safety_doubt:
                 plan.add(OFFER)
             return plan.actions
     if now.leading:
@@ -646,6 +647,8 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     due = plan.answers > 0 and (
         not history.offered or history.answers_since_offer + plan.answers >= OFFER_EVERY_ANSWERS
     )
-    if asked_coaching or due:
+    # A message the safety model reads as likely a signal gets no offer it did not ask for:
+    # "is a probiotic ok when I've stopped eating most days" may be more than a food question.
+    if asked_coaching or (due and not now.safety_doubt):
         plan.add(OFFER)
     return plan.actions

@@ -44,6 +44,8 @@ SAFETY_KINDS: Dict[str, str] = {
 }
 KIND_ORDER = tuple(SAFETY_KINDS.values())
 SAFETY_KEY = "safety"
+# A message the safety model reads as likely but not surely a signal (practice/nlu/safety_model.py).
+SAFETY_DOUBT_KEY = "safety_doubt"
 # Set by QuestionSplitter on its copies of a message (practice/nlu/question_parts.py).
 PART_OF_KEY = "part_of"
 SENTENCE_OF_KEY = "sentence_of"

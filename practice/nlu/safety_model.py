@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from practice.nlu.safety_guard import (
     MAX_TEXT_CHARS,
     PART_OF_KEY,
+    SAFETY_DOUBT_KEY,
     SAFETY_KINDS,
     SENTENCE_OF_KEY,
     SafetySignal,
@@ -291,7 +292,15 @@ class SafetyClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The candidate chosen on the development sets."""
-        return {"threshold": 0.9, "C": 30.0, "analyzers": ["word", "char_wb"], "word_of_its_kind": False}
+        return {
+            "threshold": 0.9,
+            "C": 30.0,
+            "analyzers": ["word", "char_wb"],
+            "word_of_its_kind": False,
+            # At or above this (and below `threshold`) a message is in doubt: no signal, no
+            # safety reply, but no coaching offer on that turn (docs/SAFETY.md).
+            "doubt_threshold": 0.5,
+        }
 
     def __init__(
         self,
@@ -314,6 +323,7 @@ class SafetyClassifier(GraphComponent):
         try:
             ok = (
                 0.0 < float(config["threshold"]) <= 1.0
+                and 0.0 < float(config.get("doubt_threshold", config["threshold"])) <= float(config["threshold"])
                 and float(config["C"]) > 0
                 and set(config["analyzers"]) <= set(NGRAMS)
                 and len(config["analyzers"]) > 0
@@ -322,7 +332,8 @@ class SafetyClassifier(GraphComponent):
             ok = False
         if not ok:
             raise InvalidConfigException(
-                "SafetyClassifier needs 0 < threshold <= 1, C > 0 and analyzers among " + ", ".join(NGRAMS)
+                "SafetyClassifier needs 0 < doubt_threshold <= threshold <= 1, C > 0 and analyzers among "
+                + ", ".join(NGRAMS)
             )
 
     @classmethod
@@ -376,18 +387,32 @@ class SafetyClassifier(GraphComponent):
 
     def signals(self, text: str) -> List[SafetySignal]:
         """The kinds the model reads in `text` at or above the threshold."""
+        return self.reading(text)[0]
+
+    def reading(self, text: str) -> Tuple[List[SafetySignal], Optional[Dict[str, Any]]]:
+        """The signals in `text`, and the doubt when there is none: the likeliest kind and its
+        probability, when that reaches `doubt_threshold` but not the threshold."""
         if self._model is None or not text.strip():
-            return []
+            return [], None
         threshold = float(self._config["threshold"])
-        found = {kind: p for kind, p in self._model.scores(text).items() if p >= threshold}
+        scores = self._model.scores(text)
+        found = {kind: p for kind, p in scores.items() if p >= threshold}
         passage = prepared(text[:MAX_TEXT_CHARS]) if found else ""
         found = with_words_of_their_kind(found, passage, self._support)
-        return [SafetySignal(kind, INTENT_OF_KIND[kind], f"model:{p:.2f}", passage) for kind, p in found.items()]
+        signals = [SafetySignal(kind, INTENT_OF_KIND[kind], f"model:{p:.2f}", passage) for kind, p in found.items()]
+        likeliest = max(scores, key=scores.__getitem__)
+        doubt_threshold = float(self._config.get("doubt_threshold", threshold))
+        in_doubt = not signals and doubt_threshold <= scores[likeliest] < threshold
+        return signals, ({"kind": likeliest, "probability": round(scores[likeliest], 3)} if in_doubt else None)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Report the model's signals of every visitor message (not of the question copies)."""
+        """Report the model's signals of every visitor message (not of the question copies),
+        or its doubt (`safety_doubt`) when it reads a kind as likely but not sure."""
         for message in messages:
             if message.get(PART_OF_KEY) is not None or message.get(SENTENCE_OF_KEY) is not None:
                 continue
-            record_signals(message, self.signals(message.get(TEXT) or ""))
+            signals, doubt = self.reading(message.get(TEXT) or "")
+            record_signals(message, signals)
+            if doubt is not None:
+                message.set(SAFETY_DOUBT_KEY, doubt, add_to_output=True)
         return messages

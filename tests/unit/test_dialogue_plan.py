@@ -421,3 +421,15 @@ def test_how_much_fiber_asks_the_amount_not_how_to_get_there(text: str, amount: 
     now = Understanding(intent="ask_fiber_increase", fiber_amount=asks_fiber_amount(text))
     expected = "utter_ask_fiber_amount" if amount else "utter_ask_fiber_increase"
     assert plan_turn(now, History(offered=True))[0] == expected
+
+
+def test_a_message_in_safety_doubt_gets_its_answer_and_no_offer_it_did_not_ask_for() -> None:
+    doubtful = Understanding(intent="ask_probiotics", safety_doubt=True)
+    assert plan_turn(doubtful, History()) == ["utter_ask_probiotics"]
+    assert plan_turn(replace(doubtful, safety_doubt=False), History()) == [
+        "utter_ask_probiotics",
+        "utter_offer_coaching",
+    ]
+    # Asked about the coaching: the offer is the answer.
+    asked = Understanding(intent="ask_coaching", safety_doubt=True)
+    assert "utter_offer_coaching" in plan_turn(asked, History())

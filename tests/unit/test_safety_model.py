@@ -101,7 +101,14 @@ def test_the_fingerprint_follows_the_examples(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [{"threshold": 0}, {"threshold": 1.5}, {"C": 0}, {"analyzers": ["letters"]}, {"analyzers": []}],
+    [
+        {"threshold": 0},
+        {"threshold": 1.5},
+        {"C": 0},
+        {"analyzers": ["letters"]},
+        {"analyzers": []},
+        {"threshold": 0.5, "doubt_threshold": 0.7},
+    ],
 )
 def test_a_bad_setting_is_refused(config: dict) -> None:
     with pytest.raises(InvalidConfigException):
@@ -153,3 +160,27 @@ def test_the_classifier_reports_above_its_threshold_and_skips_question_copies() 
     assert copy.get(SAFETY_KEY) is None and plain.get(SAFETY_KEY) is None
     untrained = SafetyClassifier(SafetyClassifier.get_default_config(), None, None)
     assert untrained.signals("i want to end it all") == []
+
+
+def test_a_likely_but_unsure_reading_is_reported_as_a_doubt_not_a_signal() -> None:
+    model = SafetyModel.train(TINY, C=30.0)
+    text = "i want to end it all tonight"
+    probability = max(model.scores(text).values())
+    # A threshold just above the reading: no signal, a doubt; just below it: a signal, no doubt.
+    above = {
+        **SafetyClassifier.get_default_config(),
+        "threshold": min(probability + 0.01, 1.0),
+        "doubt_threshold": 0.01,
+    }
+    doubtful = _message(text)
+    SafetyClassifier(above, None, None, model).process([doubtful])
+    assert doubtful.get(SAFETY_KEY) is None
+    assert doubtful.get("safety_doubt")["kind"] == "crisis"
+    below = {**SafetyClassifier.get_default_config(), "threshold": probability - 0.01, "doubt_threshold": 0.01}
+    sure = _message(text)
+    SafetyClassifier(below, None, None, model).process([sure])
+    assert sure.get(SAFETY_KEY) and sure.get("safety_doubt") is None
+    # Below the doubt threshold: neither.
+    calm = _message("how much fiber should i eat")
+    SafetyClassifier({**above, "doubt_threshold": above["threshold"]}, None, None, model).process([calm])
+    assert calm.get(SAFETY_KEY) is None and calm.get("safety_doubt") is None
