@@ -199,11 +199,12 @@ def test_staff_annotate_in_the_console_retrain_and_the_running_assistant_answers
     console_url = f"http://127.0.0.1:{stack.settings.console_port}"
     page = sign_in(browser, console_url)
     # The inbox reads a message once it has settled (2 s by default): reload until every
-    # new phrasing is listed, rather than sleeping for a copy of that setting.
+    # new phrasing and the noise said after them are listed, rather than sleeping for a copy
+    # of that setting (the page does not change between reloads).
     deadline = time.monotonic() + 30
     while True:
         page.reload()
-        listed = [page.locator("tr.group", has_text=text).count() for text, _, _ in wrong]
+        listed = [page.locator("tr.group", has_text=text).count() for text in [t for t, _, _ in wrong] + NOISE[:1]]
         if all(listed) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
