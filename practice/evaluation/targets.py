@@ -60,13 +60,16 @@ FLOORS = {
     # Development set: the first six blind sets and a training batch (3,323; the sixth set
     # joined 2026-12-07 after its one sealed run), measured when it joined
     # (docs/PIPELINES.md): topic 478, two-part 351, follow-ups 359, not covered 307,
-    # situation 400, off-topic 943. Each floor is two cases below: a retrained candidate that
-    # moves one borderline case either way is not refused for it.
+    # situation 400, off-topic 943; after this session's changes (docs/PIPELINES.md, fifth
+    # round, second measurement, and the second Spanish and French batch): topic 488,
+    # two-part 358, follow-ups 374, not covered 317, situation 400, off-topic 943. Each floor
+    # is two cases below: a retrained candidate that moves one borderline case either way is
+    # not refused for it.
     ("understanding", "dev"): {
-        "topic:handled": 476 / 517,
-        "two_part:handled": 349 / 430,
-        "followup:handled": 357 / 444,
-        "not_covered:handled": 305 / 330,
+        "topic:handled": 486 / 517,
+        "two_part:handled": 356 / 430,
+        "followup:handled": 372 / 444,
+        "not_covered:handled": 315 / 330,
         "situation:acknowledged": 398 / 405,
         "off_topic:handled": 941 / 970,
     },
