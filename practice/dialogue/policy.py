@@ -61,16 +61,18 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     parse_data = parse_data or {}
     intent_data = parse_data.get("intent") or {}
     intent = intent_data.get("name") or FALLBACK
+    confidence = float(intent_data.get("confidence") or 0.0)
     parts = parts_of(parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):
-        parts = (Part(intent, parse_data["not_covered"]),)
+        # One question naming a subject the article lacks: as sure as the message.
+        parts = (Part(intent, parse_data["not_covered"], confidence),)
     return Understanding(
         intent=intent,
         parts=parts,
         safety=safety_kinds(parse_data),
         situation=tuple(s.get("kind") for s in parse_data.get("situation") or [] if s.get("kind")),
         language=parse_data.get("language") or "en",
-        confidence=float(intent_data.get("confidence") or 0.0),
+        confidence=confidence,
         elliptic=is_elliptic(parse_data.get("text") or ""),
         follow_up=follow_up_kind(parse_data.get("text") or ""),
         scores=tuple(

@@ -433,3 +433,17 @@ def test_a_message_in_safety_doubt_gets_its_answer_and_no_offer_it_did_not_ask_f
     # Asked about the coaching: the offer is the answer.
     asked = Understanding(intent="ask_coaching", safety_doubt=True)
     assert "utter_offer_coaching" in plan_turn(asked, History())
+
+
+def test_one_spanish_question_naming_a_subject_not_covered_is_as_sure_as_its_message() -> None:
+    from practice.dialogue.policy import understanding_of
+
+    unsure = understanding_of(
+        {
+            "text": "¿el kombucha es bueno?",
+            "intent": {"name": "ask_probiotics", "confidence": 0.3},
+            "language": "es",
+            "not_covered": "kombucha",
+        }
+    )
+    assert plan_turn(unsure, History()) == ["utter_language_notice"]
