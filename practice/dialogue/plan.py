@@ -261,6 +261,23 @@ def asks_fiber_amount(text: str) -> bool:
     return _FIBER_AMOUNT.search(text) is not None
 
 
+# "and does it cost anything?", "how much is the coaching?": the price, whichever coaching
+# answer the words lean to (the coaching answer does not give a price).
+_PRICE = re.compile(
+    r"\b(?:cost|costs|costing|price[sd]?|pricing|fees?|pay|paying|afford\w*|expensive|cheap|charge[sd]?)\b"
+    r"|\bhow much (?:is|are|does|do|would|will|for)\b(?!.*\b(?:fib(?:er|re)|grams?|water|sleep|exercise)\b)"
+    r"|\b(?:is|it's|its) (?:it |that |the (?:\w+ ){0,2})?free\b|\bfor free\b|\bfree of charge\b",
+    re.IGNORECASE,
+)
+# The classifier's coaching answers that a question about the price is read as.
+PRICE_READINGS = frozenset({"ask_coaching", "ask_apply", "ask_after_applying", "request_coach"})
+
+
+def asks_price(text: str) -> bool:
+    """The question asks what the coaching or its call costs."""
+    return _PRICE.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

@@ -20,7 +20,9 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
+    PRICE_READINGS,
     asks_fiber_amount,
+    asks_price,
     follow_up_kind,
     is_elliptic,
     is_leading,
@@ -42,6 +44,11 @@ def safety_kinds(parse_data: Dict[str, Any]) -> Tuple[str, ...]:
     return tuple(kinds)
 
 
+def priced(intent: str, text: str) -> str:
+    """A coaching question that asks the price is the price question ("how much is coaching?")."""
+    return "request_coach" if intent in PRICE_READINGS and asks_price(text) else intent
+
+
 def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
     """The questions of a message as parts; one that points back at a subject the article
     does not cover is about that subject too ("what is the AIP diet, and should I try it?")."""
@@ -52,7 +59,8 @@ def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
         if not_covered is None and subject is not None and refers_back(question.get("text") or ""):
             not_covered = subject
         subject = not_covered or subject
-        parts.append(Part(question.get("intent") or FALLBACK, not_covered, float(question.get("confidence") or 0.0)))
+        intent = priced(question.get("intent") or FALLBACK, question.get("text") or "")
+        parts.append(Part(intent, not_covered, float(question.get("confidence") or 0.0)))
     return tuple(parts)
 
 
@@ -60,7 +68,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     """The planner's view of one parsed message (the keys the NLU components add)."""
     parse_data = parse_data or {}
     intent_data = parse_data.get("intent") or {}
-    intent = intent_data.get("name") or FALLBACK
+    intent = priced(intent_data.get("name") or FALLBACK, parse_data.get("text") or "")
     confidence = float(intent_data.get("confidence") or 0.0)
     parts = parts_of(parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):

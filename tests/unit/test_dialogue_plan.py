@@ -423,6 +423,37 @@ def test_how_much_fiber_asks_the_amount_not_how_to_get_there(text: str, amount: 
     assert plan_turn(now, History(offered=True))[0] == expected
 
 
+@pytest.mark.parametrize(
+    "text, intent, price",
+    [
+        ("how much is coaching", "ask_coaching", True),
+        ("does it cost anything", "ask_after_applying", True),
+        ("is the call free?", "ask_after_applying", True),
+        ("what will the coaching cost me?", "ask_coaching", True),
+        ("how do I apply", "ask_apply", False),
+        ("how much fiber a day", "ask_fiber_amount", False),
+        ("is it expensive to eat healthy?", "ask_foods_to_eat", False),
+    ],
+)
+def test_a_coaching_question_about_the_price_gets_the_price_answer(text: str, intent: str, price: bool) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    whole = understanding_of({"text": text, "intent": {"name": intent, "confidence": 0.8}})
+    assert (whole.intent == "request_coach") is price
+    two = understanding_of(
+        {
+            "text": f"what happens after I apply, and {text}",
+            "intent": {"name": "ask_after_applying", "confidence": 0.8},
+            "parts": [
+                {"text": "what happens after I apply", "intent": "ask_after_applying", "confidence": 0.9},
+                {"text": text, "intent": intent, "confidence": 0.7},
+            ],
+        }
+    )
+    assert (two.parts[1].intent == "request_coach") is price
+    assert ("utter_request_coach" in plan_turn(two, History(offered=True))) is price
+
+
 def test_a_message_in_safety_doubt_gets_its_answer_and_no_offer_it_did_not_ask_for() -> None:
     doubtful = Understanding(intent="ask_probiotics", safety_doubt=True)
     assert plan_turn(doubtful, History()) == ["utter_ask_probiotics"]
