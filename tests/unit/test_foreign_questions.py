@@ -9,8 +9,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from practice.nlu.foreign_questions import QUESTIONS_FILE, ForeignQuestionClassifier, ForeignQuestionModel, examples_of
+from practice.nlu.foreign_questions import QUESTIONS_FILE, ForeignQuestionClassifier
 from practice.nlu.language_detector import LANGUAGE
+from practice.nlu.question_model import QuestionModel, examples_of
 from practice.nlu.safety_guard import PART_OF_KEY, SENTENCE_OF_KEY
 
 EXAMPLES: List[Tuple[str, str]] = [
@@ -28,10 +29,10 @@ ENGLISH_READING: Dict[str, Any] = {"name": "ask_causes", "confidence": 0.8}
 
 
 def _classifier(tmp_path: Any) -> ForeignQuestionClassifier:
-    model = ForeignQuestionModel.train(EXAMPLES, C=100.0)
+    model = QuestionModel.train(EXAMPLES, C=100.0)
     model.save(tmp_path)
     config = {**ForeignQuestionClassifier.get_default_config()}
-    return ForeignQuestionClassifier(config, None, None, ForeignQuestionModel.load(tmp_path))  # type: ignore[arg-type]
+    return ForeignQuestionClassifier(config, None, None, QuestionModel.load(tmp_path))  # type: ignore[arg-type]
 
 
 def _message(text: str, language: str | None = None, **data: Any) -> Message:
@@ -72,7 +73,7 @@ def test_two_intents_rank_as_sklearn_ranks_them() -> None:
     from practice.nlu.safety_model import prepared
 
     pairs = EXAMPLES[:6]
-    model = ForeignQuestionModel.train(pairs, C=100.0)
+    model = QuestionModel.train(pairs, C=100.0)
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
     features = vectorizer.fit_transform([prepared(t) for t, _ in pairs])
     reference = LogisticRegression(C=100.0, solver="liblinear", random_state=0).fit(features, [i for _, i in pairs])
@@ -83,9 +84,9 @@ def test_two_intents_rank_as_sklearn_ranks_them() -> None:
 
 
 def test_the_saved_model_reads_as_the_trained_one(tmp_path: Any) -> None:
-    model = ForeignQuestionModel.train(EXAMPLES, C=100.0)
+    model = QuestionModel.train(EXAMPLES, C=100.0)
     model.save(tmp_path)
-    again = ForeignQuestionModel.load(tmp_path)
+    again = QuestionModel.load(tmp_path)
     for text in ("cuanta fibra", "aliments a eviter", "anything"):
         loaded, trained = again.ranking(text), model.ranking(text)
         assert [r["name"] for r in loaded] == [r["name"] for r in trained]
