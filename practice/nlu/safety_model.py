@@ -285,15 +285,16 @@ class SafetyClassifier(GraphComponent):
     reports through the same `safety` list (evidence `model:<probability>`), so the dialogue
     treats a signal the model found like one a pattern found. Chosen on the blind safety
     development sets (bench/safety_model.py, docs/SAFETY.md): the whole message, word and
-    character n-grams, C 30, a threshold of 0.9 (sure enough that ordinary questions, figures
-    of speech and healthy changes very rarely reach it).
+    character n-grams, C 30, a threshold of 0.8 (0.9 until the blind training batches showed
+    most misses between the two; ordinary questions, figures of speech and healthy changes
+    still very rarely reach it).
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The candidate chosen on the development sets."""
         return {
-            "threshold": 0.9,
+            "threshold": 0.8,
             "C": 30.0,
             "analyzers": ["word", "char_wb"],
             "word_of_its_kind": False,
