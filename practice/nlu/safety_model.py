@@ -219,6 +219,20 @@ class SafetyModel:
         highest = self._reader.probabilities(_candidates(text, by_passage)).max(axis=0)
         return {kind: float(p) for kind, p in zip(self._classifiers, highest, strict=True)}
 
+    def passage_kinds(self, text: str, threshold: float, support: Mapping[str, Any]) -> Dict[str, float]:
+        """The kinds a passage (a sentence, or two neighbours) of a message of several
+        sentences scores at least `threshold` for, that passage holding a word of its kind
+        (a sentence read alone, "i am not sure if this is enough", can look like a crisis)."""
+        found = passages(prepared(text[:MAX_TEXT_CHARS]))
+        if len(found) < 2:
+            return {}
+        kinds: Dict[str, float] = {}
+        for passage, row in zip(found, self._reader.probabilities(found), strict=True):
+            for kind, p in zip(self._classifiers, row, strict=True):
+                if p >= threshold and kind not in kinds and with_words_of_their_kind({kind: p}, passage, support):
+                    kinds[kind] = float(p)
+        return kinds
+
     def scores_reference(self, texts: Sequence[str], by_passage: bool = False) -> List[Dict[str, float]]:
         """`scores` of each text through sklearn's own transform and predict_proba, all texts
         in one matrix: the numbers the direct reading must reproduce, kept for
@@ -301,6 +315,10 @@ class SafetyClassifier(GraphComponent):
             # At or above this (and below `threshold`) a message is in doubt: no signal, no
             # safety reply, but no coaching offer on that turn (docs/SAFETY.md).
             "doubt_threshold": 0.5,
+            # A message of several sentences: a kind also counts when one sentence, or two
+            # neighbouring ones, score at least this (a signal buried in a long message);
+            # None reads the whole message only.
+            "passage_threshold": None,
         }
 
     def __init__(
@@ -317,6 +335,7 @@ class SafetyClassifier(GraphComponent):
         self._resource = resource
         self._model = model
         self._support = load_sentence_support() if config.get("word_of_its_kind", False) else {}
+        self._passage_support = load_sentence_support() if config.get("passage_threshold") is not None else {}
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -325,6 +344,7 @@ class SafetyClassifier(GraphComponent):
             ok = (
                 0.0 < float(config["threshold"]) <= 1.0
                 and 0.0 < float(config.get("doubt_threshold", config["threshold"])) <= float(config["threshold"])
+                and (config.get("passage_threshold") is None or 0.0 < float(config["passage_threshold"]) <= 1.0)
                 and float(config["C"]) > 0
                 and set(config["analyzers"]) <= set(NGRAMS)
                 and len(config["analyzers"]) > 0
@@ -333,8 +353,8 @@ class SafetyClassifier(GraphComponent):
             ok = False
         if not ok:
             raise InvalidConfigException(
-                "SafetyClassifier needs 0 < doubt_threshold <= threshold <= 1, C > 0 and analyzers among "
-                + ", ".join(NGRAMS)
+                "SafetyClassifier needs 0 < doubt_threshold <= threshold <= 1, a passage_threshold in (0, 1] or "
+                "none, C > 0 and analyzers among " + ", ".join(NGRAMS)
             )
 
     @classmethod
@@ -398,6 +418,12 @@ class SafetyClassifier(GraphComponent):
         threshold = float(self._config["threshold"])
         scores = self._model.scores(text)
         found = {kind: p for kind, p in scores.items() if p >= threshold}
+        passage_threshold = self._config.get("passage_threshold")
+        if passage_threshold is not None and len(found) < len(scores):
+            # A signal buried in one sentence of a long message: its passage scores high even
+            # when the whole message, mostly about other things, does not.
+            buried = self._model.passage_kinds(text, float(passage_threshold), self._passage_support)
+            found.update({kind: p for kind, p in buried.items() if kind not in found})
         passage = prepared(text[:MAX_TEXT_CHARS]) if found else ""
         found = with_words_of_their_kind(found, passage, self._support)
         signals = [SafetySignal(kind, INTENT_OF_KIND[kind], f"model:{p:.2f}", passage) for kind, p in found.items()]

@@ -17,6 +17,7 @@ from practice.nlu.safety_guard import (
     PART_OF_KEY,
     SAFETY_KEY,
     SafetySignal,
+    load_sentence_support,
     record_signals,
 )
 from practice.nlu.safety_model import (
@@ -184,3 +185,39 @@ def test_a_likely_but_unsure_reading_is_reported_as_a_doubt_not_a_signal() -> No
     calm = _message("how much fiber should i eat")
     SafetyClassifier({**above, "doubt_threshold": above["threshold"]}, None, None, model).process([calm])
     assert calm.get(SAFETY_KEY) is None and calm.get("safety_doubt") is None
+
+
+def test_a_signal_buried_in_one_sentence_counts_when_its_passage_scores_high() -> None:
+    model = SafetyModel.train(TINY, C=30.0)
+    buried = (
+        "I have been reading about fiber and kefir and oats for weeks. My sister says to try "
+        "sourdough and my gym buddy swears by oats. I want to end it all tonight. Also what is "
+        "leaky gut and how much fiber should i eat, and which bread is best?"
+    )
+    whole = max(model.scores(buried).values())
+    crisis = model.scores(buried, by_passage=True)["crisis"]
+    assert whole < crisis  # the rest of the message dilutes the sentence
+    threshold = (whole + crisis) / 2
+    config = {**SafetyClassifier.get_default_config(), "threshold": threshold, "doubt_threshold": threshold}
+    without = _message(buried)
+    SafetyClassifier(config, None, None, model).process([without])
+    assert without.get(SAFETY_KEY) is None
+    with_passages = _message(buried)
+    SafetyClassifier({**config, "passage_threshold": threshold}, None, None, model).process([with_passages])
+    assert [s["kind"] for s in with_passages.get(SAFETY_KEY)] == ["crisis"]
+
+
+def test_a_passage_counts_only_with_a_word_of_its_kind_and_a_single_sentence_never() -> None:
+    model = SafetyModel.train(TINY, C=30.0)
+    support = load_sentence_support()
+    # Read alone, the sentence may score as a crisis, but it holds no crisis word.
+    assert (
+        model.passage_kinds("It was a long week. i am not sure if this is enough.", 0.0, support).get("crisis") is None
+    )
+    assert "crisis" in model.passage_kinds("It was a long week. i want to end it all tonight.", 0.0, support)
+    assert model.passage_kinds("i want to end it all tonight", 0.0, support) == {}
+
+
+def test_a_passage_threshold_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(InvalidConfigException):
+        SafetyClassifier.validate_config({**SafetyClassifier.get_default_config(), "passage_threshold": 1.5})
