@@ -4,6 +4,7 @@ from practice.nlu.domain_gate import DomainGate
 from practice.nlu.foreign_questions import ForeignQuestionClassifier
 from practice.nlu.language_detector import LanguageDetector
 from practice.nlu.linear_classifier import LinearIntentClassifier
+from practice.nlu.part_questions import PartQuestionClassifier
 from practice.nlu.question_parts import QuestionMerger, QuestionSplitter
 from practice.nlu.safety_guard import SafetyGuard
 from practice.nlu.safety_model import SafetyClassifier
@@ -16,6 +17,7 @@ __all__ = [
     "ForeignQuestionClassifier",
     "LanguageDetector",
     "LinearIntentClassifier",
+    "PartQuestionClassifier",
     "QuestionMerger",
     "QuestionSplitter",
     "SafetyClassifier",
