@@ -60,6 +60,7 @@ FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 NOT_COVERED_INTENT = "ask_beyond_article"
 CLOSING_INTENTS = ("goodbye", "thank", "deny")
+WELCOME = "utter_welcome"  # thanks said beside a question: a short "you're welcome", no close
 
 OFFER = "utter_offer_coaching"
 CLOSING = "utter_closing"
@@ -612,6 +613,12 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
             return plan.actions
         # "hiii! what's leaky gut?": the greeting, then the answer, read as one question.
         now = replace(now, intent=asked)
+    if now.intent == "thank" and not now.parts:
+        asked = question_beside_greeting(now)
+        if asked is not None:
+            # "thank you so much how do i sign up": you're welcome, then the answer.
+            plan.add(WELCOME)
+            now = replace(now, intent=asked)
     if continues_topic(now, history.topic):
         now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
     elif stays_on_topic(now, history.topic):
@@ -636,7 +643,16 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         # "and how do I fix that?" after the causes: not the causes again, what it asks of them.
         now = replace(now, intent=f"ask_followup_{now.follow_up}")
     _acknowledge_situation(plan, now.situation)
+    asks = [p for p in now.questions() if p.intent not in CLOSING_INTENTS]
+    if len(asks) == 1 and asks[0].intent == FALLBACK and topic_of_intent(now.intent) is not None:
+        # "I would like to know which foods ... Thank you kindly.": the question, long and
+        # read alone, falls back; the message as a whole is read as the question.
+        now = replace(now, parts=tuple(replace(p, intent=now.intent) if p is asks[0] else p for p in now.parts))
     for part in now.questions():
+        if part.intent == "thank" and asks:
+            # "Thanks so much! How do I sign up?": the thanks gets a welcome, not the close.
+            plan.add(WELCOME)
+            continue
         _answer(plan, part, history, now.situation, fiber_amount=now.fiber_amount and not now.parts)
         # A later question of the same message follows up on the earlier ones.
         answered = [a for a in plan.actions if a.startswith("utter_ask_")]

@@ -19,6 +19,7 @@ _KEY_OF_ACTION = {
     "utter_bot_challenge": "bot_challenge",
     "utter_greet": "greet",
     "utter_closing": "goodbye",
+    "utter_welcome": "thank",
     "utter_closing_care": "goodbye",
     "utter_not_covered": "not_covered",
     "utter_ask_beyond_article": "not_covered",

@@ -103,6 +103,23 @@ _NUMBERED = re.compile(r"(?:^|(?<=[\s:?.!]))[1-5][.)]\s+")
 _WORD = re.compile(r"[A-Za-z']+")
 
 
+# A sentence of thanks on its own ("thanks!", "ok that's really helpful, thank you.",
+# "Thanks so much, this is more helpful than 3 doctors!").
+_COURTESY = re.compile(
+    r"\W*(?:(?:ok|okay|oh|wow|great|awesome|perfect|cool|amazing)\W+)*"
+    r"(?:(?:thanks|thank you|thank u|thx|ty|many thanks|much appreciated|(?:really |much )?appreciate(?:d)? it)\b|"
+    r"(?:that'?s|this is|that was|this was|you'?re|you have been) (?:\w+ ){0,3}(?:helpful|great|useful)\W+"
+    r"(?:thanks|thank you|thank u|thx|ty)\b)"
+    r"(?:\W+\w+){0,12}\W*",
+    re.IGNORECASE,
+)
+
+
+def _kept(piece: str) -> bool:
+    """A piece long enough to ask something, a question, or a thanks said for itself."""
+    return len(_WORD.findall(piece)) >= MIN_PART_WORDS or piece.endswith("?") or _COURTESY.fullmatch(piece) is not None
+
+
 def split_questions(text: str) -> List[str]:
     """The questions of a message in order; one item when it asks one thing."""
     # Each piece, and whether a sentence ends with it.
@@ -112,7 +129,11 @@ def split_questions(text: str) -> List[str]:
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
             pieces.extend((part, index == len(parts) - 1) for index, part in enumerate(parts))
-    questions = [(p, end) for p, end in pieces if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")]
+    questions = [
+        (p, end)
+        for p, end in pieces
+        if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?") or _COURTESY.fullmatch(p)
+    ]
     if len(questions) < 2:
         return [text]
     # Statements before a question are its context ("I have IBS. Is fiber ok for me?", "I
@@ -121,15 +142,24 @@ def split_questions(text: str) -> List[str]:
     # it?? I've got eczema and sore joints. Also what causes it"): it goes with it.
     asked: List[str] = []
     context: List[str] = []
+    courtesies: List[int] = []  # the indexes in `asked` of thanks said for themselves
     for piece, ends_sentence in questions:
-        if _asks(piece):
+        if _COURTESY.fullmatch(piece) and not _asks(piece):
+            # "Thanks so much, this helped! How do I apply?": the thanks is said for itself,
+            # not context of the question (read with it, the thanks outweighs the question).
+            if courtesies and courtesies[-1] == len(asked) - 1:
+                asked[-1] = f"{asked[-1]} {piece}"
+            else:
+                courtesies.append(len(asked))
+                asked.append(piece)
+        elif _asks(piece):
             asked.append(" ".join(context + [piece]))
             context = []
         elif asked and ends_sentence and not context:
             asked[-1] = f"{asked[-1]} {piece}"
         else:
             context.append(piece)
-    if len(asked) < 2:
+    if len(asked) < 2 or len(courtesies) == len(asked):
         return [text]
     if context:
         asked[-1] = " ".join([asked[-1]] + context)

@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 import pytest
 
 from practice.dialogue.plan import (
+    FALLBACK,
     History,
     Part,
     Understanding,
@@ -478,3 +479,24 @@ def test_one_spanish_question_naming_a_subject_not_covered_is_as_sure_as_its_mes
         }
     )
     assert plan_turn(unsure, History()) == ["utter_language_notice"]
+
+
+def test_thanks_beside_a_question_gets_a_welcome_in_its_place_and_the_answer() -> None:
+    first = Understanding(intent="thank", parts=(Part("thank"), Part("ask_apply")))
+    assert plan_turn(first, History(offered=True)) == ["utter_welcome", "utter_ask_apply"]
+    last = Understanding(intent="ask_fiber_amount", parts=(Part("ask_fiber_amount"), Part("thank")))
+    assert plan_turn(last, History(offered=True))[:2] == ["utter_ask_fiber_amount", "utter_welcome"]
+    # Thanks and goodbye alone still close the conversation.
+    bye = Understanding(intent="thank", parts=(Part("thank"), Part("goodbye")))
+    assert plan_turn(bye, History(offered=True)) == ["utter_closing"]
+
+
+def test_a_thanks_read_as_the_whole_message_still_answers_its_question() -> None:
+    now = Understanding(intent="thank", question=True, scores=(("thank", 0.7), ("ask_apply", 0.25)))
+    assert plan_turn(now, History(offered=True)) == ["utter_welcome", "utter_ask_apply"]
+    assert plan_turn(replace(now, question=False), History(offered=True)) == ["utter_closing"]
+
+
+def test_a_lone_question_that_falls_back_beside_thanks_is_read_as_the_message() -> None:
+    now = Understanding(intent="ask_foods_to_eat", parts=(Part(FALLBACK), Part("thank")))
+    assert plan_turn(now, History(offered=True))[:2] == ["utter_ask_foods_to_eat", "utter_welcome"]

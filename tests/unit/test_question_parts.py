@@ -153,3 +153,27 @@ def test_a_longer_request_with_please_stays_with_its_question() -> None:
     assert split_questions("sign me up for coaching pls, where do i go") == [
         "sign me up for coaching pls, where do i go"
     ]
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        (
+            "Thanks so much, this is more helpful than 3 doctors! How do I sign up for the free call?",
+            ["Thanks so much, this is more helpful than 3 doctors!", "How do I sign up for the free call?"],
+        ),
+        ("thanks! how do I apply?", ["thanks!", "how do I apply?"]),
+        (
+            "Thanks! Really appreciate it. does the coaching cover IBS too?",
+            ["Thanks! Really appreciate it.", "does the coaching cover IBS too?"],
+        ),
+        ("is fiber good? thanks", ["is fiber good?", "thanks"]),
+    ],
+)
+def test_thanks_said_beside_a_question_is_a_part_of_its_own(text: str, parts: List[str]) -> None:
+    assert split_questions(text) == parts
+
+
+@pytest.mark.parametrize("text", ["thanks, bye", "Thanks! Really appreciate it.", "thank you so much for this"])
+def test_thanks_alone_stays_whole(text: str) -> None:
+    assert split_questions(text) == [text]
