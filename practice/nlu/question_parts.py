@@ -129,11 +129,7 @@ def split_questions(text: str) -> List[str]:
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
             pieces.extend((part, index == len(parts) - 1) for index, part in enumerate(parts))
-    questions = [
-        (p, end)
-        for p, end in pieces
-        if len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?") or _COURTESY.fullmatch(p)
-    ]
+    questions = [(p, end) for p, end in pieces if _kept(p)]
     if len(questions) < 2:
         return [text]
     # Statements before a question are its context ("I have IBS. Is fiber ok for me?", "I
