@@ -642,8 +642,10 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
     ):
         # "and how do I fix that?" after the causes: not the causes again, what it asks of them.
         now = replace(now, intent=f"ask_followup_{now.follow_up}")
+    if now.parts and now.parts[0].intent == "greet":
+        plan.add("utter_greet")  # "Good day. I am allergic to wheat ...": hello first
     _acknowledge_situation(plan, now.situation)
-    asks = [p for p in now.questions() if p.intent not in CLOSING_INTENTS]
+    asks = [p for p in now.questions() if p.intent not in CLOSING_INTENTS and p.intent != "greet"]
     if len(asks) == 1 and asks[0].intent == FALLBACK and topic_of_intent(now.intent) is not None:
         # "I would like to know which foods ... Thank you kindly.": the question, long and
         # read alone, falls back; the message as a whole is read as the question.

@@ -115,9 +115,31 @@ _COURTESY = re.compile(
 )
 
 
+# A greeting on its own ("Hi there! 👋", "Hello, good morning.", "hey hope you're well").
+_GREETING = re.compile(
+    r"\W*(?:(?:hi+|hello+|hey+|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|buenas|bonjour|salut|hola)"
+    r"(?:\W+(?:there|all|everyone|team|guys|folks|friend|again))*\W*)+"
+    r"(?:(?:i )?hope (?:you(?:'re| are)|ur|u r|all is) (?:well|good|doing well)\W*)?",
+    re.IGNORECASE,
+)
+
+
+# "hello, how are you": a greeting and small talk, one message.
+_SMALL_TALK = re.compile(
+    r"\W*(?:and |so )?(?:how are you|how r u|how are u|how's it going|hows it going|how are things|what'?s up|sup|"
+    r"how do you do|how have you been|you ok|u ok)(?: doing| today| tho)*\W*",
+    re.IGNORECASE,
+)
+
+
+def said_for_itself(piece: str) -> bool:
+    """A greeting or a thanks, said for itself beside a question."""
+    return (_COURTESY.fullmatch(piece) is not None or _GREETING.fullmatch(piece) is not None) and not _asks(piece)
+
+
 def _kept(piece: str) -> bool:
-    """A piece long enough to ask something, a question, or a thanks said for itself."""
-    return len(_WORD.findall(piece)) >= MIN_PART_WORDS or piece.endswith("?") or _COURTESY.fullmatch(piece) is not None
+    """A piece long enough to ask something, a question, or a greeting or thanks said for itself."""
+    return len(_WORD.findall(piece)) >= MIN_PART_WORDS or piece.endswith("?") or said_for_itself(piece)
 
 
 def split_questions(text: str) -> List[str]:
@@ -138,11 +160,12 @@ def split_questions(text: str) -> List[str]:
     # it?? I've got eczema and sore joints. Also what causes it"): it goes with it.
     asked: List[str] = []
     context: List[str] = []
-    courtesies: List[int] = []  # the indexes in `asked` of thanks said for themselves
+    courtesies: List[int] = []  # the indexes in `asked` of greetings and thanks said for themselves
     for piece, ends_sentence in questions:
-        if _COURTESY.fullmatch(piece) and not _asks(piece):
-            # "Thanks so much, this helped! How do I apply?": the thanks is said for itself,
-            # not context of the question (read with it, the thanks outweighs the question).
+        if said_for_itself(piece):
+            # "Thanks so much, this helped! How do I apply?", "Hi there! 👋 What is leaky
+            # gut?": said for itself, not context of the question (read with it, a thanks
+            # or a greeting outweighs a short question).
             if courtesies and courtesies[-1] == len(asked) - 1:
                 asked[-1] = f"{asked[-1]} {piece}"
             else:
@@ -151,15 +174,17 @@ def split_questions(text: str) -> List[str]:
         elif _asks(piece):
             asked.append(" ".join(context + [piece]))
             context = []
-        elif asked and ends_sentence and not context:
+        elif asked and ends_sentence and not context and len(asked) - 1 not in courtesies:
             asked[-1] = f"{asked[-1]} {piece}"
         else:
             context.append(piece)
-    if len(asked) < 2 or len(courtesies) == len(asked):
+    if len(asked) < 2 or all(i in courtesies or _SMALL_TALK.fullmatch(q) for i, q in enumerate(asked)):
         return [text]
     if context:
         asked[-1] = " ".join([asked[-1]] + context)
-    return asked[:MAX_PARTS]
+    # At most MAX_PARTS questions; greetings and thanks beside them do not count.
+    kept = [i for i in range(len(asked)) if i not in courtesies][:MAX_PARTS]
+    return [q for i, q in enumerate(asked) if i in courtesies or i in kept]
 
 
 def _asks(piece: str) -> bool:

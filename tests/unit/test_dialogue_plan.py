@@ -500,3 +500,14 @@ def test_a_thanks_read_as_the_whole_message_still_answers_its_question() -> None
 def test_a_lone_question_that_falls_back_beside_thanks_is_read_as_the_message() -> None:
     now = Understanding(intent="ask_foods_to_eat", parts=(Part(FALLBACK), Part("thank")))
     assert plan_turn(now, History(offered=True))[:2] == ["utter_ask_foods_to_eat", "utter_welcome"]
+
+
+def test_a_greeting_part_comes_first_even_before_an_acknowledged_situation() -> None:
+    now = Understanding(
+        intent="ask_foods_to_eat", parts=(Part("greet"), Part("ask_foods_to_eat")), situation=("allergy",)
+    )
+    assert plan_turn(now, History(offered=True))[:3] == [
+        "utter_greet",
+        "utter_situation_allergy",
+        "utter_ask_foods_to_eat",
+    ]

@@ -177,3 +177,33 @@ def test_thanks_said_beside_a_question_is_a_part_of_its_own(text: str, parts: Li
 @pytest.mark.parametrize("text", ["thanks, bye", "Thanks! Really appreciate it.", "thank you so much for this"])
 def test_thanks_alone_stays_whole(text: str) -> None:
     assert split_questions(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("Hi there! 👋 What is leaky gut exactly?", ["Hi there!", "👋 What is leaky gut exactly?"]),
+        (
+            "Hello there, hope you're well. I have constant bloating and I'm wondering whether I have leaky gut?",
+            ["Hello there, hope you're well.", "I have constant bloating and I'm wondering whether I have leaky gut?"],
+        ),
+        # A greeting and a thanks do not count among the three questions.
+        (
+            "Good morning. Is there a test? Is it linked to diabetes? What should I eat? Thank you very much.",
+            [
+                "Good morning.",
+                "Is there a test?",
+                "Is it linked to diabetes?",
+                "What should I eat?",
+                "Thank you very much.",
+            ],
+        ),
+    ],
+)
+def test_a_greeting_beside_a_question_is_a_part_of_its_own(text: str, parts: List[str]) -> None:
+    assert split_questions(text) == parts
+
+
+@pytest.mark.parametrize("text", ["hi", "hello, how are you", "hey! how are you doing today?", "Hi there! Thanks!"])
+def test_a_greeting_with_small_talk_or_thanks_stays_whole(text: str) -> None:
+    assert split_questions(text) == [text]
