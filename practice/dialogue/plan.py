@@ -362,17 +362,18 @@ def understood_abroad(now: "Understanding") -> bool:
     )
 
 
-# "hiii! what's leaky gut?" reads as a greeting first; a question whose topic the classifier
-# gives at least this probability is answered after the greeting.
-GREETING_QUESTION_SHARE = 0.2
+# "hiii! what's leaky gut?" reads as a greeting first, "thank you so much how do i sign up"
+# as thanks; a question whose topic the classifier gives at least this probability is
+# answered after the greeting or the welcome.
+COURTESY_QUESTION_SHARE = 0.2
 
 
-def question_beside_greeting(now: "Understanding") -> Optional[str]:
-    """The article or coaching question asked in a message read as a greeting, if any."""
+def question_beside_courtesy(now: "Understanding") -> Optional[str]:
+    """The article or coaching question asked in a message read as a greeting or thanks, if any."""
     if not now.question:
         return None
     for intent, probability in now.scores:
-        if topic_of_intent(intent) is not None and probability >= GREETING_QUESTION_SHARE:
+        if topic_of_intent(intent) is not None and probability >= COURTESY_QUESTION_SHARE:
             return intent
     return None
 
@@ -608,13 +609,13 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         plan.add(LANGUAGE_ANSWER_NOTICE)
     if now.intent == "greet" and not now.parts:
         plan.add("utter_greet")
-        asked = question_beside_greeting(now)
+        asked = question_beside_courtesy(now)
         if asked is None:
             return plan.actions
         # "hiii! what's leaky gut?": the greeting, then the answer, read as one question.
         now = replace(now, intent=asked)
     if now.intent == "thank" and not now.parts:
-        asked = question_beside_greeting(now)
+        asked = question_beside_courtesy(now)
         if asked is not None:
             # "thank you so much how do i sign up": you're welcome, then the answer.
             plan.add(WELCOME)

@@ -137,11 +137,6 @@ def said_for_itself(piece: str) -> bool:
     return (_COURTESY.fullmatch(piece) is not None or _GREETING.fullmatch(piece) is not None) and not _asks(piece)
 
 
-def _kept(piece: str) -> bool:
-    """A piece long enough to ask something, a question, or a greeting or thanks said for itself."""
-    return len(_WORD.findall(piece)) >= MIN_PART_WORDS or piece.endswith("?") or said_for_itself(piece)
-
-
 def split_questions(text: str) -> List[str]:
     """The questions of a message in order; one item when it asks one thing."""
     # Each piece, and whether a sentence ends with it.
@@ -151,7 +146,14 @@ def split_questions(text: str) -> List[str]:
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
             pieces.extend((part, index == len(parts) - 1) for index, part in enumerate(parts))
-    questions = [(p, end) for p, end in pieces if _kept(p)]
+    # Each piece long enough to ask something, a question, or a greeting or thanks said for
+    # itself (read once here: `courtesy`).
+    marked = [(p, end, said_for_itself(p)) for p, end in pieces]
+    questions = [
+        (p, end, courtesy)
+        for p, end, courtesy in marked
+        if courtesy or len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
+    ]
     if len(questions) < 2:
         return [text]
     # Statements before a question are its context ("I have IBS. Is fiber ok for me?", "I
@@ -161,8 +163,8 @@ def split_questions(text: str) -> List[str]:
     asked: List[str] = []
     context: List[str] = []
     courtesies: List[int] = []  # the indexes in `asked` of greetings and thanks said for themselves
-    for piece, ends_sentence in questions:
-        if said_for_itself(piece):
+    for piece, ends_sentence, courtesy in questions:
+        if courtesy:
             # "Thanks so much, this helped! How do I apply?", "Hi there! 👋 What is leaky
             # gut?": said for itself, not context of the question (read with it, a thanks
             # or a greeting outweighs a short question).
