@@ -70,7 +70,7 @@ MIN_PART_WORDS = 2
 # Where one question ends and the next begins: a sentence end, or a joining word followed by
 # a question word ("what causes it and how do I fix it?").
 _QUESTION_START = (
-    r"(?:what|what's|whats|how|why|when|where|which|who|is|are|can|could|should|do|does|did|"
+    r"(?:what|what's|whats|wat|wats|wut|how|why|when|where|which|who|whose|is|are|can|could|should|do|does|did|"
     r"will|would|any|tell me|also|and|then)"
 )
 _QUESTION_START_ES_FR = (
@@ -145,14 +145,14 @@ def split_questions(text: str) -> List[str]:
         numbered = len(_NUMBERED.findall(sentence)) >= 2
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
-            pieces.extend((part, index == len(parts) - 1) for index, part in enumerate(parts))
+            pieces.extend(_subjects_listed(parts, item))
     # Each piece long enough to ask something, a question, or a greeting or thanks said for
     # itself (read once here: `courtesy`).
     marked = [(p, end, said_for_itself(p)) for p, end in pieces]
     questions = [
         (p, end, courtesy)
         for p, end, courtesy in marked
-        if courtesy or len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
+        if courtesy or len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?") or _SUBJECT_ASKED in p
     ]
     if len(questions) < 2:
         return [text]
@@ -173,6 +173,9 @@ def split_questions(text: str) -> List[str]:
             else:
                 courtesies.append(len(asked))
                 asked.append(piece)
+        elif _SUBJECT_ASKED in piece:
+            asked.append(" ".join(context + [piece.replace(_SUBJECT_ASKED, "")]))
+            context = []
         elif _asks(piece):
             asked.append(" ".join(context + [piece]))
             context = []
@@ -187,6 +190,60 @@ def split_questions(text: str) -> List[str]:
     # At most MAX_PARTS questions; greetings and thanks beside them do not count.
     kept = [i for i in range(len(asked)) if i not in courtesies][:MAX_PARTS]
     return [q for i, q in enumerate(asked) if i in courtesies or i in kept]
+
+
+# Subjects named in a list before a question ("symptoms, causes, and what can I do about
+# it?", "typical symptoms, and what is it linked to?"): each is asked about. A subject is
+# a few words that name something: no verb or person of a statement ("I have IBS"), no
+# word about the message itself ("quick question", "sorry").
+_SUBJECT_ASKED = "\x00"
+MAX_SUBJECT_WORDS = 4
+_QUESTION_OPENING = re.compile(rf"{_OPENERS}{_QUESTION_START}\b")
+_NOT_A_SUBJECT = re.compile(
+    r"\b(?:i|i'?m|im|i'?ve|my|me|we|our|us|you|your|u|he|she|his|her|they|their|it|its|this|that|"
+    r"is|are|was|were|am|be|been|have|has|had|do|does|did|can|could|will|would|should|"
+    r"q|qs|question|questions|thing|things|query|sorry|ok|okay|so|hey|hi|hello|lol|haha|well|"
+    r"honestly|also|btw|pls|please|thanks|thank|hola|bonjour|quick|real|first|go|here|general|anyway|wait|"
+    r"nvm|not|if|besides|beyond|apart|sounds|actually|unrelated|vs|or|mom|mum|dad|patient|an|article|"
+    r"what)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_subject(piece: str) -> bool:
+    words = _WORD.findall(piece)
+    named = re.sub(r"\bof (?:it|them)\b", "", piece, flags=re.IGNORECASE)
+    return 1 <= len(words) <= MAX_SUBJECT_WORDS and _NOT_A_SUBJECT.search(named) is None
+
+
+def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool]]:
+    """The pieces of one sentence, each with whether it ends the sentence; a piece that
+    lists subjects before the question that follows it, with "and" ("symptoms, causes, and
+    what can I do?") or as a list of several, becomes one question per subject (marked
+    with `_SUBJECT_ASKED`)."""
+    out: List[Tuple[str, bool]] = []
+    for index, piece in enumerate(parts):
+        following = parts[index + 1] if index + 1 < len(parts) else ""
+        heading, _, listed = piece.rpartition(":")
+        # "fiber: grams per day" asks about fiber's grams; "writing notes: symptoms" about
+        # the symptoms.
+        if heading and _names_subject(heading):
+            listed, heading = f"{heading} {listed}", ""
+        subjects = [s.strip() for s in listed.split(",") if s.strip()]
+        joined = len(subjects) > 1 or re.search(rf"{re.escape(piece)},?\s+and\s", item) is not None
+        if (
+            joined
+            and _QUESTION_OPENING.match(following.lower())
+            and not _asks(piece)
+            and all(_names_subject(s) for s in subjects)
+        ):
+            if heading:
+                # "I'm pregnant: fiber per day, and ...": the statement goes with the first.
+                subjects[0] = f"{heading}: {subjects[0]}"
+            out.extend((s + _SUBJECT_ASKED, False) for s in subjects)
+        else:
+            out.append((piece, index == len(parts) - 1))
+    return out
 
 
 def _asks(piece: str) -> bool:

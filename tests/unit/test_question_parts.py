@@ -53,6 +53,22 @@ from practice.nlu.safety_guard import PART_OF_KEY
             "Two questions: 1) do doctors recognize it 2) what are the symptoms",
             ["Two questions: do doctors recognize it", "what are the symptoms"],
         ),
+        # misspelt and possessive question words open a question too
+        ("wat causes leaky gut n how do u fix it", ["wat causes leaky gut", "how do u fix it"]),
+        (
+            "Whose article is this, and what sources did she use?",
+            ["Whose article is this", "what sources did she use?"],
+        ),
+        # subjects named before a question, with "and" or as a list, are asked about
+        ("Typical symptoms, and what is it linked to?", ["Typical symptoms", "what is it linked to?"]),
+        (
+            "Fiber per day, good sources of it, and does exercise help too?",
+            ["Fiber per day", "good sources of it", "does exercise help too?"],
+        ),
+        (
+            "I am writing notes: typical symptoms, and which conditions is it linked to?",
+            ["I am writing notes: typical symptoms", "which conditions is it linked to?"],
+        ),
     ],
 )
 def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
@@ -68,6 +84,12 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         "What foods should my daughter (she's 9) eat more of for a healthy gut?",  # not a numbered list
         "how do i know if its SIBO and not leaky gut?",  # "if" without a comma asks the same question
         "Je pense que c'est le gluten et que ça gonfle, c'est possible ?",  # "et que" joins no question
+        # a subject before a question without "and" is its context, not a question of its own
+        "kimchi vs sauerkraut, which is better for the gut?",
+        "nursing mom here, how much fiber per day should I have?",
+        # an opener or a statement before "and" is no subject
+        "In general, and what foods help?",
+        "I have IBS and what fiber is ok?",
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
