@@ -405,6 +405,7 @@ class Understanding:
     leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
     fiber_amount: bool = False  # "how much fiber ...?" without a word of increasing it
     safety_doubt: bool = False  # the safety model reads a kind as likely, not surely: no offer
+    off_domain: bool = False  # a follow-up reading with no word of the domain ("how to fix a tap")
 
     @property
     def ranking(self) -> Tuple[str, ...]:
@@ -620,6 +621,10 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
             # "thank you so much how do i sign up": you're welcome, then the answer.
             plan.add(WELCOME)
             now = replace(now, intent=asked)
+    if now.off_domain and history.topic is None and not now.parts and follow_up_of_intent(now.intent):
+        # "best way to clean an oven without harsh chemicals" reads as "how?", but nothing
+        # was said to follow up on and no word of it is the practice's: out of scope.
+        now = replace(now, intent=OUT_OF_SCOPE)
     if continues_topic(now, history.topic):
         now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
     elif stays_on_topic(now, history.topic):

@@ -93,6 +93,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         leading=is_leading(parse_data.get("text") or ""),
         fiber_amount=asks_fiber_amount(parse_data.get("text") or ""),
         safety_doubt=parse_data.get("safety_doubt") is not None,
+        off_domain=bool(parse_data.get("off_domain")),
     )
 
 

@@ -39,6 +39,8 @@ from practice.nlu.vocabulary_guard import spellings
 MODEL_FILE = "domain_gate.json"
 OUT_OF_SCOPE = "out_of_scope"
 DOMAIN_SCORE = "domain_score"
+# Set on a follow-up the gate would have called out of scope ("how to jump start a car").
+OFF_DOMAIN_KEY = "off_domain"
 # Never overridden here; the SafetyGuard after the fallback forces them from patterns too.
 # The article's core words: a message naming one of them is never off topic.
 _CORE_DOMAIN = re.compile(
@@ -579,6 +581,10 @@ class DomainGate(GraphComponent):
                 continue
             # A dialogue act is kept unless VocabularyGuard zeroed it (then it was no finding).
             if intent.get(INTENT_NAME_KEY) in acts and intent.get("confidence"):
+                if intent.get(INTENT_NAME_KEY) in FOLLOW_UP_INTENTS:
+                    # "best way to clean an oven": a follow-up only when something was
+                    # said before it; the turn policy knows (practice/dialogue/plan.py).
+                    message.set(OFF_DOMAIN_KEY, True, add_to_output=True)
                 continue
             # A message VocabularyGuard zeroed goes to the fallback ("blorp zzkq", other
             # languages) unless most of its content words are real words seen in training.

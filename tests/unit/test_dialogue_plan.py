@@ -118,6 +118,13 @@ def test_a_follow_up_with_no_topic_asks_to_rephrase() -> None:
     assert said("ask_followup_amount", History()) == ["utter_please_rephrase"]
 
 
+def test_a_follow_up_with_no_word_of_the_domain_and_nothing_before_it_is_out_of_scope() -> None:
+    away = Understanding(intent="ask_followup_how", confidence=0.8, off_domain=True)
+    assert plan_turn(away, History()) == ["utter_out_of_scope"]
+    # After an answer it follows up on that answer ("how do I do that?").
+    assert plan_turn(away, History(offered=True, topic="fiber_amount"))[0] == "utter_ask_fiber_increase"
+
+
 def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
     history = History(offered=True, topic="linked_conditions")
     now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)

@@ -21,6 +21,7 @@ from practice.nlu import domain_gate
 from practice.nlu.domain_gate import (
     DOMAIN_SCORE,
     MODEL_FILE,
+    OFF_DOMAIN_KEY,
     DomainGate,
     GateModel,
     chitchat_negatives,
@@ -152,6 +153,15 @@ def test_safety_intents_and_dialogue_acts_are_never_overridden(storage: LocalMod
     message = run(trained(storage), "bank mortgage flight", intent)
     assert message.get(INTENT)["name"] == intent
     assert message.get(DOMAIN_SCORE) < 0.5
+
+
+def test_a_follow_up_with_no_domain_evidence_is_kept_and_marked(storage: LocalModelStorage) -> None:
+    """The turn policy decides: a follow-up of what was said, or out of scope with nothing said."""
+    component = trained(storage)
+    away = run(component, "bank mortgage flight", "ask_followup_how")
+    assert away.get(INTENT)["name"] == "ask_followup_how"
+    assert away.get(OFF_DOMAIN_KEY) is True
+    assert run(component, "probiotics for my gut", "ask_followup_how").get(OFF_DOMAIN_KEY) is None
 
 
 def test_a_dialogue_act_the_vocabulary_guard_zeroed_is_no_finding(storage: LocalModelStorage) -> None:
