@@ -279,6 +279,26 @@ def asks_price(text: str) -> bool:
     return _PRICE.search(text) is not None
 
 
+# "who wrote Pride and Prejudice?": the author answer is about this article only. What a
+# "who wrote ..." question names, when it is not the article (this, it, the piece, the
+# post, her, leaky gut ...), is another work: out of scope.
+_WHO_WROTE = re.compile(
+    r"\bwho(?:'s| is)? (?:wrote|writes|authored|the author of|the writer of)\s+(?P<work>.+)", re.IGNORECASE
+)
+_THIS_ARTICLE = re.compile(
+    r"^(?:this|that|it|these|those|all (?:this|that)|you|your|her|leaky gut|(?:about|on) leaky gut|"
+    r"the (?:\w+ ){0,2}(?:article|piece|post|blog|page|text|site|website|stuff|info|information|content|"
+    r"stud(?:y|ies)|research|references|sources|papers?)s?)\b",
+    re.IGNORECASE,
+)
+
+
+def names_other_work(text: str) -> bool:
+    """A "who wrote ...?" question about another work than the article."""
+    match = _WHO_WROTE.search(text)
+    return match is not None and _THIS_ARTICLE.match(match.group("work").strip(" '\"")) is None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

@@ -17,6 +17,7 @@ from practice.dialogue.plan import (
     FALLBACK,
     KIND_OF_SAFETY_INTENT,
     LINK_RESPONSES,
+    OUT_OF_SCOPE,
     PRICE_READINGS,
     History,
     Part,
@@ -28,6 +29,7 @@ from practice.dialogue.plan import (
     is_leading,
     is_question,
     mentions_ibs,
+    names_other_work,
     plan_turn,
     refers_back,
     topic_of_intent,
@@ -49,6 +51,14 @@ def priced(intent: str, text: str) -> str:
     return "request_coach" if intent in PRICE_READINGS and asks_price(text) else intent
 
 
+def as_asked(intent: str, text: str) -> str:
+    """The classifier's intent, corrected where the words say more: the price of the
+    coaching, and "who wrote <another work>?" (out of scope, not the article's author)."""
+    if intent == "ask_author" and names_other_work(text):
+        return OUT_OF_SCOPE
+    return priced(intent, text)
+
+
 def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
     """The questions of a message as parts; one that points back at a subject the article
     does not cover is about that subject too ("what is the AIP diet, and should I try it?")."""
@@ -59,7 +69,7 @@ def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
         if not_covered is None and subject is not None and refers_back(question.get("text") or ""):
             not_covered = subject
         subject = not_covered or subject
-        intent = priced(question.get("intent") or FALLBACK, question.get("text") or "")
+        intent = as_asked(question.get("intent") or FALLBACK, question.get("text") or "")
         parts.append(Part(intent, not_covered, float(question.get("confidence") or 0.0)))
     return tuple(parts)
 
@@ -68,7 +78,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
     """The planner's view of one parsed message (the keys the NLU components add)."""
     parse_data = parse_data or {}
     intent_data = parse_data.get("intent") or {}
-    intent = priced(intent_data.get("name") or FALLBACK, parse_data.get("text") or "")
+    intent = as_asked(intent_data.get("name") or FALLBACK, parse_data.get("text") or "")
     confidence = float(intent_data.get("confidence") or 0.0)
     parts = parts_of(parse_data.get("parts") or [])
     if not parts and parse_data.get("not_covered"):

@@ -462,6 +462,27 @@ def test_a_coaching_question_about_the_price_gets_the_price_answer(text: str, in
     assert ("utter_request_coach" in plan_turn(two, History(offered=True))) is price
 
 
+@pytest.mark.parametrize(
+    "text, other",
+    [
+        ("who wrote pride and prejudice", True),
+        ("Who wrote 'One Hundred Years of Solitude'?", True),
+        ("who wrote this", False),
+        ("who wrote the leaky gut article?", False),
+        ("who wrote this info on leaky gut", False),
+        ("whos the author of this blog", False),
+        ("who wrote the studies it cites", False),
+        ("is the author a dietitian", False),
+    ],
+)
+def test_who_wrote_another_work_is_out_of_scope(text: str, other: bool) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    now = understanding_of({"text": text, "intent": {"name": "ask_author", "confidence": 0.9}})
+    assert (now.intent == "out_of_scope") is other
+    assert (plan_turn(now, History()) == ["utter_out_of_scope"]) is other
+
+
 def test_a_message_in_safety_doubt_gets_its_answer_and_no_offer_it_did_not_ask_for() -> None:
     doubtful = Understanding(intent="ask_probiotics", safety_doubt=True)
     assert plan_turn(doubtful, History()) == ["utter_ask_probiotics"]
