@@ -354,13 +354,18 @@ def stays_on_topic(now: "Understanding", topic: Optional[str]) -> bool:
     Every reading the classifier gave keeps its probability, and the current topic gets
     TOPIC_HEAD_START more: another topic still wins when the classifier is sure of it
     ("ok, and what causes it?"). Not for a message of several questions, a safety signal,
-    another language, a sure dialogue act ("thanks, bye") or after the application steps.
+    another language, a sure dialogue act ("thanks, bye"), after the application steps, or
+    a message read as another topic that is not elliptic (it says what it asks).
     """
     if topic is None or topic == "apply" or now.parts or now.safety or now.language != "en":
         return False
     if not 0 < now.words <= MAX_TOPIC_FOLLOW_UP_WORDS or not now.scores:
         return False
     if now.intent in DIALOGUE_ACTS and now.confidence >= SURE_CONFIDENCE:
+        return False
+    if topic_of_intent(now.intent) is not None and not now.elliptic:
+        # "ok she's a dietitian. what would she tell me to eat?" after the author: a
+        # question that says what it asks, read as another topic, keeps its reading.
         return False
     intent = f"ask_{topic}"
     scores = dict(now.scores)

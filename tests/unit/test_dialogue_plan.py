@@ -309,6 +309,13 @@ def test_a_short_follow_up_keeps_the_topic_unless_another_reading_is_far_better(
         intent="ask_causes", confidence=0.9, scores=(("ask_causes", 0.9), ("ask_symptoms", 0.05)), words=5
     )
     assert not stays_on_topic(sure, "symptoms")
+    # "ok she's a dietitian. what would she tell me to eat?" after the author: unsure, but it
+    # says what it asks; only an elliptic message ("and what about that?") leans on the topic.
+    says = Understanding(
+        intent="ask_foods_to_eat", confidence=0.45, scores=(("ask_foods_to_eat", 0.45), ("ask_author", 0.3)), words=10
+    )
+    assert not stays_on_topic(says, "author")
+    assert stays_on_topic(replace(says, elliptic=True), "author")
 
 
 @pytest.mark.parametrize(
