@@ -70,6 +70,11 @@ def test_article_questions_are_not_marked_as_not_covered(rules: ContextRules, te
         ("I'm 20 weeks pregnant, what should I eat?", ["pregnancy"], None),
         ("my 6 year old has tummy aches, what can he eat", ["child"], None),
         ("I'm allergic to walnuts and soy, which foods help?", ["allergy"], ["walnuts", "soy"]),
+        ("My 12-year-old has IBS. Which fibers are ok?", ["child"], None),
+        ("nursing my 4 month old, what should I cut back on?", ["breastfeeding"], None),
+        ("just finished 3 rounds of antibiotics, are probiotic foods good?", ["medication"], None),
+        ("lentils make me bloat so I skip them. what fiber is ok?", ["allergy"], ["lentils"]),
+        ("I've had psoriasis for years, is it linked?", ["condition"], None),
     ],
 )
 def test_the_visitor_s_situation_is_read(
