@@ -299,6 +299,22 @@ def names_other_work(text: str) -> bool:
     return match is not None and _THIS_ARTICLE.match(match.group("work").strip(" '\"")) is None
 
 
+# "what else?", "what else can?", "anything else?": more of the list just given (another
+# cause after the causes, another food after the foods), asked with no word of its own.
+_MORE_OF_THE_SAME = re.compile(
+    r"^\W*(?:and |so |ok |okay |hmm |alright )?(?:what|anything|any|which) ?(?:else|others?|more)\b"
+    r"(?: (?:is|are|can|could|should|does|do|would|will|goes|go|is there|are there|then|too))*\W*$",
+    re.IGNORECASE,
+)
+# The list a "what else?" asks more of, when the answer given is a part of a longer one.
+_LIST_OF = {"probiotics": "foods_to_eat", "gluten": "foods_to_avoid"}
+
+
+def asks_more_of_the_same(text: str) -> bool:
+    """ "what else?" and the like: more of what the previous answer listed."""
+    return _MORE_OF_THE_SAME.match(text.strip()) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 
@@ -429,6 +445,7 @@ class Understanding:
     question: bool = False  # a question mark or a question word first
     leading: bool = False  # "..., right?", "isn't it ...?": answered without a bare yes or no
     fiber_amount: bool = False  # "how much fiber ...?" without a word of increasing it
+    more_of_the_same: bool = False  # "what else?", "what else can?": more of the list just given
     safety_doubt: bool = False  # the safety model reads a kind as likely, not surely: no offer
     off_domain: bool = False  # a follow-up reading with no word of the domain ("how to fix a tap")
 
@@ -650,7 +667,10 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         # "best way to clean an oven without harsh chemicals" reads as "how?", but nothing
         # was said to follow up on and no word of it is the practice's: out of scope.
         now = replace(now, intent=OUT_OF_SCOPE)
-    if continues_topic(now, history.topic):
+    if now.more_of_the_same and history.topic is not None and not now.parts:
+        topic = _LIST_OF.get(history.topic, history.topic)
+        now = replace(now, intent=f"ask_{topic}", confidence=1.0)
+    elif continues_topic(now, history.topic):
         now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
     elif stays_on_topic(now, history.topic):
         # Its confidence is the topic's own: an unsure reading is still resolved as a short

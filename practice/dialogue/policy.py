@@ -23,6 +23,7 @@ from practice.dialogue.plan import (
     Part,
     Understanding,
     asks_fiber_amount,
+    asks_more_of_the_same,
     asks_price,
     follow_up_kind,
     is_elliptic,
@@ -92,6 +93,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         language=parse_data.get("language") or "en",
         confidence=confidence,
         elliptic=is_elliptic(parse_data.get("text") or ""),
+        more_of_the_same=asks_more_of_the_same(parse_data.get("text") or ""),
         follow_up=follow_up_kind(parse_data.get("text") or ""),
         scores=tuple(
             (r["name"], float(r.get("confidence") or 0.0))

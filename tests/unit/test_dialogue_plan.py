@@ -125,6 +125,27 @@ def test_a_follow_up_with_no_word_of_the_domain_and_nothing_before_it_is_out_of_
     assert plan_turn(away, History(offered=True, topic="fiber_amount"))[0] == "utter_ask_fiber_increase"
 
 
+@pytest.mark.parametrize(
+    "text, more",
+    [
+        ("what else?", True),
+        ("what else can?", True),
+        ("and anything else", True),
+        ("what other causes are there?", False),
+        ("what else besides stress?", False),
+    ],
+)
+def test_what_else_asks_more_of_the_list_just_given(text: str, more: bool) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    now = understanding_of({"text": text, "intent": {"name": "ask_topics", "confidence": 0.6}})
+    assert now.more_of_the_same is more
+    if more:
+        assert plan_turn(now, History(offered=True, topic="causes")) == ["utter_ask_causes"]
+        # After the probiotics, more of the foods they are part of.
+        assert plan_turn(now, History(offered=True, topic="probiotics")) == ["utter_ask_foods_to_eat"]
+
+
 def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
     history = History(offered=True, topic="linked_conditions")
     now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)
