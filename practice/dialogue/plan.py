@@ -315,6 +315,21 @@ def asks_more_of_the_same(text: str) -> bool:
     return _MORE_OF_THE_SAME.match(text.strip()) is not None
 
 
+# "what is it, what causes it, and how do I fix it?": the first of several questions asks
+# what the message is about, the article's subject (read alone, "what is it" is a
+# follow-up of whatever was said before).
+_WHAT_IS_IT = re.compile(
+    r"(?:^|:\s*)\W*(?:so |ok |okay |and |first,? |1\W+)?(?:what|wat|wht)(?:'s|s| is) (?:it|this|that)"
+    r"(?: exactly| actually| even| anyway)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_what_it_is(text: str) -> bool:
+    """ "what is it": the first of several questions, asking about the article's subject."""
+    return _WHAT_IS_IT.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

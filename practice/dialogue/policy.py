@@ -25,6 +25,7 @@ from practice.dialogue.plan import (
     asks_fiber_amount,
     asks_more_of_the_same,
     asks_price,
+    asks_what_it_is,
     follow_up_kind,
     is_elliptic,
     is_leading,
@@ -65,7 +66,10 @@ def parts_of(questions: List[Dict[str, Any]]) -> Tuple[Part, ...]:
     does not cover is about that subject too ("what is the AIP diet, and should I try it?")."""
     parts: List[Part] = []
     subject: Any = None
-    for question in questions:
+    for index, question in enumerate(questions):
+        if index == 0 and len(questions) > 1 and asks_what_it_is(question.get("text") or ""):
+            parts.append(Part("ask_what_is_leaky_gut", None, float(question.get("confidence") or 0.0)))
+            continue
         not_covered = question.get("not_covered")
         if not_covered is None and subject is not None and refers_back(question.get("text") or ""):
             not_covered = subject

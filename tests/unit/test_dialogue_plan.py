@@ -146,6 +146,20 @@ def test_what_else_asks_more_of_the_list_just_given(text: str, more: bool) -> No
         assert plan_turn(now, History(offered=True, topic="probiotics")) == ["utter_ask_foods_to_eat"]
 
 
+def test_what_is_it_first_of_several_questions_asks_what_leaky_gut_is() -> None:
+    from practice.dialogue.policy import understanding_of
+
+    questions = [
+        {"text": "what is it", "intent": "ask_followup_source", "confidence": 0.5},
+        {"text": "what causes it", "intent": "ask_causes", "confidence": 0.9},
+    ]
+    now = understanding_of({"text": "what is it, what causes it", "intent": {"name": "ask_causes"}, "parts": questions})
+    assert [p.intent for p in now.parts] == ["ask_what_is_leaky_gut", "ask_causes"]
+    # Second, it stays as the classifier read it.
+    now = understanding_of({"text": "x", "intent": {"name": "ask_causes"}, "parts": questions[::-1]})
+    assert [p.intent for p in now.parts] == ["ask_causes", "ask_followup_source"]
+
+
 def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
     history = History(offered=True, topic="linked_conditions")
     now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)
