@@ -160,6 +160,16 @@ def test_what_is_it_first_of_several_questions_asks_what_leaky_gut_is() -> None:
     assert [p.intent for p in now.parts] == ["ask_causes", "ask_followup_source"]
 
 
+def test_a_leading_question_read_as_a_dialogue_act_gets_its_article_answer() -> None:
+    # "you don't really need that much fiber, do you?": the tag reads as a "no".
+    scores = (("deny", 0.5), ("ask_fiber_amount", 0.3), ("goodbye", 0.1))
+    now = Understanding(intent="deny", confidence=0.5, scores=scores, leading=True)
+    assert plan_turn(now, History(offered=True))[:2] == ["utter_premise", "utter_ask_fiber_amount"]
+    # Out of scope stays out of scope ("my gut tells me to sell my shares, should i?").
+    away = replace(now, intent="out_of_scope", scores=(("out_of_scope", 0.6), ("ask_what_to_do", 0.3)))
+    assert plan_turn(away, History(offered=True)) == ["utter_out_of_scope"]
+
+
 def test_an_unsure_elliptic_message_continues_the_current_topic() -> None:
     history = History(offered=True, topic="linked_conditions")
     now = Understanding(intent="nlu_fallback", confidence=0.35, elliptic=True)
