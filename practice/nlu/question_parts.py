@@ -139,20 +139,20 @@ def said_for_itself(piece: str) -> bool:
 
 def split_questions(text: str) -> List[str]:
     """The questions of a message in order; one item when it asks one thing."""
-    # Each piece, and whether a sentence ends with it.
-    pieces: List[Tuple[str, bool]] = []
+    # Each piece, whether a sentence ends with it, and whether it is a subject asked about.
+    pieces: List[Tuple[str, bool, bool]] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         numbered = len(_NUMBERED.findall(sentence)) >= 2
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]
             pieces.extend(_subjects_listed(parts, item))
-    # Each piece long enough to ask something, a question, or a greeting or thanks said for
-    # itself (read once here: `courtesy`).
-    marked = [(p, end, said_for_itself(p)) for p, end in pieces]
+    # Each piece long enough to ask something, a question, a subject asked about, or a
+    # greeting or thanks said for itself (read once here: `courtesy`).
+    marked = [(p, end, subject, said_for_itself(p)) for p, end, subject in pieces]
     questions = [
-        (p, end, courtesy)
-        for p, end, courtesy in marked
-        if courtesy or len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?") or _SUBJECT_ASKED in p
+        (p, end, subject, courtesy)
+        for p, end, subject, courtesy in marked
+        if courtesy or subject or len(_WORD.findall(p)) >= MIN_PART_WORDS or p.endswith("?")
     ]
     if len(questions) < 2:
         return [text]
@@ -163,7 +163,7 @@ def split_questions(text: str) -> List[str]:
     asked: List[str] = []
     context: List[str] = []
     courtesies: List[int] = []  # the indexes in `asked` of greetings and thanks said for themselves
-    for piece, ends_sentence, courtesy in questions:
+    for piece, ends_sentence, subject, courtesy in questions:
         if courtesy:
             # "Thanks so much, this helped! How do I apply?", "Hi there! 👋 What is leaky
             # gut?": said for itself, not context of the question (read with it, a thanks
@@ -173,10 +173,7 @@ def split_questions(text: str) -> List[str]:
             else:
                 courtesies.append(len(asked))
                 asked.append(piece)
-        elif _SUBJECT_ASKED in piece:
-            asked.append(" ".join(context + [piece.replace(_SUBJECT_ASKED, "")]))
-            context = []
-        elif _asks(piece):
+        elif subject or _asks(piece):
             asked.append(" ".join(context + [piece]))
             context = []
         elif asked and ends_sentence and not context and len(asked) - 1 not in courtesies:
@@ -196,9 +193,9 @@ def split_questions(text: str) -> List[str]:
 # it?", "typical symptoms, and what is it linked to?"): each is asked about. A subject is
 # a few words that name something: no verb or person of a statement ("I have IBS"), no
 # word about the message itself ("quick question", "sorry").
-_SUBJECT_ASKED = "\x00"
 MAX_SUBJECT_WORDS = 4
 _QUESTION_OPENING = re.compile(rf"{_OPENERS}{_QUESTION_START}\b")
+_AND_NEXT = re.compile(r",?\s+and\s")
 _NOT_A_SUBJECT = re.compile(
     r"\b(?:i|i'?m|im|i'?ve|my|me|we|our|us|you|your|u|he|she|his|her|they|their|it|its|this|that|"
     r"is|are|was|were|am|be|been|have|has|had|do|does|did|can|could|will|would|should|"
@@ -216,12 +213,22 @@ def _names_subject(piece: str) -> bool:
     return 1 <= len(words) <= MAX_SUBJECT_WORDS and _NOT_A_SUBJECT.search(named) is None
 
 
-def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool]]:
-    """The pieces of one sentence, each with whether it ends the sentence; a piece that
-    lists subjects before the question that follows it, with "and" ("symptoms, causes, and
-    what can I do?") or as a list of several, becomes one question per subject (marked
-    with `_SUBJECT_ASKED`)."""
-    out: List[Tuple[str, bool]] = []
+def _joined_by_and(piece: str, item: str) -> bool:
+    """The piece stands before an "and" in its sentence ("typical symptoms, and ...")."""
+    start = item.find(piece)
+    while start != -1:
+        if _AND_NEXT.match(item, start + len(piece)):
+            return True
+        start = item.find(piece, start + 1)
+    return False
+
+
+def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool, bool]]:
+    """The pieces of one sentence, each with whether it ends the sentence and whether it is
+    a subject asked about: a piece that lists subjects before the question that follows
+    it, with "and" ("symptoms, causes, and what can I do?") or as a list of several,
+    becomes one question per subject."""
+    out: List[Tuple[str, bool, bool]] = []
     for index, piece in enumerate(parts):
         following = parts[index + 1] if index + 1 < len(parts) else ""
         heading, _, listed = piece.rpartition(":")
@@ -230,19 +237,19 @@ def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool]]:
         if heading and _names_subject(heading):
             listed, heading = f"{heading} {listed}", ""
         subjects = [s.strip() for s in listed.split(",") if s.strip()]
-        joined = len(subjects) > 1 or re.search(rf"{re.escape(piece)},?\s+and\s", item) is not None
         if (
-            joined
-            and _QUESTION_OPENING.match(following.lower())
+            _QUESTION_OPENING.match(following.lower())
             and not _asks(piece)
+            and subjects
             and all(_names_subject(s) for s in subjects)
+            and (len(subjects) > 1 or _joined_by_and(piece, item))
         ):
             if heading:
                 # "I'm pregnant: fiber per day, and ...": the statement goes with the first.
                 subjects[0] = f"{heading}: {subjects[0]}"
-            out.extend((s + _SUBJECT_ASKED, False) for s in subjects)
+            out.extend((s, False, True) for s in subjects)
         else:
-            out.append((piece, index == len(parts) - 1))
+            out.append((piece, index == len(parts) - 1, False))
     return out
 
 
