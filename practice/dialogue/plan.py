@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Pattern, Sequence, Tuple
 
 # --- intents and the responses that answer them ---------------------------------------------
 SAFETY_INTENT_OF_KIND: Dict[str, str] = {
@@ -163,7 +163,8 @@ _FOLLOW_UP_TARGETS: Dict[str, Dict[str, Optional[str]]] = {
         "diagnosis": "am_i_affected",
         "ageing": "ageing",
         "fiber_increase": "fiber_increase",
-        "fiber_amount": "fiber_increase",
+        # "I'm at 10 g, is that bad?", "is that a lot?": the amount, measured against it.
+        "fiber_amount": "fiber_amount",
     },
     "more": {
         "coaching": "apply",
@@ -336,6 +337,61 @@ def asks_what_it_is(text: str) -> bool:
     return _WHAT_IS_IT.search(text) is not None
 
 
+# What a follow-up asks next, by its own words, of the answer it follows: (the topic that
+# answers it, the topics it may follow, its words). The classifier reads such a follow-up
+# by the word it repeats from the answer ("what foods fight that kind of inflammation?"
+# after the immune reaction, "ok so what do I do without a test?" after the diagnosis) and
+# gives the same answer again; the words say what is asked of it.
+_NEXT_QUESTIONS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
+    # "what makes those gaps appear?", "and what loosens them?", "the reason it happens?"
+    (
+        "causes",
+        frozenset({"what_is_leaky_gut", "immune_reaction"}),
+        re.compile(
+            r"\b(?:what|wat|wht)(?: \w+){0,2} (?:causes?|makes?|loosens?|triggers?|damages?|opens?|breaks?)"
+            r"\b(?! (?:me|you|it worse|them worse|it better|it go))"
+            r"|\bthe reason (?:it|this|that|they|those|these|the)\b"
+            r"|\bwhy do(?:es)? (?:they|those|these|it|the (?:gaps|junctions|lining|wall)) "
+            r"(?:get|become|go|open|happen|loosen)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    # "ok and what do I replace them with?", "which ones are good instead?"
+    (
+        "foods_to_eat",
+        frozenset({"foods_to_avoid", "gluten"}),
+        re.compile(r"\b(?:instead|replace\w*|substitut\w*|swap\w*|alternatives?)\b", re.IGNORECASE),
+    ),
+    # "so what can I do at 70?", "ok fair. then what should I do?"
+    (
+        "what_to_do",
+        frozenset({"ageing", "diagnosis", "am_i_affected", "symptoms", "medical_recognition", "causes"}),
+        re.compile(
+            r"\bwhat (?:can|could|should|do|would|am) (?:i|we|someone|people|he|she|they|one)(?: \w+){0,3} "
+            r"(?:do|try|supposed to do)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def asks_next(text: str) -> Tuple[Tuple[str, FrozenSet[str]], ...]:
+    """(topic, the topics it may follow) for each next question the follow-up's words ask."""
+    return tuple((topic, after) for topic, after, pattern in _NEXT_QUESTIONS if pattern.search(text))
+
+
+# "is she a real dietitian?" reads as "are you a real person?"; it asks about the author.
+_THIRD_PERSON = re.compile(r"\b(?:she|her|he|him|the author|the writer|gretchen)\b", re.IGNORECASE)
+_TO_THE_ASSISTANT = re.compile(
+    r"\b(?:you|u|ur|your|you'?re|yours|bot|robot|ai|chatbot|machine|program|computer)\b", re.IGNORECASE
+)
+
+
+def asks_about_someone_else(text: str) -> bool:
+    """A "real person?" question about her or him, not about the assistant."""
+    return _THIRD_PERSON.search(text) is not None and _TO_THE_ASSISTANT.search(text) is None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 
@@ -410,6 +466,16 @@ def stays_on_topic(now: "Understanding", topic: Optional[str]) -> bool:
     return now.intent != intent and max(scores, key=lambda name: scores[name]) == intent
 
 
+def next_topic(now: "Understanding", topic: Optional[str]) -> Optional[str]:
+    """The topic a follow-up asks next of the answer just given, when the classifier read it
+    as that answer again, a follow-up, or could not place it; None otherwise."""
+    if topic is None or now.parts or now.safety or now.language != "en":
+        return None
+    asked = next((asked for asked, after in now.next_questions if topic in after and asked != topic), None)
+    # Another topic the classifier read stays: its own words chose it.
+    return asked if topic_of_intent(now.intent) in (None, topic, asked) else None
+
+
 def understood_abroad(now: "Understanding") -> bool:
     """A Spanish or French message whose every question the classifier placed, surely enough
     to answer it in English (a fallback, out of scope or a safety intent is not placed)."""
@@ -469,6 +535,7 @@ class Understanding:
     more_of_the_same: bool = False  # "what else?", "what else can?": more of the list just given
     safety_doubt: bool = False  # the safety model reads a kind as likely, not surely: no offer
     off_domain: bool = False  # a follow-up reading with no word of the domain ("how to fix a tap")
+    next_questions: Tuple[Tuple[str, FrozenSet[str]], ...] = ()  # asks_next: what its words ask next
 
     @property
     def ranking(self) -> Tuple[str, ...]:
@@ -696,9 +763,13 @@ def plan_turn(now: Understanding, history: History) -> List[str]:
         )
         if asked is not None:
             now = replace(now, intent=asked, confidence=dict(now.scores)[asked])
+    asked_next = next_topic(now, history.topic)
     if now.more_of_the_same and history.topic is not None and not now.parts:
         topic = _LIST_OF.get(history.topic, history.topic)
         now = replace(now, intent=f"ask_{topic}", confidence=1.0)
+    elif asked_next is not None:
+        # "and what loosens them?" after what leaky gut is: the causes, not the same answer.
+        now = replace(now, intent=f"ask_{asked_next}", confidence=1.0)
     elif continues_topic(now, history.topic):
         now = replace(now, intent=f"ask_{history.topic}", confidence=1.0)
     elif stays_on_topic(now, history.topic):

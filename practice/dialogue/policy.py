@@ -22,8 +22,10 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
+    asks_about_someone_else,
     asks_fiber_amount,
     asks_more_of_the_same,
+    asks_next,
     asks_price,
     asks_what_it_is,
     follow_up_kind,
@@ -55,9 +57,12 @@ def priced(intent: str, text: str) -> str:
 
 def as_asked(intent: str, text: str) -> str:
     """The classifier's intent, corrected where the words say more: the price of the
-    coaching, and "who wrote <another work>?" (out of scope, not the article's author)."""
+    coaching, "who wrote <another work>?" (out of scope, not the article's author), and
+    "is she a real dietitian?" (the author, not "are you a bot?")."""
     if intent == "ask_author" and names_other_work(text):
         return OUT_OF_SCOPE
+    if intent == "bot_challenge" and asks_about_someone_else(text):
+        return "ask_author"
     return priced(intent, text)
 
 
@@ -110,6 +115,7 @@ def understanding_of(parse_data: Dict[str, Any]) -> Understanding:
         fiber_amount=asks_fiber_amount(parse_data.get("text") or ""),
         safety_doubt=parse_data.get("safety_doubt") is not None,
         off_domain=bool(parse_data.get("off_domain")),
+        next_questions=asks_next(parse_data.get("text") or ""),
     )
 
 

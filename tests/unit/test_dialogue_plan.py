@@ -146,6 +146,47 @@ def test_what_else_asks_more_of_the_list_just_given(text: str, more: bool) -> No
         assert plan_turn(now, History(offered=True, topic="probiotics")) == ["utter_ask_foods_to_eat"]
 
 
+@pytest.mark.parametrize(
+    "text, read, topic, expected",
+    [
+        # The classifier repeats the answer by the word the follow-up echoes from it.
+        ("and what loosens them?", "ask_what_is_leaky_gut", "what_is_leaky_gut", "utter_ask_causes"),
+        ("what makes those gaps appear", "ask_followup_source", "what_is_leaky_gut", "utter_ask_causes"),
+        ("ok and the reason it happens?", "ask_immune_reaction", "immune_reaction", "utter_ask_causes"),
+        ("ok and what do I replace them with?", "ask_foods_to_avoid", "foods_to_avoid", "utter_ask_foods_to_eat"),
+        ("which ones are good instead", "ask_gluten", "gluten", "utter_ask_foods_to_eat"),
+        ("ok so what do i do without a test", "ask_diagnosis", "diagnosis", "utter_ask_what_to_do"),
+        ("so what can i do at 70", "ask_what_to_do", "ageing", "utter_ask_what_to_do"),
+        # Not after an answer it does not follow: the reading stays.
+        ("what do I replace them with?", "ask_foods_to_avoid", "exercise", "utter_ask_foods_to_avoid"),
+        # Another topic the classifier read keeps its reading.
+        ("what makes them get loose, stress?", "ask_lifestyle", "what_is_leaky_gut", "utter_ask_lifestyle"),
+    ],
+)
+def test_a_follow_up_that_asks_the_next_question_gets_its_answer_not_the_same_again(
+    text: str, read: str, topic: str, expected: str
+) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    now = understanding_of({"text": text, "intent": {"name": read, "confidence": 0.7}})
+    assert plan_turn(now, History(offered=True, topic=topic)) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("is she a real dietitian?", "ask_author"),
+        ("is gretchen an actual person", "ask_author"),
+        ("are you a real person?", "bot_challenge"),
+        ("is she real or are you a bot", "bot_challenge"),
+    ],
+)
+def test_a_real_person_question_about_her_asks_about_the_author(text: str, intent: str) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    assert understanding_of({"text": text, "intent": {"name": "bot_challenge", "confidence": 0.9}}).intent == intent
+
+
 def test_what_is_it_first_of_several_questions_asks_what_leaky_gut_is() -> None:
     from practice.dialogue.policy import understanding_of
 

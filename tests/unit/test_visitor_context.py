@@ -25,6 +25,8 @@ def rules() -> ContextRules:
         ("are ice baths good for gut inflammation", "cold plunges and saunas"),
         ("can leaky gut turn into cancer", "cancer"),
         ("how long does it take to heal?", "how long healing takes"),
+        ("how long until i feel better", "how long healing takes"),
+        ("and how quickly will that work?", "how long healing takes"),
         ("can my husband catch it from me, is it contagious", "whether it is contagious"),
         ("what helps a newborn with colic", "infants"),
         ("how many glasses of kefir a day", "amounts of specific foods"),
