@@ -154,6 +154,10 @@ NEGATIVES = [
     "I lost 5 pounds after cutting out junk food",
     "how many calories should I eat a day?",
     "I eat about 2000 calories a day",
+    # the last digits of a larger number are no low target
+    "I'm aiming for about 1,800 calories a day like my doctor suggested",
+    "my plan says 2,400 calories max on training days",
+    "is a 1,500 calorie diet too low for a man?",
     "is a 200 calorie snack ok?",
     "can I take laxatives for constipation?",
     "is intermittent fasting good for leaky gut?",
