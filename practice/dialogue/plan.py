@@ -380,6 +380,21 @@ def asks_next(text: str) -> Tuple[Tuple[str, FrozenSet[str]], ...]:
     return tuple((topic, after) for topic, after, pattern in _NEXT_QUESTIONS if pattern.search(text))
 
 
+# "could your dietitian help me figure out which fibers?", "can gretchen help me with stress
+# stuff too?": whether the coaching would help, whatever subject the question names.
+_HELP_FROM_THE_COACH = re.compile(
+    r"\b(?:can|could|would|will|does|do)\s+(?:your |the |a |this )?(?:dietitian|dietician|coach|coaching|gretchen|"
+    r"nutritionist|she|one of you|you guys|practice)\s+(?:\w+\s+){0,2}(?:help|guide|coach|work with)\b"
+    r"|\bsomeone (?:who|that) (?:could|can|would) (?:guide|help|coach|work with) me\b",
+    re.IGNORECASE,
+)
+
+
+def asks_coach_for_help(text: str) -> bool:
+    """The visitor asks whether the practice's coach would help with something."""
+    return _HELP_FROM_THE_COACH.search(text) is not None
+
+
 # "is she a real dietitian?" reads as "are you a real person?"; it asks about the author.
 _THIRD_PERSON = re.compile(r"\b(?:she|her|he|him|the author|the writer|gretchen)\b", re.IGNORECASE)
 _TO_THE_ASSISTANT = re.compile(

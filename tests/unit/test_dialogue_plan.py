@@ -187,6 +187,26 @@ def test_a_real_person_question_about_her_asks_about_the_author(text: str, inten
     assert understanding_of({"text": text, "intent": {"name": "bot_challenge", "confidence": 0.9}}).intent == intent
 
 
+@pytest.mark.parametrize(
+    "text, read, intent",
+    [
+        ("can your dietitian help me figure out which fibers", "ask_fiber_ibs", "ask_coaching"),
+        ("could coaching help me go gluten free", "ask_gluten", "ask_coaching"),
+        ("can gretchen help me with stress stuff too or just food", "ask_lifestyle", "ask_coaching"),
+        ("is there someone who could guide me through this personally?", "nlu_fallback", "ask_coaching"),
+        # The price stays the price; a question that names no coach keeps its reading.
+        ("could the coach help me and what does it cost", "ask_coaching", "request_coach"),
+        ("can fiber help me with bloating", "ask_fiber_increase", "ask_fiber_increase"),
+        # A safety signal is never turned into a coaching question.
+        ("can your dietitian help me stop eating for good", "mention_disordered_eating", "mention_disordered_eating"),
+    ],
+)
+def test_asking_whether_the_coach_would_help_is_the_coaching_question(text: str, read: str, intent: str) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    assert understanding_of({"text": text, "intent": {"name": read, "confidence": 0.8}}).intent == intent
+
+
 def test_what_is_it_first_of_several_questions_asks_what_leaky_gut_is() -> None:
     from practice.dialogue.policy import understanding_of
 
