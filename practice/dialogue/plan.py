@@ -362,6 +362,22 @@ _NEXT_QUESTIONS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
         frozenset({"foods_to_avoid", "gluten"}),
         re.compile(r"\b(?:instead|replace\w*|substitut\w*|swap\w*|alternatives?)\b", re.IGNORECASE),
     ),
+    # "says who?", "where did she get that from?", "is any of that peer reviewed?"
+    (
+        "sources",
+        frozenset(ARTICLE_TOPICS) - {"sources", "author"},
+        re.compile(
+            r"^\W*(?:ok(?:ay)?,? |and |but |hmm+,? |wait,? |so )?"
+            r"(?:says who|who says|sources?|source for (?:that|this)"
+            r"|where did (?:she|you|u|they|the article|that|this) (?:get|come|find|read)"
+            r"|where(?:'s| does| is) (?:that|this) (?:from|come from)"
+            r"|what did (?:she|you|they) base (?:that|this|it) on|based on what|what(?:'s| is) (?:that|this) based on"
+            r"|any (?:studies|research|proof|evidence)"
+            r"|is (?:that|this|it|any of that|any of this) (?:proven|peer[- ]reviewed|backed|evidence[- ]based)"
+            r"|proof|evidence)\b",
+            re.IGNORECASE,
+        ),
+    ),
     # "so what can I do at 70?", "ok fair. then what should I do?"
     (
         "what_to_do",

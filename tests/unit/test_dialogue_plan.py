@@ -157,6 +157,8 @@ def test_what_else_asks_more_of_the_list_just_given(text: str, more: bool) -> No
         ("which ones are good instead", "ask_gluten", "gluten", "utter_ask_foods_to_eat"),
         ("ok so what do i do without a test", "ask_diagnosis", "diagnosis", "utter_ask_what_to_do"),
         ("so what can i do at 70", "ask_what_to_do", "ageing", "utter_ask_what_to_do"),
+        ("says who?", "out_of_scope", "symptoms", "utter_ask_sources"),
+        ("where did she get that from?", "ask_beyond_article", "what_is_leaky_gut", "utter_ask_sources"),
         # Not after an answer it does not follow: the reading stays.
         ("what do I replace them with?", "ask_foods_to_avoid", "exercise", "utter_ask_foods_to_avoid"),
         # Another topic the classifier read keeps its reading.
