@@ -89,6 +89,8 @@ POSITIVES = [
     ("I want to end it.", SELF_HARM),
     # disordered eating
     ("I eat 500 calories a day", DISORDERED),
+    ("ran 8 miles to burn off one slice of birthday cake. normal right?", DISORDERED),
+    ("went for a 10 mile run to burn off the pizza", DISORDERED),
     ("is 600 kcal per day ok for leaky gut?", DISORDERED),
     ("I want to eat under 800 calories", DISORDERED),
     ("I keep it to less than 1200 calories", DISORDERED),
@@ -154,6 +156,9 @@ NEGATIVES = [
     "I lost 5 pounds after cutting out junk food",
     "how many calories should I eat a day?",
     "I eat about 2000 calories a day",
+    "took the kids to the park to burn off some energy before dinner",
+    "went for a run to burn off the stress of the day",
+    "went for a walk to burn off some energy before lunch",
     # the last digits of a larger number are no low target
     "I'm aiming for about 1,800 calories a day like my doctor suggested",
     "my plan says 2,400 calories max on training days",
