@@ -70,8 +70,14 @@ MIN_PART_WORDS = 2
 # Where one question ends and the next begins: a sentence end, or a joining word followed by
 # a question word ("what causes it and how do I fix it?").
 _QUESTION_START = (
-    r"(?:what|what's|whats|wat|wats|wut|how|why|when|where|which|who|whose|is|are|can|could|should|do|does|did|"
-    r"will|would|any|tell me|also|and|then)"
+    r"(?:what|what's|whats|wat|wats|wut|how|how's|hows|why|when|where|where's|wheres|which|who|who's|whos|whose|"
+    r"is|are|can|could|should|do|does|did|will|would|any|tell me|also|and|then)"
+)
+# "I'd also like to know who wrote it", "and I also want to know the price": a question
+# said as a wish to know.
+_WANTS_TO_KNOW = (
+    r"(?:(?:and |also |plus )?i(?:'d| would)? (?:also )?(?:want|like|need|'d like|would like) to "
+    r"(?:know|understand|ask)|tell me|explain)"
 )
 _QUESTION_START_ES_FR = (
     r"(?:qu[eé]|qu.est-ce|c[oó]mo|cu[aá]l(?:es)?|cu[aá]nt[oa]s?|d[oó]nde|por qu[eé]|quel(?:le)?s?|comment|combien|"
@@ -80,13 +86,14 @@ _QUESTION_START_ES_FR = (
 # Words a question may open with before its question word ("so what triggers it", "hey are
 # u a bot", "honestly is it legit").
 _OPENERS = (
-    r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|plus|\+|&|oh|hmm|um|lol|and also|last thing)[,!.:]*\s+)*"
+    r"(?:(?:so|ok|okay|and|but|well|hey|hi|honestly|btw|also|plus|\+|&|oh|hmm|um|lol|and also|last thing|"
+    r"please|pls|plz)[,!.:]*\s+)*"
 )
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)|\s*\n+\s*")
 _JOIN = re.compile(
     rf"(?:,\s*|\s+)(?:and also|and then|and if so,?|and|also|plus|oh and|but also|as well as|then|&|n|\+|btw)\s+"
     rf"(?:(?:roughly|honestly|realistically|approximately|generally|basically|actually|secondly|lastly|finally)\s+)?"
-    rf"(?={_QUESTION_START}\b)"
+    rf"(?=(?:{_QUESTION_START}|{_WANTS_TO_KNOW})\b)"
     rf"|,\s*(?=(?:(?:from|for|in|at|by|with) )?"
     rf"(?:what|what's|whats|how|how's|hows|why|where|which|when|is|are|can|could|does|do|should|will)\b)"
     rf"|\s*;\s*"
@@ -196,6 +203,15 @@ def split_questions(text: str) -> List[str]:
 MAX_SUBJECT_WORDS = 4
 _QUESTION_OPENING = re.compile(rf"{_OPENERS}{_QUESTION_START}\b")
 _AND_NEXT = re.compile(r",?\s+and\s")
+# Words that make a listed piece say something of the piece before it ("zinc, worth it?",
+# "and the other ones, outside the gut?", "et l'alcool, aussi ?"), not a subject of its own.
+_SAYS_OF_THE_FIRST = re.compile(
+    r"(?:^|\s)(?:and|et|y|also|aussi|too|worth|good|bad|ok|okay|safe|better|best|healthy|real|true|right|again|then"
+    r"|other|instead)\b",
+    re.IGNORECASE,
+)
+# The separators of a list of subjects: commas, and "and" or "or" before the last one.
+_LAST_OF_LIST = re.compile(r",\s*(?:(?:and|or|&)\s+)?|\s+(?:and|or|&)\s+(?=[^,]*$)")
 _NOT_A_SUBJECT = re.compile(
     r"\b(?:i|i'?m|im|i'?ve|my|me|we|our|us|you|your|u|he|she|his|her|they|their|it|its|this|that|"
     r"is|are|was|were|am|be|been|have|has|had|do|does|did|can|could|will|would|should|"
@@ -237,11 +253,22 @@ def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool, bool]
         if heading and _names_subject(heading):
             listed, heading = f"{heading} {listed}", ""
         subjects = [s.strip() for s in listed.split(",") if s.strip()]
-        if (
+        named = bool(subjects) and all(_names_subject(s) for s in subjects)
+        # "symptoms, causes, treatment?": a sentence that is only a list of subjects, asked.
+        only_a_list = (
+            len(parts) == 1
+            and piece.endswith("?")
+            and len(subjects) > 1
+            and not heading
+            and not any(_SAYS_OF_THE_FIRST.search(s) for s in _LAST_OF_LIST.split(listed.rstrip("?")))
+        )
+        if named and only_a_list:
+            listed_subjects = [s.strip() for s in _LAST_OF_LIST.split(listed.rstrip("?")) if s.strip()]
+            out.extend((f"{s}?", False, True) for s in listed_subjects)
+        elif (
             _QUESTION_OPENING.match(following.lower())
             and not _asks(piece)
-            and subjects
-            and all(_names_subject(s) for s in subjects)
+            and named
             and (len(subjects) > 1 or _joined_by_and(piece, item))
         ):
             if heading:
@@ -266,12 +293,7 @@ def _asks(piece: str) -> bool:
         or re.fullmatch(r"\W*(?:\w+\W+){1,2}(?:pls|plz|please)\W*", lowered) is not None
         or re.match(rf"{_OPENERS}(?:(?:from|for|in|at|by|with) )?{_QUESTION_START}\b", lowered) is not None
         or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
-        or re.match(
-            r"(?:(?:and |also |plus )?i(?:'d| would)? (?:also )?(?:want|like|need|'d like|would like) to "
-            r"(?:know|understand|ask)|tell me|explain)\b",
-            lowered,
-        )
-        is not None
+        or re.match(rf"{_WANTS_TO_KNOW}\b", lowered) is not None
         or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
     )
 

@@ -90,6 +90,11 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         # an opener or a statement before "and" is no subject
         "In general, and what foods help?",
         "I have IBS and what fiber is ok?",
+        # a listed piece that says something of the first is no subject of its own
+        "zinc carnosine supplement, worth trying?",
+        "and the other ones, outside the gut?",
+        "et l'alcool, aussi ?",
+        "bloating, gas, fatigue",
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
@@ -125,6 +130,29 @@ def test_figures_of_speech_are_masked_for_the_safety_reading() -> None:
     ],
 )
 def test_more_ways_of_asking_a_second_question(text: str, parts: List[str]) -> None:
+    assert split_questions(text) == parts
+
+
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        # a request with "please" asks, and so does a wish to know after "and"
+        (
+            "Please tell me how to apply. I also want to know the price.",
+            ["Please tell me how to apply.", "I also want to know the price."],
+        ),
+        (
+            "tell me the symptoms and I also want to know if it is real",
+            ["tell me the symptoms", "I also want to know if it is real"],
+        ),
+        # a question word run together with "is"
+        ("wheres the form, how much does it cost", ["wheres the form", "how much does it cost"]),
+        # a sentence that is only a list of subjects, asked
+        ("symptoms, causes, treatment?", ["symptoms?", "causes?", "treatment?"]),
+        ("symptoms, causes and treatment?", ["symptoms?", "causes?", "treatment?"]),
+    ],
+)
+def test_requests_and_lists_of_subjects(text: str, parts: List[str]) -> None:
     assert split_questions(text) == parts
 
 
