@@ -126,6 +126,17 @@ POSITIVES = [
     ("what is the least calories a person can survive on", DISORDERED),
     ("when I eat too much I spend extra hours at the gym", DISORDERED),
     ("I run every night to make up for eating", DISORDERED),
+    # what a visitor notices, said in passing (round nine)
+    ("quick one, is it normal to see blood every time I go to the toilet?", RED_FLAG),
+    ("can't keep water to stay down since yesterday", RED_FLAG),
+    ("nothing stays down, not even water", RED_FLAG),
+    ("my stomach pain keeps waking me up at night", RED_FLAG),
+    ("a dull ache under my ribs wakes me up most nights", RED_FLAG),
+    ("mum keeps choking on her food lately", RED_FLAG),
+    ("down 6 kilos this month and I haven't been dieting at all", RED_FLAG),
+    ("I'm about to give up on living", SELF_HARM),
+    ("did four days on just black coffee, going for a week", DISORDERED),
+    ("haven't had a proper meal in over a week", DISORDERED),
 ]
 
 NEGATIVES = [
@@ -205,6 +216,11 @@ NEGATIVES = [
     "I'm a dietitian on an eating disorder unit, do you take referrals for gut issues?",
     "purgué la nevera de ultraprocesados, ¿qué compro ahora?",
     "that ghost pepper sauce nearly finished me off lol, is spicy food bad for the gut?",
+    # near the round-nine patterns
+    "my period cramps woke me up last night",
+    "the baby wakes me up every night, what fiber should I eat",
+    "I'd never give up on life, but what is leaky gut",
+    "two days of just broth before my colonoscopy prep, is that ok for my gut?",
 ]
 
 
