@@ -49,6 +49,31 @@ _CORE_DOMAIN = re.compile(
     r"nutrition\w*|coaching|gretchen|microbe\w*|microbiome|permeab\w*|celiac|coeliac|gluten|ibs)\b",
     re.IGNORECASE,
 )
+# The domain's words in their everyday senses ("fiber optic internet", "a full kitchen gut
+# renovation", "my gut feeling", "a bullet journal", "a memory leak"): not evidence of the
+# domain, so they are read out of a message before it is scored and before its core words
+# are looked for.
+_EVERYDAY_SENSES = re.compile(
+    r"\b(?:fib(?:er|re)[- ]?(?:optics?|internet|broadband|wifi|network|connection|provider|arts?|artists?|glass|"
+    r"board|cement|channels?)|fiberglass|fibreglass|carbon fib(?:er|re)s?|"
+    r"gut(?:ted|ting)? (?:renovation|reno|job|remodel|rehab)|"
+    r"gut(?:ted|ting)? (?:a|the|my|our|this|his|her) (?:kitchen|house|home|bathroom|basement|fish|deer|room|place|car)|"
+    r"(?:kitchen|bathroom|basement|full|complete|house) gut|gut (?:feeling|instinct|check|reaction|punch)s?|"
+    r"gut[- ]wrenching|(?:can'?t|cannot|couldn'?t) stomach (?:it|that|him|her|them|the)|"
+    r"belly (?:danc\w*|flops?|laughs?)|"
+    r"(?:bullet|gratitude|dream|travel|prayer|reading) journals?|journal (?:entry|entries|prompts?|layouts?)|"
+    r"memory leaks?|(?:oil|roof|pipe|tire|tyre|faucet|gas|radiator|coolant|water heater|sink|toilet|data) leak\w*|"
+    r"leak\w* (?:oil|roof|pipe|tire|tyre|faucet|coolant|to the press))\b",
+    re.IGNORECASE,
+)
+
+
+def without_everyday_senses(text: str) -> Tuple[str, bool]:
+    """The text with the domain's words in everyday senses read out, and whether it had any."""
+    plain, found = _EVERYDAY_SENSES.subn(" ", text)
+    return plain, found > 0
+
+
 SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 # Intents that are not domain evidence: their examples are neither positives nor negatives.
 NOT_DOMAIN_INTENTS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
@@ -557,14 +582,22 @@ class DomainGate(GraphComponent):
             return messages
         threshold = float(self._config["threshold"])
         acts = set(self._config["keep_intents"])
-        scores = [self._model.score(message.get(TEXT) or "") for message in messages]
+        plain_texts = [without_everyday_senses(message.get(TEXT) or "") for message in messages]
+        # A message whose only content was such a word ("fiber optic plans in my area") is
+        # evidence of nothing in the domain: score 0.
+        scores = [
+            0.0 if score is None and had_sense else score
+            for score, (_, had_sense) in zip(
+                (self._model.score(plain) for plain, _ in plain_texts), plain_texts, strict=True
+            )
+        ]
         # The visitor's messages, in order: a question's PART_OF_KEY is its message's index here.
         originals = [
             score
             for message, score in zip(messages, scores, strict=True)
             if message.get(PART_OF_KEY) is None and message.get(SENTENCE_OF_KEY) is None
         ]
-        for message, score in zip(messages, scores, strict=True):
+        for message, score, (plain, _) in zip(messages, scores, plain_texts, strict=True):
             message.set(DOMAIN_SCORE, None if score is None else round(score, 4), add_to_output=True)
             intent = message.get(INTENT)
             if score is None or score >= threshold or not intent or intent.get(INTENT_NAME_KEY) in SAFETY_INTENTS:
@@ -577,7 +610,7 @@ class DomainGate(GraphComponent):
                 continue
             # A message that names the domain's core ("leaky gut", "digestion", "fiber") is
             # about it, however everyday the rest of its words are.
-            if _CORE_DOMAIN.search(message.get(TEXT) or ""):
+            if _CORE_DOMAIN.search(plain):
                 continue
             # A dialogue act is kept unless VocabularyGuard zeroed it (then it was no finding).
             if intent.get(INTENT_NAME_KEY) in acts and intent.get("confidence"):
@@ -588,7 +621,7 @@ class DomainGate(GraphComponent):
                 continue
             # A message VocabularyGuard zeroed goes to the fallback ("blorp zzkq", other
             # languages) unless most of its content words are real words seen in training.
-            if not intent.get("confidence") and not self._model.mostly_seen(message.get(TEXT) or ""):
+            if not intent.get("confidence") and not self._model.mostly_seen(plain):
                 continue
             # Sure enough to pass FallbackClassifier: the gate decided (an out_of_scope the
             # classifier was unsure of is confirmed), not the classifier.

@@ -26,6 +26,7 @@ from practice.nlu.domain_gate import (
     GateModel,
     chitchat_negatives,
     content_words,
+    without_everyday_senses,
     words,
 )
 from practice.nlu.safety_guard import CLASSIFIER_INTENT_KEY, PART_OF_KEY
@@ -143,6 +144,22 @@ def test_domain_questions_pass(storage: LocalModelStorage) -> None:
         message = run(component, text, intent)
         assert message.get(INTENT)["name"] == intent
         assert message.get(DOMAIN_SCORE) > 0.5
+
+
+@pytest.mark.parametrize(
+    "text", ["fiber optic internet in my area?", "how much is a full kitchen gut renovation", "my gut feeling says no"]
+)
+def test_domain_words_in_everyday_senses_are_no_evidence(storage: LocalModelStorage, text: str) -> None:
+    """ "Fiber optic", a gut renovation, a gut feeling: the core words' other senses."""
+    assert without_everyday_senses(text)[1]
+    message = run(trained(storage), text, "ask_fiber_increase")
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert message.get(DOMAIN_SCORE) < 0.5
+
+
+@pytest.mark.parametrize("text", ["how much fiber a day", "my gut hurts after bread", "should I keep a food journal"])
+def test_the_domain_senses_are_kept(text: str) -> None:
+    assert without_everyday_senses(text) == (text, False)
 
 
 @pytest.mark.parametrize(
