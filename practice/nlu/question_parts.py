@@ -108,7 +108,14 @@ _JOIN = re.compile(
 )
 # Numbered questions ("two questions: 1) ... 2) ..."): split where the numbers start, when
 # the message numbers at least two.
-_NUMBERED = re.compile(r"(?:^|(?<=[\s:?.!]))[1-5][.)]\s+")
+_NUMBERED = re.compile(
+    r"(?:^|(?<=[\s:?.!]))[1-5][.)]\s+"
+    # "first off is it real, second what is it linked to, third who wrote it"
+    r"|(?:^|(?<=[\s:?.!,]))(?:first(?:ly)?(?: off)?|second(?:ly)?|third(?:ly)?|lastly)[,:]?\s+(?!of\b|time\b)",
+    re.IGNORECASE,
+)
+# A bullet before a line of a list ("- how much fiber per day").
+_BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 _WORD = re.compile(r"[A-Za-z']+")
 
 
@@ -151,6 +158,7 @@ def split_questions(text: str) -> List[str]:
     # Each piece, whether a sentence ends with it, and whether it is a subject asked about.
     pieces: List[Tuple[str, bool, bool]] = []
     for sentence in _SENTENCE_END.split(text.strip()):
+        sentence = _BULLET.sub("", sentence)
         numbered = len(_NUMBERED.findall(sentence)) >= 2
         for item in _NUMBERED.split(sentence) if numbered else [sentence]:
             parts = [p.strip(" ,") for p in _JOIN.split(item) if p and p.strip(" ,")]

@@ -95,6 +95,9 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         "and the other ones, outside the gut?",
         "et l'alcool, aussi ?",
         "bloating, gas, fatigue",
+        # an ordinal word that counts no question
+        "at first I thought it was gluten, is it?",
+        "the second time I ate bread I bloated, why?",
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
@@ -151,6 +154,12 @@ def test_more_ways_of_asking_a_second_question(text: str, parts: List[str]) -> N
         # a sentence that is only a list of subjects, asked
         ("symptoms, causes, treatment?", ["symptoms?", "causes?", "treatment?"]),
         ("symptoms, causes and treatment?", ["symptoms?", "causes?", "treatment?"]),
+        # questions counted in words, and a list of lines with bullets
+        (
+            "first off is it real, second what is it linked to, third who wrote it",
+            ["is it real", "what is it linked to", "who wrote it"],
+        ),
+        ("- how much fiber per day\n- what if I have IBS", ["how much fiber per day", "what if I have IBS"]),
     ],
 )
 def test_requests_and_lists_of_subjects(text: str, parts: List[str]) -> None:
