@@ -61,6 +61,9 @@ class ContextRules:
     not_foods: frozenset
     allergens: Dict[str, Sequence[str]]
     not_covered: Sequence[Tuple[str, Pattern[str]]]
+    # Not-covered subjects a question about causing leaky gut gets the causes answer for.
+    causes_subjects: frozenset = frozenset()
+    causes_question: Optional[Pattern[str]] = None
 
 
 def load_context_rules(path: Path = CONTEXT_FILE) -> ContextRules:
@@ -76,6 +79,8 @@ def load_context_rules(path: Path = CONTEXT_FILE) -> ContextRules:
         not_foods=frozenset(raw["allergy"]["not_foods"]),
         allergens={k.lower(): tuple(v) for k, v in raw["allergens"].items()},
         not_covered=[(name, re.compile(p, re.IGNORECASE)) for name, p in raw["not_covered"].items()],
+        causes_subjects=frozenset(raw["answered_as_causes"]["subjects"]),
+        causes_question=re.compile(raw["answered_as_causes"]["question"], re.IGNORECASE),
     )
 
 
@@ -131,6 +136,8 @@ def read_context(rules: ContextRules, text: str) -> Dict[str, Any]:
     for name, pattern in rules.not_covered:
         match = pattern.search(normalised)
         if match and not any(a <= match.start() < b for a, b in spans):
+            if name in rules.causes_subjects and rules.causes_question and rules.causes_question.search(normalised):
+                continue
             found[NOT_COVERED_KEY] = name
             break
     return found
