@@ -302,7 +302,9 @@ def _asks(piece: str) -> bool:
         # "symptoms pls", "apply link pls": a subject asked for in a word or two.
         or re.fullmatch(r"\W*(?:\w+\W+){1,2}(?:pls|plz|please)\W*", lowered) is not None
         or re.match(rf"{_OPENERS}(?:(?:from|for|in|at|by|with) )?{_QUESTION_START}\b", lowered) is not None
-        or re.match(r"if\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered) is not None
+        # "if I have it, what then", "after I apply what happens": a clause, then the question
+        or re.match(r"(?:if|after|once|before)\b.{0,60}\b(?:how|what|should|can|do|does|is|which|where)\b", lowered)
+        is not None
         or re.match(rf"{_WANTS_TO_KNOW}\b", lowered) is not None
         or re.search(r"\b(?:wondering|curious|not sure) (?:if|whether|about|what|how|why)\b", lowered) is not None
     )

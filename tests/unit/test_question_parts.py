@@ -98,6 +98,7 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         # an ordinal word that counts no question
         "at first I thought it was gluten, is it?",
         "the second time I ate bread I bloated, why?",
+        "after I eat I feel bloated, what should I do?",
     ],
 )
 def test_one_question_stays_whole(text: str) -> None:
@@ -160,6 +161,8 @@ def test_more_ways_of_asking_a_second_question(text: str, parts: List[str]) -> N
             ["is it real", "what is it linked to", "who wrote it"],
         ),
         ("- how much fiber per day\n- what if I have IBS", ["how much fiber per day", "what if I have IBS"]),
+        # a clause before the question word
+        ("after I apply what happens, how much is it", ["after I apply what happens", "how much is it"]),
     ],
 )
 def test_requests_and_lists_of_subjects(text: str, parts: List[str]) -> None:
