@@ -362,10 +362,11 @@ _NEXT_QUESTIONS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
         frozenset({"foods_to_avoid", "gluten"}),
         re.compile(r"\b(?:instead|replace\w*|substitut\w*|swap\w*|alternatives?)\b", re.IGNORECASE),
     ),
-    # "says who?", "where did she get that from?", "is any of that peer reviewed?"
+    # "says who?", "where did she get that from?", "is any of that peer reviewed?", after
+    # any answer (the author's too: "what did she base it on?")
     (
         "sources",
-        frozenset(ARTICLE_TOPICS) - {"sources", "author"},
+        frozenset(ARTICLE_TOPICS),
         re.compile(
             r"^\W*(?:ok(?:ay)?,? |and |but |hmm+,? |wait,? |so )?"
             r"(?:says who|who says|sources?|source for (?:that|this)"
@@ -502,7 +503,7 @@ def next_topic(now: "Understanding", topic: Optional[str]) -> Optional[str]:
     as that answer again, a follow-up, or could not place it; None otherwise."""
     if topic is None or now.parts or now.safety or now.language != "en":
         return None
-    asked = next((asked for asked, after in now.next_questions if topic in after and asked != topic), None)
+    asked = next((asked for asked, after in now.next_questions if topic in after), None)
     # Another topic the classifier read stays: its own words chose it.
     return asked if topic_of_intent(now.intent) in (None, topic, asked) else None
 
