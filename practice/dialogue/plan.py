@@ -379,6 +379,36 @@ _NEXT_QUESTIONS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
+    # After the immune reaction, what its inflammation means for the visitor: "what foods
+    # fight that kind of inflammation?", "what conditions is it tied to?", "how do I calm it
+    # down?", "is that what makes me so tired?"
+    (
+        "foods_to_eat",
+        frozenset({"immune_reaction"}),
+        re.compile(r"\b(?:foods?|eat|eating)\b.{0,30}\b(?:fight|calm|reduce|lower|soothe|heal|help)", re.IGNORECASE),
+    ),
+    (
+        "linked_conditions",
+        frozenset({"immune_reaction"}),
+        re.compile(r"\b(?:conditions?|diseases?|illness(?:es)?)\b", re.IGNORECASE),
+    ),
+    (
+        "symptoms",
+        frozenset({"immune_reaction"}),
+        re.compile(
+            r"\b(?:make|makes|making|made) (?:me|you|u|people|someone|one)(?: \w+){0,2} "
+            r"(?:feel|tired|sick|crappy|exhausted|foggy|achy|bloated)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "what_to_do",
+        frozenset({"immune_reaction"}),
+        re.compile(
+            r"\bhow (?:do|can|could|would|should) (?:i|we|you|u|one) (?:calm|reduce|lower|fix|stop|treat|heal|bring)\b",
+            re.IGNORECASE,
+        ),
+    ),
     # "so what can I do at 70?", "ok fair. then what should I do?"
     (
         "what_to_do",

@@ -159,6 +159,11 @@ def test_what_else_asks_more_of_the_list_just_given(text: str, more: bool) -> No
         ("so what can i do at 70", "ask_what_to_do", "ageing", "utter_ask_what_to_do"),
         ("says who?", "out_of_scope", "symptoms", "utter_ask_sources"),
         ("where did she get that from?", "ask_beyond_article", "what_is_leaky_gut", "utter_ask_sources"),
+        # what the immune reaction's inflammation means for the visitor
+        ("which foods calm that inflammation?", "ask_immune_reaction", "immune_reaction", "utter_ask_foods_to_eat"),
+        ("and what diseases is it tied to", "ask_immune_reaction", "immune_reaction", "utter_ask_linked_conditions"),
+        ("is that what makes me feel so tired", "ask_immune_reaction", "immune_reaction", "utter_ask_symptoms"),
+        ("how do i bring it down", "ask_immune_reaction", "immune_reaction", "utter_ask_what_to_do"),
         # after the author and after the sources themselves
         ("what did she base it on", "out_of_scope", "author", "utter_ask_sources"),
         ("is any of that peer reviewed", "out_of_scope", "sources", "utter_ask_sources"),
