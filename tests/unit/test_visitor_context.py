@@ -42,6 +42,8 @@ def rules() -> ContextRules:
         ("is the lactulose mannitol test worth it", "stool and gut-lining tests"),
         ("should I try the GAPS diet", "the GAPS diet"),
         ("are those at-home microbiome stool tests accurate?", "stool and gut-lining tests"),
+        ("are the IgG food sensitivity kits you order online legit", "food sensitivity tests"),
+        ("is a food intolerance panel worth $300", "food sensitivity tests"),
         # anything else about those medicines is not covered
         ("is ibuprofen ok with a leaky gut", "painkillers and NSAIDs"),
         ("can the birth control pill cause gut issues", "birth control"),
