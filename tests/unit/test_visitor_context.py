@@ -216,6 +216,7 @@ def test_no_condition_or_pregnancy_read_into_these(rules: ContextRules, text: st
         ("are probiotics ok during pregnancy", True),
         ("is kefir fine when breastfeeding?", True),
         ("does pregnancy make the gut leakier?", True),
+        ("can being pregnant cause leaky gut?", True),
         ("I'm pregnant, which foods help the gut?", False),
         ("what foods are good when you feel bloated", False),
     ],
