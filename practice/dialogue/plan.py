@@ -454,6 +454,25 @@ def asks_about_someone_else(text: str) -> bool:
     return _THIRD_PERSON.search(text) is not None and _TO_THE_ASSISTANT.search(text) is None
 
 
+# "is it genetic? my mom had it too", "is this something you're born with?": whether it is
+# inherited, which the causes answer says (genes may play a role). The classifier reads the
+# mother's story as "do I have it?", "born with" as "are you a bot?", or falls back.
+_GENES = re.compile(
+    r"\b(?:genetic(?:s|ally)?|genes?|hereditary|inherit(?:ed|able|s)?|born with|runs? in (?:the|my|our) family"
+    r"|pass(?:ed|es)? (?:it )?(?:down|on) to)\b(?! (?:tests?|testing|panels?|reports?))",
+    re.IGNORECASE,
+)
+# The readings a question about genes is taken from: none that names another article topic.
+GENES_MISREAD = frozenset(
+    {FALLBACK, OUT_OF_SCOPE, "bot_challenge", "deny", "affirm", "ask_topics", "ask_am_i_affected"}
+)
+
+
+def asks_about_genes(text: str) -> bool:
+    """The visitor asks whether leaky gut is inherited."""
+    return _GENES.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

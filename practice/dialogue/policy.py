@@ -15,6 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.dialogue.plan import (
     FALLBACK,
+    GENES_MISREAD,
     KIND_OF_SAFETY_INTENT,
     LINK_RESPONSES,
     OUT_OF_SCOPE,
@@ -22,6 +23,7 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
+    asks_about_genes,
     asks_about_someone_else,
     asks_coach_for_help,
     asks_fiber_amount,
@@ -59,12 +61,15 @@ def priced(intent: str, text: str) -> str:
 def as_asked(intent: str, text: str) -> str:
     """The classifier's intent, corrected where the words say more: the price of the
     coaching, "who wrote <another work>?" (out of scope, not the article's author),
-    "is she a real dietitian?" (the author, not "are you a bot?"), and "could your
-    dietitian help me with ...?" (the coaching, not the subject it names)."""
+    "is she a real dietitian?" (the author, not "are you a bot?"), "is it genetic? my mom
+    had it" (the causes, not "do I have it?"), and "could your dietitian help me with
+    ...?" (the coaching, not the subject it names)."""
     if intent == "ask_author" and names_other_work(text):
         return OUT_OF_SCOPE
     if intent == "bot_challenge" and asks_about_someone_else(text):
         return "ask_author"
+    if intent in GENES_MISREAD and asks_about_genes(text):
+        return "ask_causes"
     placed = topic_of_intent(intent) is not None or intent in (FALLBACK, OUT_OF_SCOPE, "request_coach")
     if placed and asks_coach_for_help(text) and not asks_price(text):
         return "ask_coaching"

@@ -200,6 +200,24 @@ def test_a_real_person_question_about_her_asks_about_the_author(text: str, inten
 @pytest.mark.parametrize(
     "text, read, intent",
     [
+        # whether it is inherited: the causes answer says genes may play a role
+        ("is it genetic? my dad had it", "ask_am_i_affected", "ask_causes"),
+        ("is this something you're born with?", "bot_challenge", "ask_causes"),
+        ("does it run in the family", "nlu_fallback", "ask_causes"),
+        # another topic read from its own words stays; a genetic test is no question of causes
+        ("is leaky gut linked to genetic diseases?", "ask_linked_conditions", "ask_linked_conditions"),
+        ("should I get a genetic test for it", "nlu_fallback", "nlu_fallback"),
+    ],
+)
+def test_a_question_about_genes_is_the_causes_question(text: str, read: str, intent: str) -> None:
+    from practice.dialogue.policy import understanding_of
+
+    assert understanding_of({"text": text, "intent": {"name": read, "confidence": 0.6}}).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text, read, intent",
+    [
         ("can your dietitian help me figure out which fibers", "ask_fiber_ibs", "ask_coaching"),
         ("could coaching help me go gluten free", "ask_gluten", "ask_coaching"),
         ("can gretchen help me with stress stuff too or just food", "ask_lifestyle", "ask_coaching"),
