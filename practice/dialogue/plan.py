@@ -473,6 +473,22 @@ def asks_about_genes(text: str) -> bool:
     return _GENES.search(text) is not None
 
 
+# "nobody really knows what causes it, right?", "it's all caused by sugar, isn't it?": the
+# causes asked inside a statement, which the classifier reads as small talk or a goodbye.
+_WHAT_CAUSES_IT = re.compile(
+    r"\bwhat (?:\w+ ){0,2}(?:causes?|caused|triggers?|leads? to) (?:it|this|leaky gut|a leaky gut)\b"
+    r"|\b(?:it'?s|its|it is|is it|was it) (?:all |just |only |mostly |really )?caused by\b",
+    re.IGNORECASE,
+)
+# The readings a statement asking the causes is taken from: none that is an article topic.
+CAUSES_MISREAD = frozenset({FALLBACK, OUT_OF_SCOPE, "deny", "affirm", "ask_topics", "goodbye", "thank"})
+
+
+def asks_what_causes_it(text: str) -> bool:
+    """The visitor asks, or states and asks to confirm, what causes leaky gut."""
+    return _WHAT_CAUSES_IT.search(text) is not None
+
+
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)
 
 

@@ -14,6 +14,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.dialogue.plan import (
+    CAUSES_MISREAD,
     FALLBACK,
     GENES_MISREAD,
     KIND_OF_SAFETY_INTENT,
@@ -30,6 +31,7 @@ from practice.dialogue.plan import (
     asks_more_of_the_same,
     asks_next,
     asks_price,
+    asks_what_causes_it,
     asks_what_it_is,
     follow_up_kind,
     is_elliptic,
@@ -62,13 +64,15 @@ def as_asked(intent: str, text: str) -> str:
     """The classifier's intent, corrected where the words say more: the price of the
     coaching, "who wrote <another work>?" (out of scope, not the article's author),
     "is she a real dietitian?" (the author, not "are you a bot?"), "is it genetic? my mom
-    had it" (the causes, not "do I have it?"), and "could your dietitian help me with
+    had it" and "nobody knows what causes it, right?" (the causes, not "do I have it?" or
+    small talk), and "could your dietitian help me with
     ...?" (the coaching, not the subject it names)."""
     if intent == "ask_author" and names_other_work(text):
         return OUT_OF_SCOPE
     if intent == "bot_challenge" and asks_about_someone_else(text):
         return "ask_author"
-    if intent in GENES_MISREAD and asks_about_genes(text):
+    genes = intent in GENES_MISREAD and asks_about_genes(text)
+    if genes or (intent in CAUSES_MISREAD and asks_what_causes_it(text)):
         return "ask_causes"
     placed = topic_of_intent(intent) is not None or intent in (FALLBACK, OUT_OF_SCOPE, "request_coach")
     if placed and asks_coach_for_help(text) and not asks_price(text):

@@ -207,9 +207,13 @@ def test_a_real_person_question_about_her_asks_about_the_author(text: str, inten
         # another topic read from its own words stays; a genetic test is no question of causes
         ("is leaky gut linked to genetic diseases?", "ask_linked_conditions", "ask_linked_conditions"),
         ("should I get a genetic test for it", "nlu_fallback", "nlu_fallback"),
+        # the causes asked inside a statement, not small talk or a goodbye
+        ("nobody really knows what causes it, right?", "out_of_scope", "ask_causes"),
+        ("it's all caused by sugar, isn't it?", "goodbye", "ask_causes"),
+        ("what causes inflation", "out_of_scope", "out_of_scope"),
     ],
 )
-def test_a_question_about_genes_is_the_causes_question(text: str, read: str, intent: str) -> None:
+def test_a_question_about_genes_or_what_causes_it_is_the_causes_question(text: str, read: str, intent: str) -> None:
     from practice.dialogue.policy import understanding_of
 
     assert understanding_of({"text": text, "intent": {"name": read, "confidence": 0.6}}).intent == intent
