@@ -454,39 +454,44 @@ def asks_about_someone_else(text: str) -> bool:
     return _THIRD_PERSON.search(text) is not None and _TO_THE_ASSISTANT.search(text) is None
 
 
-# "is it genetic? my mom had it too", "is this something you're born with?": whether it is
-# inherited, which the causes answer says (genes may play a role). The classifier reads the
-# mother's story as "do I have it?", "born with" as "are you a bot?", or falls back.
-_GENES = re.compile(
-    r"\b(?:genetic(?:s|ally)?|genes?|hereditary|inherit(?:ed|able|s)?|born with|runs? in (?:the|my|our) family"
-    r"|pass(?:ed|es)? (?:it )?(?:down|on) to)\b(?! (?:tests?|testing|panels?|reports?))",
-    re.IGNORECASE,
+# Questions the classifier reads as no article topic (or as another), said in words that
+# name what they ask: (the intent that answers, the readings it replaces, the words).
+# - "is it genetic? my mom had it too", "is this something you're born with?": whether it
+#   is inherited, which the causes answer says (genes may play a role). The classifier
+#   reads the mother's story as "do I have it?", "born with" as "are you a bot?", or falls
+#   back.
+# - "nobody really knows what causes it, right?", "it's all caused by sugar, isn't it?":
+#   the causes asked inside a statement, read as small talk or a goodbye.
+_NO_TOPIC = frozenset({FALLBACK, OUT_OF_SCOPE, "deny", "affirm", "ask_topics", "goodbye", "thank"})
+_ASKED_IN_OTHER_WORDS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
+    (
+        "ask_causes",
+        frozenset({FALLBACK, OUT_OF_SCOPE, "bot_challenge", "deny", "affirm", "ask_topics", "ask_am_i_affected"}),
+        re.compile(
+            r"\b(?:genetic(?:s|ally)?|genes?|hereditary|inherit(?:ed|able|s)?|born with"
+            r"|runs? in (?:the|my|our) family|pass(?:ed|es)? (?:it )?(?:down|on) to)\b"
+            r"(?! (?:tests?|testing|panels?|reports?))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ask_causes",
+        _NO_TOPIC,
+        re.compile(
+            r"\bwhat (?:\w+ ){0,2}(?:causes?|caused|triggers?|leads? to) (?:it|this|leaky gut|a leaky gut)\b"
+            r"|\b(?:it'?s|its|it is|is it|was it) (?:all |just |only |mostly |really )?caused by\b",
+            re.IGNORECASE,
+        ),
+    ),
 )
-# The readings a question about genes is taken from: none that names another article topic.
-GENES_MISREAD = frozenset(
-    {FALLBACK, OUT_OF_SCOPE, "bot_challenge", "deny", "affirm", "ask_topics", "ask_am_i_affected"}
-)
 
 
-def asks_about_genes(text: str) -> bool:
-    """The visitor asks whether leaky gut is inherited."""
-    return _GENES.search(text) is not None
-
-
-# "nobody really knows what causes it, right?", "it's all caused by sugar, isn't it?": the
-# causes asked inside a statement, which the classifier reads as small talk or a goodbye.
-_WHAT_CAUSES_IT = re.compile(
-    r"\bwhat (?:\w+ ){0,2}(?:causes?|caused|triggers?|leads? to) (?:it|this|leaky gut|a leaky gut)\b"
-    r"|\b(?:it'?s|its|it is|is it|was it) (?:all |just |only |mostly |really )?caused by\b",
-    re.IGNORECASE,
-)
-# The readings a statement asking the causes is taken from: none that is an article topic.
-CAUSES_MISREAD = frozenset({FALLBACK, OUT_OF_SCOPE, "deny", "affirm", "ask_topics", "goodbye", "thank"})
-
-
-def asks_what_causes_it(text: str) -> bool:
-    """The visitor asks, or states and asks to confirm, what causes leaky gut."""
-    return _WHAT_CAUSES_IT.search(text) is not None
+def asked_in_other_words(intent: str, text: str) -> Optional[str]:
+    """The intent a message's words ask when the classifier's reading is one they replace."""
+    return next(
+        (asked for asked, replaced, words in _ASKED_IN_OTHER_WORDS if intent in replaced and words.search(text)),
+        None,
+    )
 
 
 _IBS = re.compile(r"\bibs\b|\birritable bowel", re.IGNORECASE)

@@ -14,9 +14,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from practice.dialogue.plan import (
-    CAUSES_MISREAD,
     FALLBACK,
-    GENES_MISREAD,
     KIND_OF_SAFETY_INTENT,
     LINK_RESPONSES,
     OUT_OF_SCOPE,
@@ -24,14 +22,13 @@ from practice.dialogue.plan import (
     History,
     Part,
     Understanding,
-    asks_about_genes,
+    asked_in_other_words,
     asks_about_someone_else,
     asks_coach_for_help,
     asks_fiber_amount,
     asks_more_of_the_same,
     asks_next,
     asks_price,
-    asks_what_causes_it,
     asks_what_it_is,
     follow_up_kind,
     is_elliptic,
@@ -71,9 +68,9 @@ def as_asked(intent: str, text: str) -> str:
         return OUT_OF_SCOPE
     if intent == "bot_challenge" and asks_about_someone_else(text):
         return "ask_author"
-    genes = intent in GENES_MISREAD and asks_about_genes(text)
-    if genes or (intent in CAUSES_MISREAD and asks_what_causes_it(text)):
-        return "ask_causes"
+    asked = asked_in_other_words(intent, text)
+    if asked is not None:
+        return asked
     placed = topic_of_intent(intent) is not None or intent in (FALLBACK, OUT_OF_SCOPE, "request_coach")
     if placed and asks_coach_for_help(text) and not asks_price(text):
         return "ask_coaching"
