@@ -462,6 +462,8 @@ def asks_about_someone_else(text: str) -> bool:
 #   back.
 # - "nobody really knows what causes it, right?", "it's all caused by sugar, isn't it?":
 #   the causes asked inside a statement, read as small talk or a goodbye.
+# - "how can i tell if i personaly have it", "does it sound like i have it": whether the
+#   visitor has it, which the domain gate calls out of scope for a typo and no topic word.
 _NO_TOPIC = frozenset({FALLBACK, OUT_OF_SCOPE, "deny", "affirm", "ask_topics", "goodbye", "thank"})
 _ASKED_IN_OTHER_WORDS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
     (
@@ -480,6 +482,15 @@ _ASKED_IN_OTHER_WORDS: Tuple[Tuple[str, FrozenSet[str], Pattern[str]], ...] = (
         re.compile(
             r"\bwhat (?:\w+ ){0,2}(?:causes?|caused|triggers?|leads? to) (?:it|this|leaky gut|a leaky gut)\b"
             r"|\b(?:it'?s|its|it is|is it|was it) (?:all |just |only |mostly |really )?caused by\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ask_am_i_affected",
+        _NO_TOPIC,
+        re.compile(
+            r"\b(?:if|whether|do|could|might|can|that|like) i(?: \w+){0,2} (?:have|got|have got) "
+            r"(?:it|this|leaky gut|a leaky gut)\b(?! (?:on|from|in|at|for|to|done|fixed|checked|sorted))",
             re.IGNORECASE,
         ),
     ),
