@@ -217,7 +217,7 @@ _AND_NEXT = re.compile(r",?\s+and\s")
 # "and the other ones, outside the gut?", "et l'alcool, aussi ?"), not a subject of its own.
 _SAYS_OF_THE_FIRST = re.compile(
     r"(?:^|\s)(?:and|et|y|also|aussi|too|worth|good|bad|ok|okay|safe|better|best|healthy|real|true|right|again|then"
-    r"|other|instead)\b",
+    r"|other|instead|connected|linked|related|legit|proven)\b",
     re.IGNORECASE,
 )
 # The separators of a list of subjects: commas, and "and" or "or" before the last one.

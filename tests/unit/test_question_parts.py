@@ -92,6 +92,7 @@ def test_questions_are_found_in_order(text: str, parts: List[str]) -> None:
         "I have IBS and what fiber is ok?",
         # a listed piece that says something of the first is no subject of its own
         "zinc carnosine supplement, worth trying?",
+        "excercise n gut, connected?",
         "and the other ones, outside the gut?",
         "et l'alcool, aussi ?",
         "bloating, gas, fatigue",
