@@ -59,10 +59,10 @@ def priced(intent: str, text: str) -> str:
 
 def as_asked(intent: str, text: str) -> str:
     """The classifier's intent, corrected where the words say more: the price of the
-    coaching, "who wrote <another work>?" (out of scope, not the article's author),
-    "is she a real dietitian?" (the author, not "are you a bot?"), "is it genetic? my mom
-    had it" and "nobody knows what causes it, right?" (the causes, not "do I have it?" or
-    small talk), and "could your dietitian help me with
+    coaching, "who wrote <another work>?" (out of scope, not the article's author), "is
+    she a real dietitian?" (the author, not "are you a bot?"), a question asked in other
+    words (`asked_in_other_words`: "is it genetic?", "nobody knows what causes it,
+    right?", "does it sound like I have it?"), and "could your dietitian help me with
     ...?" (the coaching, not the subject it names)."""
     if intent == "ask_author" and names_other_work(text):
         return OUT_OF_SCOPE
