@@ -58,7 +58,7 @@ _EVERYDAY_SENSES = re.compile(
     r"board|cement|channels?)|fiberglass|fibreglass|carbon fib(?:er|re)s?|"
     r"gut(?:ted|ting)? (?:renovation|reno|job|remodel|rehab)|"
     r"gut(?:ted|ting)? (?:a|the|my|our|this|his|her) (?:kitchen|house|home|bathroom|basement|fish|deer|room|place|car)|"
-    r"(?:kitchen|bathroom|basement|full|complete|house) gut|gut (?:feeling|instinct|check|reaction|punch)s?|"
+    r"(?:kitchen|bathroom|basement|house) gut|gut (?:feeling|instinct|check|reaction|punch)s?|"
     r"gut[- ]wrenching|(?:can'?t|cannot|couldn'?t) stomach (?:it|that|him|her|them|the)|"
     r"belly (?:danc\w*|flops?|laughs?)|"
     r"(?:bullet|gratitude|dream|travel|prayer|reading) journals?|journal (?:entry|entries|prompts?|layouts?)|"

@@ -157,7 +157,10 @@ def test_domain_words_in_everyday_senses_are_no_evidence(storage: LocalModelStor
     assert message.get(DOMAIN_SCORE) < 0.5
 
 
-@pytest.mark.parametrize("text", ["how much fiber a day", "my gut hurts after bread", "should I keep a food journal"])
+@pytest.mark.parametrize(
+    "text",
+    ["how much fiber a day", "my gut hurts after bread", "should I keep a food journal", "a full gut after every meal"],
+)
 def test_the_domain_senses_are_kept(text: str) -> None:
     assert without_everyday_senses(text) == (text, False)
 
