@@ -74,6 +74,14 @@ def without_everyday_senses(text: str) -> Tuple[str, bool]:
     return plain, found > 0
 
 
+def plain_score(model: "GateModel", plain: str, had_sense: bool) -> Optional[float]:
+    """The score of a message with the everyday senses read out (`plain`); a message whose
+    only content was such a phrase ("fiber optic plans in my area") is evidence of nothing
+    in the domain: 0."""
+    score = model.score(plain)
+    return 0.0 if score is None and had_sense else score
+
+
 SAFETY_INTENTS = frozenset({"report_red_flag_symptoms", "express_self_harm", "mention_disordered_eating"})
 # Intents that are not domain evidence: their examples are neither positives nor negatives.
 NOT_DOMAIN_INTENTS = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
@@ -583,14 +591,7 @@ class DomainGate(GraphComponent):
         threshold = float(self._config["threshold"])
         acts = set(self._config["keep_intents"])
         plain_texts = [without_everyday_senses(message.get(TEXT) or "") for message in messages]
-        # A message whose only content was such a word ("fiber optic plans in my area") is
-        # evidence of nothing in the domain: score 0.
-        scores = [
-            0.0 if score is None and had_sense else score
-            for score, (_, had_sense) in zip(
-                (self._model.score(plain) for plain, _ in plain_texts), plain_texts, strict=True
-            )
-        ]
+        scores = [plain_score(self._model, plain, had_sense) for plain, had_sense in plain_texts]
         # The visitor's messages, in order: a question's PART_OF_KEY is its message's index here.
         originals = [
             score

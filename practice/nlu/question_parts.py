@@ -265,15 +265,11 @@ def _subjects_listed(parts: List[str], item: str) -> List[Tuple[str, bool, bool]
         subjects = [s.strip() for s in listed.split(",") if s.strip()]
         named = bool(subjects) and all(_names_subject(s) for s in subjects)
         # "symptoms, causes, treatment?": a sentence that is only a list of subjects, asked.
-        only_a_list = (
-            len(parts) == 1
-            and piece.endswith("?")
-            and len(subjects) > 1
-            and not heading
-            and not any(_SAYS_OF_THE_FIRST.search(s) for s in _LAST_OF_LIST.split(listed.rstrip("?")))
+        only_a_list = len(parts) == 1 and piece.endswith("?") and len(subjects) > 1 and not heading
+        listed_subjects = (
+            [s.strip() for s in _LAST_OF_LIST.split(listed.rstrip("?")) if s.strip()] if only_a_list else []
         )
-        if named and only_a_list:
-            listed_subjects = [s.strip() for s in _LAST_OF_LIST.split(listed.rstrip("?")) if s.strip()]
+        if named and only_a_list and not any(_SAYS_OF_THE_FIRST.search(s) for s in listed_subjects):
             out.extend((f"{s}?", False, True) for s in listed_subjects)
         elif (
             _QUESTION_OPENING.match(following.lower())
